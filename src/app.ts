@@ -1,0 +1,80 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import type { Config } from './config.js';
+import type { RelayDatabase } from './db/client.js';
+import { type AppEnv, accessLog, requestId } from './http/middleware.js';
+import { AppError, fromHttpException, problemResponse, zodFieldErrors } from './http/problem.js';
+import type { Clock } from './lib/clock.js';
+import type { Logger } from './lib/logger.js';
+import type { Metrics } from './ops/metrics.js';
+import { registerOpsRoutes } from './ops/routes.js';
+
+/** Everything the HTTP app needs, built by `main.ts` (or a test); no module holds any of it. */
+export interface AppDeps {
+  config: Config;
+  database: RelayDatabase;
+  logger: Logger;
+  metrics: Metrics;
+  clock: Clock;
+}
+
+/**
+ * A bare app with our middleware and error mapping but no routes: `createApp` adds the routes.
+ * Exposed so tests can check the shared request machinery (body checks, 422 hook) on a probe route.
+ */
+export function createBaseApp(deps: Pick<AppDeps, 'logger' | 'metrics'>): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
+    // zod-openapi's validation hook: every problem at once, each with its path → 422.
+    defaultHook: (result) => {
+      if (!result.success)
+        throw new AppError('validation_failed', 'The request does not validate.', {
+          errors: zodFieldErrors(result.error),
+        });
+    },
+  });
+  app.use(requestId());
+  app.use(accessLog(deps.logger, deps.metrics));
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        problemResponse(
+          new AppError(
+            'method_not_allowed',
+            `${c.req.method} is not allowed here; use ${methods.join(', ')}.`,
+            {
+              headers: { allow: methods.join(', ') },
+            },
+          ),
+          c.get('requestId'),
+        ),
+    }),
+  );
+  app.notFound((c) =>
+    problemResponse(new AppError('not_found', `No route for ${c.req.path}.`), c.get('requestId')),
+  );
+  app.onError((err, c) => {
+    const id = c.get('requestId');
+    if (err instanceof AppError) return problemResponse(err, id);
+    if (err instanceof HTTPException) return problemResponse(fromHttpException(err), id);
+    // Lost here: log it in full with the request id, answer without internals.
+    deps.logger.error('unhandled error', { requestId: id, err });
+    return problemResponse(new AppError('internal', 'Something went wrong on our side.'), id);
+  });
+  return app;
+}
+
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = createBaseApp(deps);
+  registerOpsRoutes(app, deps);
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'attribute-relay',
+      version: '0.1.0',
+      description: 'Events in, minimal Genesys Cloud participant-attribute PATCHes out, per org.',
+    },
+  });
+  return app;
+}

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of `process.env` (enforced by test/architecture.test.ts). Every variable of the
+ * contract's table is validated here once, with its default, into a frozen nested object. A bad
+ * value becomes one `ConfigError` line naming the variable; `main.ts` prints it and exits 1.
+ */
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  readonly nodeEnv: string;
+  readonly production: boolean;
+  readonly http: { readonly port: number; readonly host: string; readonly publicUrl: string };
+  readonly database: { readonly path: string };
+  /** Base64url of 32 bytes when given; otherwise `crypto/keys.ts` generates `masterKeyFile`. */
+  readonly masterKey: string | undefined;
+  readonly masterKeyFile: string;
+  readonly genesys: { readonly baseUrl: string | undefined; readonly oauthClientId: string | undefined };
+  readonly logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const httpUrl = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
+const masterKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
+  .refine((s) => Buffer.from(s, 'base64url').length === 32, 'must decode to exactly 32 bytes');
+
+/** Each variable's schema; the key is the variable name, so a failure names it. */
+const variables = {
+  NODE_ENV: z.string().default('development'),
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_PATH: z.string().min(1).default('./data/relay.sqlite'),
+  RELAY_MASTER_KEY: masterKey.optional(),
+  GENESYS_BASE_URL: httpUrl.optional(),
+  PUBLIC_URL: httpUrl.optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  GENESYS_OAUTH_CLIENT_ID: z.string().min(1).optional(),
+} satisfies Record<string, z.ZodType>;
+
+type Parsed = { [K in keyof typeof variables]: z.output<(typeof variables)[K]> };
+
+function parseVariables(env: Record<string, string | undefined>): Parsed {
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(variables)) {
+    // An empty string means "unset", as most process managers write it.
+    const raw = env[name] === '' ? undefined : env[name];
+    const result = schema.safeParse(raw);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw new ConfigError(name, `${issue?.message ?? 'is invalid'} (got ${JSON.stringify(raw)})`);
+    }
+    out[name] = result.data;
+  }
+  return out as Parsed;
+}
+
+/**
+ * Validates an environment (normally `process.env`) into a `Config`.
+ * @throws ConfigError naming the first bad variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const v = parseVariables(env);
+  const production = v.NODE_ENV === 'production';
+  if (production && v.RELAY_MASTER_KEY === undefined) {
+    throw new ConfigError('RELAY_MASTER_KEY', 'is required when NODE_ENV=production');
+  }
+  const dataDir = v.DATABASE_PATH === ':memory:' ? './data' : dirnameOf(v.DATABASE_PATH);
+  return Object.freeze({
+    nodeEnv: v.NODE_ENV,
+    production,
+    http: Object.freeze({
+      port: v.PORT,
+      host: v.HOST,
+      publicUrl: v.PUBLIC_URL ?? `http://localhost:${v.PORT}`,
+    }),
+    database: Object.freeze({ path: v.DATABASE_PATH }),
+    masterKey: v.RELAY_MASTER_KEY,
+    masterKeyFile: `${dataDir}/master.key`,
+    genesys: Object.freeze({ baseUrl: v.GENESYS_BASE_URL, oauthClientId: v.GENESYS_OAUTH_CLIENT_ID }),
+    logLevel: v.LOG_LEVEL,
+  });
+}
+
+function dirnameOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  if (i < 0) return '.';
+  return i === 0 ? '/' : path.slice(0, i);
+}

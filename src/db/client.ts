@@ -1,0 +1,76 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import * as schema from './schema.js';
+
+/**
+ * Resolved from this file, not the working directory: src/db/ and dist/db/ both sit two levels
+ * below the project root, beside migrations/.
+ */
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+export type Db = BetterSQLite3Database<typeof schema>;
+
+export interface RelayDatabase {
+  readonly db: Db;
+  readonly sqlite: Database.Database;
+  /** Applies the committed migrations not yet applied. */
+  migrate(): void;
+  /** Whether the database answers and every committed migration is applied. */
+  readiness(): { ready: true } | { ready: false; reason: string };
+  close(): void;
+}
+
+/**
+ * Opens (creating its folder) a SQLite file with the pragmas the server relies on: WAL so readers
+ * never block the writer, synchronous=NORMAL (durable across process crashes, fsync at checkpoints),
+ * foreign keys enforced, and a busy timeout because a CLI or migration may hold the file briefly.
+ */
+export function openDatabase(path: string): RelayDatabase {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('temp_store = MEMORY');
+  sqlite.pragma('cache_size = -32000');
+  const db = drizzle({ client: sqlite, schema, casing: 'snake_case' });
+  const latest = latestMigrationMillis();
+  return {
+    db,
+    sqlite,
+    migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    readiness: () => readiness(sqlite, latest),
+    close: () => {
+      if (sqlite.open) sqlite.close();
+    },
+  };
+}
+
+/** The `when` of the newest committed migration, as drizzle records it in `created_at`. */
+function latestMigrationMillis(): number {
+  const journal = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as {
+    entries: Array<{ when: number }>;
+  };
+  return Math.max(0, ...journal.entries.map((e) => e.when));
+}
+
+function readiness(sqlite: Database.Database, latest: number) {
+  try {
+    const hasTable = sqlite
+      .prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'")
+      .get();
+    if (!hasTable) return { ready: false as const, reason: 'migrations not applied' };
+    const row = sqlite.prepare('select max(created_at) as applied from __drizzle_migrations').get() as {
+      applied: number | null;
+    };
+    if ((row.applied ?? 0) < latest) return { ready: false as const, reason: 'migrations pending' };
+    return { ready: true as const };
+  } catch {
+    return { ready: false as const, reason: 'database unavailable' };
+  }
+}

@@ -1,0 +1,63 @@
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/**
+ * The tables. Times are integer milliseconds since the epoch; ids are prefixed strings from
+ * `lib/ids.ts`. Only store modules under src/ touch these (a PostgreSQL backend will follow, so
+ * features never build SQL themselves).
+ */
+
+/** One row per installed Genesys Cloud org. The org id (a UUID) is the tenant id. */
+export const tenants = sqliteTable('tenants', {
+  orgId: text().primaryKey(),
+  orgName: text().notNull(),
+  /** The Genesys environment the org was installed from, e.g. `mypurecloud.ie`. */
+  environment: text().notNull(),
+  installedAt: integer().notNull(),
+  updatedAt: integer().notNull(),
+  requestsPerMinute: integer().notNull().default(300),
+  auditRetentionDays: integer().notNull().default(90),
+  /** The client-credentials grant; the secret is a JWE sealed to this org (crypto/secrets.ts). */
+  grantClientId: text().notNull(),
+  grantSecretSealed: text().notNull(),
+  /** True when we created the OAuth client (and role) through the Genesys API at install. */
+  grantManaged: integer({ mode: 'boolean' }).notNull().default(false),
+  managedRoleId: text(),
+  grantStatus: text({ enum: ['ok', 'invalid_credentials', 'wrong_org', 'unreachable'] })
+    .notNull()
+    .default('ok'),
+  grantLastTokenAt: integer(),
+  grantLastError: text(),
+});
+
+/**
+ * Append-only (openstatus): no foreign keys, because rows outlive their subjects, and no code path
+ * updates or deletes except retention pruning and the uninstall purge. Written in the same
+ * transaction as the change it records.
+ */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: text().primaryKey(),
+    orgId: text().notNull(),
+    at: integer().notNull(),
+    kind: text().notNull(),
+    /** JSON: `{type: 'user'|'source'|'system', id?, name?}`. */
+    actor: text().notNull(),
+    sourceId: text(),
+    eventId: text(),
+    /** JSON array of rule ids (with versions in `detail`). */
+    ruleIds: text(),
+    conversationId: text(),
+    participantId: text(),
+    outcome: text(),
+    /** JSON object, secrets stripped. */
+    detail: text(),
+  },
+  (t) => [
+    // Newest-first keyset pages per org: ids are time-sortable, so (org_id, id) orders by time.
+    index('audit_org_id').on(t.orgId, t.id),
+    index('audit_org_kind').on(t.orgId, t.kind, t.id),
+    index('audit_org_conversation').on(t.orgId, t.conversationId, t.id),
+    index('audit_org_event').on(t.orgId, t.eventId),
+  ],
+);

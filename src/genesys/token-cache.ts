@@ -1,0 +1,129 @@
+import type { Clock } from '../lib/clock.js';
+import type { Failure, Outcome } from './outcome.js';
+
+/** An org's client-credentials grant, as stored at install. */
+export interface Credentials {
+  readonly environment: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/** Looks up an org's grant; `undefined` when the org has none (not installed). */
+export type CredentialsProvider = (
+  orgId: string,
+) => Credentials | undefined | Promise<Credentials | undefined>;
+
+export interface TokenGrant {
+  readonly accessToken: string;
+  readonly expiresInSeconds: number;
+}
+
+export interface CachedToken {
+  readonly token: string;
+  readonly environment: string;
+}
+
+/** Told about every token request of an org: grant health (`lastTokenAt`, `lastError`) and metrics. */
+export type TokenObserver = (orgId: string, outcome: Outcome<TokenGrant>) => void;
+
+interface Entry {
+  readonly token: string;
+  readonly environment: string;
+  /** When to start fetching the next one in the background while this one still serves. */
+  readonly refreshAt: number;
+  /** When to stop using it (a little before Genesys' expiry, for clock skew and travel time). */
+  readonly useUntil: number;
+}
+
+/** Refresh this long before expiry, or a tenth of the lifetime for short-lived tokens. */
+const REFRESH_AHEAD_MS = 60_000;
+const SAFETY_MS = 5_000;
+
+/**
+ * One client-credentials token per org, fetched once however many callers ask at the same time
+ * (single-flight), refreshed in the background ahead of expiry, and dropped on a 401 so the next
+ * caller fetches a new one. Tokens live only in memory and never reach a log.
+ */
+export class TokenCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly inflight = new Map<string, Promise<CachedToken | Failure>>();
+  /** Bumped by a full invalidation, so a fetch begun with the old grant cannot store its token. */
+  private readonly generations = new Map<string, number>();
+
+  constructor(
+    private readonly deps: {
+      credentials: CredentialsProvider;
+      fetchToken: (credentials: Credentials) => Promise<Outcome<TokenGrant>>;
+      clock: Clock;
+      observer?: TokenObserver;
+    },
+  ) {}
+
+  /** A usable token for the org, or why there is none. */
+  async get(orgId: string): Promise<CachedToken | Failure> {
+    const now = this.deps.clock.now();
+    const entry = this.entries.get(orgId);
+    if (entry && now < entry.useUntil) {
+      if (now >= entry.refreshAt) void this.refresh(orgId); // serve the current one meanwhile
+      return { token: entry.token, environment: entry.environment };
+    }
+    return this.refresh(orgId);
+  }
+
+  /**
+   * Forgets the org's token. With `token`, only if it is still the cached one: many requests that
+   * failed with the same expired token then cause one refresh, not one each.
+   */
+  invalidate(orgId: string, token?: string): void {
+    const entry = this.entries.get(orgId);
+    if (token !== undefined) {
+      if (entry?.token === token) this.entries.delete(orgId);
+      return;
+    }
+    // The grant itself changed (or the org left): forget everything, including a fetch under way.
+    this.entries.delete(orgId);
+    this.inflight.delete(orgId);
+    this.generations.set(orgId, (this.generations.get(orgId) ?? 0) + 1);
+  }
+
+  private refresh(orgId: string): Promise<CachedToken | Failure> {
+    let pending = this.inflight.get(orgId);
+    if (!pending) {
+      const p = this.fetch(orgId).finally(() => {
+        if (this.inflight.get(orgId) === p) this.inflight.delete(orgId);
+      });
+      pending = p;
+      this.inflight.set(orgId, p);
+    }
+    return pending;
+  }
+
+  private async fetch(orgId: string): Promise<CachedToken | Failure> {
+    const generation = this.generations.get(orgId) ?? 0;
+    const credentials = await this.deps.credentials(orgId);
+    if (!credentials) {
+      return {
+        kind: 'unauthorized',
+        status: undefined,
+        code: 'grant.missing',
+        message: 'no grant is stored for this org',
+        correlationId: undefined,
+      };
+    }
+    const startedAt = this.deps.clock.now();
+    const outcome = await this.deps.fetchToken(credentials);
+    this.deps.observer?.(orgId, outcome);
+    if (outcome.kind !== 'ok') return outcome;
+    const token = { token: outcome.value.accessToken, environment: credentials.environment };
+    if ((this.generations.get(orgId) ?? 0) !== generation) return token; // for this caller only
+    const lifetimeMs = outcome.value.expiresInSeconds * 1000;
+    const ahead = Math.min(REFRESH_AHEAD_MS, lifetimeMs / 10);
+    this.entries.set(orgId, {
+      token: outcome.value.accessToken,
+      environment: credentials.environment,
+      refreshAt: startedAt + lifetimeMs - ahead,
+      useUntil: startedAt + lifetimeMs - Math.min(SAFETY_MS, ahead / 2),
+    });
+    return token;
+  }
+}

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/**
+ * The parts of Genesys' response shapes we read (shared/genesys/openapi-subset.json). Parsers are
+ * loose: unknown fields pass, optional fields may be absent or null, so a Genesys release that adds
+ * fields never breaks us.
+ */
+const str = z.string();
+const optStr = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? undefined);
+const ref = z.looseObject({ id: str, name: optStr });
+
+export const OrganizationSchema = z.looseObject({
+  id: str,
+  name: optStr,
+  thirdPartyOrgName: optStr,
+  domain: optStr,
+  state: optStr,
+});
+export type Organization = z.infer<typeof OrganizationSchema>;
+
+export const TokenInfoSchema = z.looseObject({
+  organization: ref.nullish(),
+  homeOrganization: ref.nullish(),
+  authorizedScope: z.array(str).nullish(),
+  OAuthClient: z.looseObject({ id: str, name: optStr, organization: ref.nullish() }).nullish(),
+});
+export type TokenInfo = z.infer<typeof TokenInfoSchema>;
+
+export const UserMeSchema = z.looseObject({
+  id: str,
+  name: optStr,
+  email: optStr,
+  authorization: z
+    .looseObject({ permissions: z.array(str).nullish(), roles: z.array(ref).nullish() })
+    .nullish(),
+  organization: OrganizationSchema.nullish(),
+});
+export type UserMe = z.infer<typeof UserMeSchema>;
+
+const CommunicationSchema = z.looseObject({ id: optStr, state: optStr, disconnectType: optStr });
+export type Communication = z.infer<typeof CommunicationSchema>;
+
+/** The media arrays a generic `Participant` may carry, each a list of communications with a `state`. */
+export const MEDIA_KEYS = [
+  'calls',
+  'callbacks',
+  'chats',
+  'cobrowsesessions',
+  'emails',
+  'messages',
+  'videos',
+] as const;
+
+export const ParticipantSchema = z.looseObject({
+  id: str,
+  purpose: optStr,
+  startTime: optStr,
+  endTime: optStr,
+  attributes: z
+    .record(str, z.unknown())
+    .nullish()
+    .transform((a) => stringAttributes(a)),
+  ...Object.fromEntries(MEDIA_KEYS.map((k) => [k, z.array(CommunicationSchema).nullish()])),
+});
+export type Participant = z.infer<typeof ParticipantSchema> & {
+  [K in (typeof MEDIA_KEYS)[number]]?: Communication[] | null;
+};
+
+export const ConversationSchema = z.looseObject({
+  id: str,
+  startTime: optStr,
+  /** Present once the conversation has ended (shared/genesys §4: never read `state`). */
+  endTime: optStr,
+  participants: z.array(ParticipantSchema),
+});
+export type Conversation = Omit<z.infer<typeof ConversationSchema>, 'participants'> & {
+  participants: Participant[];
+};
+
+export const RoleSchema = z.looseObject({ id: str, name: optStr });
+export type Role = z.infer<typeof RoleSchema>;
+
+export const OAuthClientSchema = z.looseObject({
+  id: str,
+  name: optStr,
+  secret: optStr,
+  authorizedGrantType: optStr,
+  state: optStr,
+  roleIds: z.array(str).nullish(),
+});
+export type OAuthClient = z.infer<typeof OAuthClientSchema>;
+
+export interface PermissionPolicy {
+  domain: string;
+  entityName: string;
+  actionSet: string[];
+}
+
+export interface NewRole {
+  name: string;
+  description?: string;
+  permissionPolicies: PermissionPolicy[];
+}
+
+export interface NewOAuthClient {
+  name: string;
+  description?: string;
+  authorizedGrantType: 'CLIENT-CREDENTIALS';
+  accessTokenValiditySeconds?: number;
+  roleIds: string[];
+  state?: 'Active' | 'Disabled' | 'Inactive';
+}
+
+/** Attribute values are strings in Genesys; anything else is dropped rather than trusted. */
+function stringAttributes(a: Record<string, unknown> | null | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!a) return out;
+  for (const [k, v] of Object.entries(a)) if (typeof v === 'string') out[k] = v;
+  return out;
+}

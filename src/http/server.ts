@@ -1,0 +1,46 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+
+export interface RunningServer {
+  /** `http://host:port` with the port actually bound (useful with port 0). */
+  readonly url: string;
+  readonly port: number;
+  /**
+   * Stops accepting, lets in-flight requests finish (idle keep-alive sockets are closed at once),
+   * and after `graceMs` cuts whatever is still open.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+type FetchApp = { fetch: (req: Request) => Response | Promise<Response> };
+
+/** Serves a fetch-style app (ours, the emulator, a bench baseline) on node:http. */
+export async function startServer(
+  app: FetchApp,
+  opts: { port: number; host: string },
+): Promise<RunningServer> {
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // Above Node's defaults so a load balancer's idle keep-alive (often 60 s) is closed by it, not us.
+  server.keepAliveTimeout = 65_000;
+  server.listen(opts.port, opts.host);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host;
+  return {
+    url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
+    port,
+    close: (graceMs = 10_000) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        timer.unref();
+        server.close((err) => {
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,46 @@
+import { Counter, Histogram, Registry } from 'prom-client';
+
+/**
+ * The Prometheus metrics, one registry per app instance (never prom-client's global one, so two
+ * apps in one test process do not share counters). Later features add their series here.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly genesysCalls: Counter<'operation' | 'status'>;
+  readonly genesysCallDuration: Histogram<'operation'>;
+  readonly tokenFetches: Counter<'outcome'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  return {
+    registry,
+    httpRequestDuration: new Histogram({
+      name: 'relay_http_request_duration_seconds',
+      help: 'Latency of HTTP requests served, by route pattern and status.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    genesysCalls: new Counter({
+      name: 'relay_genesys_calls_total',
+      help: 'Requests sent to Genesys Cloud, by operation and HTTP status (or "error" for network failures).',
+      labelNames: ['operation', 'status'],
+      registers: [registry],
+    }),
+    genesysCallDuration: new Histogram({
+      name: 'relay_genesys_call_duration_seconds',
+      help: 'Latency of requests to Genesys Cloud.',
+      labelNames: ['operation'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    tokenFetches: new Counter({
+      name: 'relay_genesys_token_fetches_total',
+      help: 'Client-credentials token requests, by outcome.',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,43 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/** Import boundaries the design relies on, checked over the source text. */
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function sources(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => relative(ROOT, join(e.parentPath, e.name)));
+}
+
+const src = sources('src').map((path) => ({ path, text: readFileSync(join(ROOT, path), 'utf8') }));
+
+describe('architecture', () => {
+  it('only src/genesys/ imports undici (all outbound HTTP to Genesys goes through it)', () => {
+    const offenders = src.filter((f) => /from 'undici'/.test(f.text) && !f.path.startsWith('src/genesys/'));
+    expect(offenders.map((f) => f.path)).toEqual([]);
+    expect(src.some((f) => f.path.startsWith('src/genesys/') && /from 'undici'/.test(f.text))).toBe(true);
+  });
+
+  it('only src/config.ts (and the emulator entry) read process.env', () => {
+    const allowed = new Set(['src/config.ts', 'src/emulator/main.ts']);
+    const offenders = src.filter((f) => /process\.env/.test(f.text) && !allowed.has(f.path));
+    expect(offenders.map((f) => f.path)).toEqual([]);
+  });
+
+  it('no module-level database or config singletons: nothing but main.ts calls openDatabase or loadConfig', () => {
+    const offenders = src.filter(
+      (f) => /\b(openDatabase|loadConfig)\(/.test(f.text.replace(/export function \w+\(/g, '')) && f.path !== 'src/main.ts',
+    );
+    expect(offenders.map((f) => f.path)).toEqual([]);
+  });
+
+  it('route files never touch tables or SQL directly (store modules do)', () => {
+    const offenders = src.filter(
+      (f) => /routes\.ts$/.test(f.path) && /from '(drizzle-orm[^']*|better-sqlite3|[./]*db\/schema\.js)'/.test(f.text),
+    );
+    expect(offenders.map((f) => f.path)).toEqual([]);
+  });
+});
