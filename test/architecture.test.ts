@@ -29,14 +29,18 @@ describe('architecture', () => {
 
   it('no module-level database or config singletons: nothing but main.ts calls openDatabase or loadConfig', () => {
     const offenders = src.filter(
-      (f) => /\b(openDatabase|loadConfig)\(/.test(f.text.replace(/export function \w+\(/g, '')) && f.path !== 'src/main.ts',
+      (f) =>
+        /\b(openDatabase|loadConfig)\(/.test(f.text.replace(/export function \w+\(/g, '')) &&
+        f.path !== 'src/main.ts',
     );
     expect(offenders.map((f) => f.path)).toEqual([]);
   });
 
   it('route files never touch tables or SQL directly (store modules do)', () => {
     const offenders = src.filter(
-      (f) => /routes\.ts$/.test(f.path) && /from '(drizzle-orm[^']*|better-sqlite3|[./]*db\/schema\.js)'/.test(f.text),
+      (f) =>
+        /routes\.ts$/.test(f.path) &&
+        /from '(drizzle-orm[^']*|better-sqlite3|[./]*db\/schema\.js)'/.test(f.text),
     );
     expect(offenders.map((f) => f.path)).toEqual([]);
   });

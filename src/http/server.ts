@@ -24,6 +24,15 @@ export async function startServer(
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   // Above Node's defaults so a load balancer's idle keep-alive (often 60 s) is closed by it, not us.
   server.keepAliveTimeout = 65_000;
+  let closing = false;
+  server.on('request', (_req, res) => {
+    // While closing, a keep-alive socket whose last response just finished is closed at once
+    // instead of holding shutdown open until the client's agent gives up on it.
+    if (closing) res.setHeader('connection', 'close');
+    res.on('finish', () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+  });
   server.listen(opts.port, opts.host);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -33,6 +42,7 @@ export async function startServer(
     port,
     close: (graceMs = 10_000) =>
       new Promise<void>((resolve, reject) => {
+        closing = true;
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         timer.unref();
         server.close((err) => {

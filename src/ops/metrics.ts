@@ -44,3 +44,16 @@ export function createMetrics(): Metrics {
     }),
   };
 }
+
+/** Hooks for `GenesysClient`: every call by operation and status, every token fetch by outcome. */
+export function genesysMetricsHooks(metrics: Metrics) {
+  return {
+    onCall(operation: string, status: number | 'error', durationMs: number): void {
+      metrics.genesysCalls.inc({ operation, status: String(status) });
+      metrics.genesysCallDuration.observe({ operation }, durationMs / 1000);
+    },
+    onToken(_orgId: string, outcome: { kind: string }): void {
+      metrics.tokenFetches.inc({ outcome: outcome.kind });
+    },
+  };
+}

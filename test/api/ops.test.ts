@@ -37,7 +37,9 @@ describe('ops routes', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
     expect(text).toContain('# TYPE relay_http_request_duration_seconds histogram');
-    expect(text).toMatch(/relay_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} \d+/);
+    expect(text).toMatch(
+      /relay_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} \d+/,
+    );
   });
 
   it('GET /openapi.json is an OpenAPI 3.1 document listing the routes', async () => {

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBaseApp } from '../../src/app.js';
-import { type RunningServer, startServer } from '../../src/http/server.js';
 import { jsonBody } from '../../src/http/middleware.js';
+import { type RunningServer, startServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 
@@ -33,7 +33,10 @@ describe('problem+json for bad input', () => {
   let server: RunningServer;
   const logs: string[] = [];
   beforeAll(async () => {
-    const app = createBaseApp({ logger: createLogger('info', (l) => logs.push(l)), metrics: createMetrics() });
+    const app = createBaseApp({
+      logger: createLogger('info', (l) => logs.push(l)),
+      metrics: createMetrics(),
+    });
     app.openapi(probe, (c) => c.json({ ok: true }, 200));
     app.get('/boom', () => {
       throw new Error('SELECT secret FROM tenants -- internal detail');

@@ -20,7 +20,9 @@ export interface TestApp {
  * The real app on 127.0.0.1 with an ephemeral port, a real SQLite file in its own temp folder,
  * and logs captured in memory.
  */
-export async function startTestApp(opts: { migrate?: boolean; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function startTestApp(
+  opts: { migrate?: boolean; env?: Record<string, string> } = {},
+): Promise<TestApp> {
   const dir = tempDir('relay-app');
   const config = loadConfig({ DATABASE_PATH: `${dir.path}/relay.sqlite`, LOG_LEVEL: 'info', ...opts.env });
   const logs: string[] = [];

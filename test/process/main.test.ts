@@ -24,7 +24,10 @@ describe('the server process', () => {
   });
 
   it('refuses to start in production without RELAY_MASTER_KEY', async () => {
-    const proc = spawnEntry('src/main.ts', { NODE_ENV: 'production', DATABASE_PATH: `${folder()}/db.sqlite` });
+    const proc = spawnEntry('src/main.ts', {
+      NODE_ENV: 'production',
+      DATABASE_PATH: `${folder()}/db.sqlite`,
+    });
     expect(await proc.exited).toBe(1);
     expect(proc.stderr().trim()).toMatch(/^invalid configuration: RELAY_MASTER_KEY is required/);
   });
@@ -34,7 +37,9 @@ describe('the server process', () => {
     const env = { PORT: '0', HOST: '127.0.0.1', DATABASE_PATH: `${dir}/relay.sqlite` };
     const first = spawnEntry('src/main.ts', env);
     const listening = await first.waitForLog('listening');
-    const warning = await first.waitForLog('RELAY_MASTER_KEY is not set: generated a master key file; set RELAY_MASTER_KEY in production');
+    const warning = await first.waitForLog(
+      'RELAY_MASTER_KEY is not set: generated a master key file; set RELAY_MASTER_KEY in production',
+    );
     expect(warning.level).toBe('warn');
     const keyFile = `${dir}/master.key`;
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
