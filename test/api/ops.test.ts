@@ -55,7 +55,7 @@ describe('ops routes', () => {
     expect(own.headers.get('x-request-id')).toMatch(/^req_[0-9a-z]{26}$/);
     const given = await fetch(`${app.url}/nope`, { headers: { 'x-request-id': 'lb-1234' } });
     expect(given.headers.get('x-request-id')).toBe('lb-1234');
-    expect((await given.json()).requestId).toBe('lb-1234');
+    expect(((await given.json()) as { requestId: string }).requestId).toBe('lb-1234');
     const hostile = await fetch(`${app.url}/healthz`, { headers: { 'x-request-id': 'a b<script>' } });
     expect(hostile.headers.get('x-request-id')).toMatch(/^req_/);
   });
