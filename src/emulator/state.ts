@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { expandPolicies, holdsPermission, permissionsToPolicies, unique } from './permissions.js';
+import { DEFAULT_TOKEN_SECONDS, randomSecret, type TokenRecord, TokenStore } from './tokens.js';
+import {
+  type ClientState,
+  type EmulatedClient,
+  type EmulatedOrg,
+  type EmulatedRole,
+  type EmulatedUser,
+  EmulatorInputError,
+  type PermissionPolicy,
+  type VendorApp,
+} from './types.js';
+
+function slug(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'org'
+  );
+}
+
+/** Identity side of the emulated platform: orgs, users, roles, OAuth clients and tokens. */
+export class IdentityState {
+  readonly orgs = new Map<string, EmulatedOrg>();
+  readonly users = new Map<string, EmulatedUser>();
+  readonly roles = new Map<string, EmulatedRole>();
+  readonly clients = new Map<string, EmulatedClient>();
+  readonly tokens: TokenStore;
+
+  constructor(private readonly now: () => number) {
+    this.tokens = new TokenStore(now);
+  }
+
+  requireOrg(orgId: string): EmulatedOrg {
+    const org = this.orgs.get(orgId);
+    if (!org) throw new EmulatorInputError(`unknown org ${orgId}`, 404);
+    return org;
+  }
+
+  createOrg(input: { id?: string; name: string; thirdPartyOrgName?: string }): EmulatedOrg {
+    const id = input.id ?? randomUUID();
+    if (this.orgs.has(id)) throw new EmulatorInputError(`org ${id} already exists`);
+    const taken = new Set([...this.orgs.values()].map((o) => o.thirdPartyOrgName));
+    let short = input.thirdPartyOrgName ?? slug(input.name);
+    // thirdPartyOrgName is globally unique in Genesys; only a generated one gets a suffix.
+    if (taken.has(short) && input.thirdPartyOrgName === undefined) short = `${short}-${id.slice(0, 4)}`;
+    if (taken.has(short)) throw new EmulatorInputError(`thirdPartyOrgName ${short} is taken`);
+    const org: EmulatedOrg = { id, name: input.name, thirdPartyOrgName: short, domain: short };
+    this.orgs.set(id, org);
+    return { ...org };
+  }
+
+  createUser(input: {
+    id?: string;
+    orgId: string;
+    name: string;
+    email?: string;
+    permissions?: string[];
+    roleIds?: string[];
+  }): EmulatedUser {
+    const org = this.requireOrg(input.orgId);
+    const roleIds = unique(input.roleIds ?? []);
+    for (const roleId of roleIds) this.requireRole(org.id, roleId);
+    const user: EmulatedUser = {
+      id: input.id ?? randomUUID(),
+      orgId: org.id,
+      name: input.name,
+      email: input.email ?? `${slug(input.name)}@${org.domain}.example.com`,
+      permissions: [...(input.permissions ?? [])],
+      roleIds,
+    };
+    if (this.users.has(user.id)) throw new EmulatorInputError(`user ${user.id} already exists`);
+    this.users.set(user.id, user);
+    return structuredClone(user);
+  }
+
+  requireRole(orgId: string, roleId: string): EmulatedRole {
+    const role = this.roles.get(roleId);
+    if (!role || role.orgId !== orgId) throw new EmulatorInputError(`unknown role ${roleId} in org ${orgId}`);
+    return role;
+  }
+
+  createRole(input: {
+    id?: string;
+    orgId: string;
+    name: string;
+    description?: string;
+    permissions?: string[];
+    permissionPolicies?: PermissionPolicy[];
+  }): EmulatedRole {
+    this.requireOrg(input.orgId);
+    const policies = [
+      ...structuredClone(input.permissionPolicies ?? []),
+      ...permissionsToPolicies(input.permissions ?? []),
+    ];
+    const role: EmulatedRole = {
+      id: input.id ?? randomUUID(),
+      orgId: input.orgId,
+      name: input.name,
+      description: input.description ?? '',
+      permissionPolicies: policies,
+      permissions: expandPolicies(policies),
+    };
+    if (this.roles.has(role.id)) throw new EmulatorInputError(`role ${role.id} already exists`);
+    this.roles.set(role.id, role);
+    return structuredClone(role);
+  }
+
+  deleteRole(roleId: string): void {
+    this.roles.delete(roleId);
+    for (const holder of [...this.users.values(), ...this.clients.values()]) {
+      holder.roleIds = holder.roleIds.filter((id) => id !== roleId);
+    }
+  }
+
+  listRoles(orgId: string): EmulatedRole[] {
+    return [...this.roles.values()].filter((r) => r.orgId === orgId).map((r) => structuredClone(r));
+  }
+
+  grantRole(roleId: string, userIds: readonly string[]): void {
+    const role = this.roles.get(roleId);
+    if (!role) throw new EmulatorInputError(`unknown role ${roleId}`, 404);
+    const users = userIds.map((id) => this.users.get(id));
+    if (users.some((u) => !u || u.orgId !== role.orgId)) throw new EmulatorInputError('unknown user id');
+    for (const user of users) if (user && !user.roleIds.includes(roleId)) user.roleIds.push(roleId);
+  }
+
+  createClient(input: {
+    id?: string;
+    orgId: string;
+    name?: string;
+    description?: string;
+    permissions?: string[];
+    roleIds?: string[];
+    accessTokenValiditySeconds?: number;
+    secret?: string;
+    authorizedGrantType?: string;
+    state?: ClientState;
+  }): EmulatedClient {
+    this.requireOrg(input.orgId);
+    const name = input.name ?? 'Emulated client';
+    const roleIds = unique(input.roleIds ?? []);
+    for (const roleId of roleIds) this.requireRole(input.orgId, roleId);
+    if (input.permissions) {
+      roleIds.push(
+        this.createRole({ orgId: input.orgId, name: `${name} role`, permissions: input.permissions }).id,
+      );
+    }
+    const client: EmulatedClient = {
+      id: input.id ?? randomUUID(),
+      orgId: input.orgId,
+      name,
+      description: input.description ?? '',
+      secret: input.secret ?? randomSecret(),
+      authorizedGrantType: input.authorizedGrantType ?? 'CLIENT-CREDENTIALS',
+      accessTokenValiditySeconds: input.accessTokenValiditySeconds ?? DEFAULT_TOKEN_SECONDS,
+      roleIds,
+      state: input.state ?? 'Active',
+      dateCreated: this.now(),
+    };
+    if (this.clients.has(client.id)) throw new EmulatorInputError(`client ${client.id} already exists`);
+    this.clients.set(client.id, client);
+    return { ...client, roleIds: [...roleIds] };
+  }
+
+  requireClient(clientId: string): EmulatedClient {
+    const client = this.clients.get(clientId);
+    if (!client) throw new EmulatorInputError(`unknown client ${clientId}`, 404);
+    return client;
+  }
+
+  /** Disabled/Inactive: "Access tokens created by the client are invalid" — and stay so. */
+  setClientState(clientId: string, state: ClientState): void {
+    this.requireClient(clientId).state = state;
+    if (state !== 'Active') this.tokens.revokeForClient(clientId);
+  }
+
+  deleteClient(clientId: string): void {
+    this.requireClient(clientId);
+    this.clients.delete(clientId);
+    this.tokens.revokeForClient(clientId);
+  }
+
+  issueClientToken(client: EmulatedClient, lifetimeSeconds: number): TokenRecord {
+    return this.tokens.issue(
+      { kind: 'client', orgId: client.orgId, clientId: client.id, scopes: [] },
+      lifetimeSeconds,
+    );
+  }
+
+  issueUserToken(
+    userId: string,
+    lifetimeSeconds: number,
+    vendorApp: VendorApp,
+    scopes: string[],
+  ): TokenRecord {
+    const user = this.users.get(userId);
+    if (!user) throw new EmulatorInputError(`unknown user ${userId}`, 404);
+    return this.tokens.issue({ kind: 'user', orgId: user.orgId, userId, vendorApp, scopes }, lifetimeSeconds);
+  }
+
+  /** A token that may be used right now, or undefined (unknown, revoked, expired, dead client/user). */
+  validToken(token: string): TokenRecord | undefined {
+    const rec = this.tokens.live(token);
+    if (!rec) return undefined;
+    if (rec.kind === 'client') {
+      const client = rec.clientId ? this.clients.get(rec.clientId) : undefined;
+      return client?.state === 'Active' ? rec : undefined;
+    }
+    return rec.userId && this.users.has(rec.userId) ? rec : undefined;
+  }
+
+  /** Role ids held by the token's principal (client roles, or the user's roles). */
+  principalRoleIds(rec: TokenRecord): string[] {
+    const holder =
+      rec.kind === 'client' ? this.clients.get(rec.clientId ?? '') : this.users.get(rec.userId ?? '');
+    return holder?.roleIds.filter((id) => this.roles.has(id)) ?? [];
+  }
+
+  /** Client tokens: union of the client's roles. User tokens: direct permissions plus roles. */
+  permissionsOf(rec: TokenRecord): string[] {
+    const direct = rec.kind === 'user' ? (this.users.get(rec.userId ?? '')?.permissions ?? []) : [];
+    const fromRoles = this.principalRoleIds(rec).flatMap((id) => this.roles.get(id)?.permissions ?? []);
+    return unique([...direct, ...fromRoles]);
+  }
+
+  tokenHolds(rec: TokenRecord, permission: string): boolean {
+    return holdsPermission(this.permissionsOf(rec), permission);
+  }
+}

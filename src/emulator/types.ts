@@ -1,0 +1,168 @@
+/**
+ * Public types of the Genesys Cloud emulator. Field names follow the Genesys Swagger where a value
+ * is also sent over the wire; the rest are emulator-side bookkeeping.
+ */
+
+export type AttributeMode = 'merge' | 'replace';
+export type EndedParticipantPatch = 'accept' | 'conflict' | 'bad_request';
+
+export interface EmulatorOptions {
+  /** Milliseconds since the epoch; injectable so tests can expire tokens without sleeping. */
+  clock?: () => number;
+  /** Requests per token per 60 s window; default 300; null disables rate limiting. */
+  rateLimitPerMinute?: number | null;
+  /** When set, overrides each client's accessTokenValiditySeconds. */
+  tokenLifetimeSeconds?: number;
+  /** PATCH on an ended participant/conversation: 202 and store / 409 / 400. Default 'accept'. */
+  endedParticipantPatch?: EndedParticipantPatch;
+  /** 'merge' (default): keys sent are set, others kept. 'replace': the sent map replaces the old one. */
+  attributeMode?: AttributeMode;
+}
+
+export interface ResolvedOptions {
+  clock: () => number;
+  rateLimitPerMinute: number | null;
+  tokenLifetimeSeconds: number | undefined;
+  endedParticipantPatch: EndedParticipantPatch;
+  attributeMode: AttributeMode;
+}
+
+export interface PermissionPolicy {
+  domain: string;
+  entityName: string;
+  actionSet: string[];
+}
+
+export interface EmulatedOrg {
+  id: string;
+  name: string;
+  thirdPartyOrgName: string;
+  domain: string;
+}
+
+export interface EmulatedUser {
+  id: string;
+  orgId: string;
+  name: string;
+  email: string;
+  /** Permissions held directly (a shortcut; in real Genesys everything comes from roles). */
+  permissions: string[];
+  roleIds: string[];
+}
+
+export interface EmulatedRole {
+  id: string;
+  orgId: string;
+  name: string;
+  description: string;
+  permissionPolicies: PermissionPolicy[];
+  /** The policies expanded to `domain:entityName:action` strings. */
+  permissions: string[];
+}
+
+export type ClientState = 'Active' | 'Disabled' | 'Inactive';
+
+export interface EmulatedClient {
+  id: string;
+  orgId: string;
+  name: string;
+  description: string;
+  secret: string;
+  authorizedGrantType: string;
+  accessTokenValiditySeconds: number;
+  roleIds: string[];
+  state: ClientState;
+  dateCreated: number;
+}
+
+export type Media = 'call' | 'callback' | 'chat' | 'email' | 'message';
+
+export interface ParticipantInput {
+  id?: string;
+  purpose: string;
+  name?: string;
+  attributes?: Record<string, string>;
+  ended?: boolean;
+  media?: Media;
+}
+
+export interface EmulatedParticipant {
+  id: string;
+  purpose: string;
+  name?: string;
+  attributes: Record<string, string>;
+  media: Media;
+  /** Id of the participant's single communication (calls[0].id etc.). */
+  communicationId: string;
+  startTime: number;
+  endTime?: number;
+}
+
+export interface EmulatedConversation {
+  id: string;
+  orgId: string;
+  /** clock() at creation; also the conversation's startTime. */
+  createdAt: number;
+  /** GET/PATCH answer 404 until clock() >= visibleAt. */
+  visibleAt: number;
+  endTime?: number;
+  participants: EmulatedParticipant[];
+}
+
+export interface ConversationInput {
+  orgId: string;
+  id?: string;
+  visibleAfterMs?: number;
+  participants: ParticipantInput[];
+}
+
+export interface FaultSpec {
+  method?: string;
+  path: string | RegExp;
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** Default 1; Infinity allowed. */
+  times?: number;
+}
+
+export interface RecordedRequest {
+  at: number;
+  method: string;
+  path: string;
+  /** The raw query string without the leading '?'. */
+  query: string;
+  /** Lower-cased names; `authorization` is redacted. */
+  headers: Record<string, string>;
+  body: string;
+  status: number;
+  orgId?: string;
+  tokenKind?: 'client' | 'user';
+  clientId?: string;
+  userId?: string;
+}
+
+/** The OAuth client a user token claims to come from (the vendor's app in the vendor's org). */
+export interface VendorApp {
+  id: string;
+  name: string;
+  orgId: string;
+  authorizedGrantType: string;
+}
+
+export interface UserTokenOptions {
+  expiresInSeconds?: number;
+  vendorApp?: Partial<VendorApp>;
+  scopes?: string[];
+}
+
+/** Thrown by control methods on bad input; the HTTP control surface maps it to `status`. */
+export class EmulatorInputError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 404 = 400,
+  ) {
+    super(message);
+    this.name = 'EmulatorInputError';
+  }
+}
