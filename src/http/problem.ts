@@ -119,7 +119,11 @@ export function problemBody(err: AppError, requestId: string | undefined) {
 export function problemResponse(err: AppError, requestId: string | undefined): Response {
   return new Response(JSON.stringify(problemBody(err, requestId)), {
     status: err.status,
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...err.extra.headers },
+    headers: {
+      'content-type': PROBLEM_CONTENT_TYPE,
+      ...(requestId ? { 'x-request-id': requestId } : {}),
+      ...err.extra.headers,
+    },
   });
 }
 

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import type { LogLevel } from '../config.js';
 
 /** One JSON object per line on a writable stream; secrets never reach it (see `redact`). */
@@ -24,9 +25,32 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
+/**
+ * Lines for stdout, written once per event-loop turn: one write per request line costs a
+ * syscall each (stdout to a pipe or file is synchronous). What is pending when the process
+ * exits is written synchronously, so a crash after a log call still shows the line.
+ */
+export function stdoutSink(): (line: string) => void {
+  let pending = '';
+  const flush = () => {
+    if (pending === '') return;
+    const out = pending;
+    pending = '';
+    process.stdout.write(out);
+  };
+  process.on('exit', () => {
+    if (pending !== '') writeSync(1, pending);
+    pending = '';
+  });
+  return (line) => {
+    if (pending === '') setImmediate(flush);
+    pending += line;
+  };
+}
+
 export function createLogger(
   level: LogLevel,
-  write: (line: string) => void = (line) => process.stdout.write(line),
+  write: (line: string) => void = stdoutSink(),
   bindings: Record<string, unknown> = {},
 ): Logger {
   const min = RANK[level];

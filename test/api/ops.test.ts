@@ -60,6 +60,18 @@ describe('ops routes', () => {
     expect(hostile.headers.get('x-request-id')).toMatch(/^req_/);
   });
 
+  it.each([
+    ['GET', '/nope', 404],
+    ['DELETE', '/healthz', 405],
+    ['GET', '/metrics', 200],
+  ])('puts the request id on %s %s (%i), matching the problem body', async (method, path, status) => {
+    const res = await fetch(`${app.url}${path}`, { method });
+    expect(res.status).toBe(status);
+    const id = res.headers.get('x-request-id');
+    expect(id).toMatch(/^req_/);
+    if (status >= 400) expect(((await res.json()) as { requestId: string }).requestId).toBe(id);
+  });
+
   it('answers an unknown route with a 404 problem', async () => {
     const res = await fetch(`${app.url}/v1/does-not-exist`);
     expect(res.status).toBe(404);
