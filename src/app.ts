@@ -1,29 +1,21 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
-import type { Config } from './config.js';
-import type { RelayDatabase } from './db/client.js';
+import { registerAuditRoutes } from './audit/routes.js';
+import type { AppDeps } from './deps.js';
 import { type AppEnv, accessLog, requestId } from './http/middleware.js';
+import { SECURITY_SCHEMES } from './http/openapi.js';
 import { AppError, fromHttpException, problemResponse, zodFieldErrors } from './http/problem.js';
-import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import type { Metrics } from './ops/metrics.js';
 import { registerOpsRoutes } from './ops/routes.js';
-
-/** Everything the HTTP app needs, built by `main.ts` (or a test); no module holds any of it. */
-export interface AppDeps {
-  config: Config;
-  database: RelayDatabase;
-  logger: Logger;
-  metrics: Metrics;
-  clock: Clock;
-}
+import { registerTenantRoutes } from './tenants/routes.js';
 
 /**
  * A bare app with our middleware and error mapping but no routes: `createApp` adds the routes.
  * Exposed so tests can check the shared request machinery (body checks, 422 hook) on a probe route.
  */
-export function createBaseApp(deps: Pick<AppDeps, 'logger' | 'metrics'>): OpenAPIHono<AppEnv> {
+export function createBaseApp(deps: { logger: Logger; metrics: Metrics }): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
     // zod-openapi's validation hook: every problem at once, each with its path → 422.
     defaultHook: (result) => {
@@ -68,6 +60,11 @@ export function createBaseApp(deps: Pick<AppDeps, 'logger' | 'metrics'>): OpenAP
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = createBaseApp(deps);
   registerOpsRoutes(app, deps);
+  registerTenantRoutes(app, deps);
+  registerAuditRoutes(app, deps);
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
+    app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
+  }
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -2,10 +2,10 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { loadKeys } from './crypto/keys.js';
 import { openDatabase } from './db/client.js';
+import { buildDeps } from './deps.js';
 import { startServer } from './http/server.js';
 import { systemClock } from './lib/clock.js';
 import { createLogger } from './lib/logger.js';
-import { createMetrics } from './ops/metrics.js';
 
 /**
  * The process: config → keys → database (migrated) → app → serve. SIGTERM/SIGINT stop accepting,
@@ -14,11 +14,11 @@ import { createMetrics } from './ops/metrics.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  loadKeys(config, logger);
+  const keys = loadKeys(config, logger);
   const database = openDatabase(config.database.path);
   database.migrate();
-  const metrics = createMetrics();
-  const app = createApp({ config, database, logger, metrics, clock: systemClock });
+  const deps = buildDeps({ config, database, logger, clock: systemClock, keys });
+  const app = createApp(deps);
   const server = await startServer(app, { port: config.http.port, host: config.http.host });
   logger.info('listening', { url: server.url, database: config.database.path });
 
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     logger.info('shutting down', { signal });
     try {
       await server.close();
+      await deps.genesys.close();
     } finally {
       database.close();
     }

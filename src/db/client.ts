@@ -13,6 +13,8 @@ import * as schema from './schema.js';
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
 
 export type Db = BetterSQLite3Database<typeof schema>;
+/** The handle inside `db.transaction((tx) => …)`: synchronous, never awaited in. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export interface RelayDatabase {
   readonly db: Db;

@@ -61,3 +61,12 @@ export const auditLog = sqliteTable(
     index('audit_org_event').on(t.orgId, t.eventId),
   ],
 );
+
+/**
+ * Every table holding an org's rows, keyed by its `org_id` column: uninstall purges each. A new
+ * tenant table must join this list (test/api/tenancy.test.ts counts rows per table to prove it).
+ */
+export const ORG_TABLES = [
+  { table: tenants, orgId: tenants.orgId },
+  { table: auditLog, orgId: auditLog.orgId },
+] as const;

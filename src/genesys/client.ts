@@ -20,6 +20,7 @@ import {
   type Organization,
   OrganizationSchema,
   type Role,
+  RolePageSchema,
   RoleSchema,
   type TokenInfo,
   TokenInfoSchema,
@@ -41,6 +42,9 @@ export interface GenesysApi {
     attributes: Readonly<Record<string, string>>,
   ): Promise<Outcome<void>>;
   createRole(role: NewRole): Promise<Outcome<Role>>;
+  /** The org's role with exactly this name (Genesys filters by name; we compare exactly). */
+  findRoleByName(name: string): Promise<Outcome<Role | undefined>>;
+  deleteRole(roleId: string): Promise<Outcome<void>>;
   addRoleUsers(roleId: string, userIds: readonly string[]): Promise<Outcome<void>>;
   /** The answer carries the client's `secret`, shown by Genesys only here. */
   createOAuthClient(client: NewOAuthClient): Promise<Outcome<OAuthClient>>;
@@ -201,6 +205,23 @@ function buildApi(execute: Execute): GenesysApi {
         body: role,
         parse: json(RoleSchema.parse),
       }),
+    findRoleByName: (name) =>
+      execute(
+        get(
+          'findRoleByName',
+          `/api/v2/authorization/roles?name=${encodeURIComponent(name)}&pageSize=25`,
+          (v) => RolePageSchema.parse(v).entities.find((r) => r.name === name),
+        ),
+      ),
+    deleteRole: (roleId) =>
+      withIds([roleId], () =>
+        execute({
+          operation: 'deleteRole',
+          method: 'DELETE',
+          path: `/api/v2/authorization/roles/${roleId}`,
+          parse: () => undefined,
+        }),
+      ),
     addRoleUsers: (roleId, userIds) =>
       withIds([roleId, ...userIds], () =>
         execute({

@@ -82,6 +82,12 @@ export type Conversation = Omit<z.infer<typeof ConversationSchema>, 'participant
 
 export const RoleSchema = z.looseObject({ id: str, name: optStr });
 export type Role = z.infer<typeof RoleSchema>;
+export const RolePageSchema = z.looseObject({
+  entities: z
+    .array(RoleSchema)
+    .nullish()
+    .transform((e) => e ?? []),
+});
 
 export const OAuthClientSchema = z.looseObject({
   id: str,

@@ -3,9 +3,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { RequestContext } from './context.js';
 import { AppError } from './problem.js';
 
-export type AppEnv = { Variables: { requestId: string } };
+export type AppEnv = { Variables: { requestId: string; ctx: RequestContext } };
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

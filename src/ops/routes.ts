@@ -1,22 +1,12 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { RelayDatabase } from '../db/client.js';
 import type { AppEnv } from '../http/middleware.js';
+import { ProblemSchema } from '../http/openapi.js';
 import { AppError, problemBody } from '../http/problem.js';
 import type { Metrics } from './metrics.js';
 
 const Health = z.object({ status: z.literal('ok') }).openapi('Health');
-const Problem = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string(),
-    code: z.string(),
-    requestId: z.string().optional(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  })
-  .openapi('Problem');
-const problemContent = { 'application/problem+json': { schema: Problem } };
+const problemContent = { 'application/problem+json': { schema: ProblemSchema } };
 
 const healthz = createRoute({
   method: 'get',
@@ -65,5 +55,3 @@ export function registerOpsRoutes(
     return c.text(text, 200, { 'content-type': deps.metrics.registry.contentType });
   });
 }
-
-export { Problem, problemContent };

@@ -8,12 +8,13 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { loadKeys } from '../../src/crypto/keys.js';
 import { openDatabase } from '../../src/db/client.js';
+import { buildDeps } from '../../src/deps.js';
 import { GenesysEmulator } from '../../src/emulator/index.js';
 import { startServer } from '../../src/http/server.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { createMetrics } from '../../src/ops/metrics.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const kind = process.argv[2];
@@ -33,7 +34,8 @@ async function main(): Promise<Record<string, unknown>> {
     const database = openDatabase(config.database.path);
     database.migrate();
     const logger = createLogger(config.logLevel);
-    const app = createApp({ config, database, logger, metrics: createMetrics(), clock: systemClock });
+    const keys = loadKeys(config, createLogger('silent'));
+    const app = createApp(buildDeps({ config, database, logger, clock: systemClock, keys }));
     const s = await startServer(app, { port: 0, host });
     process.on('exit', () => dir.cleanup());
     return { url: s.url };

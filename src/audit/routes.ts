@@ -1,0 +1,104 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Sessions } from '../crypto/sessions.js';
+import { requireSession } from '../http/auth.js';
+import type { AppEnv } from '../http/middleware.js';
+import { json, problems, SESSION_SECURITY } from '../http/openapi.js';
+import type { Clock } from '../lib/clock.js';
+import type { TenantStore } from '../tenants/store.js';
+import type { AuditStore } from './store.js';
+import { AUDIT_KINDS } from './types.js';
+
+const ID = /^aud_[0-9a-z]{26}$/;
+
+/** Opaque to clients: the last item's id, base64url. */
+export const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
+const decodeCursor = (c: string) => Buffer.from(c, 'base64url').toString();
+
+const iso = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
+
+export const AuditQuery = z.object({
+  kind: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(',').map((k) => k.trim()) : undefined))
+    .refine((ks) => !ks || ks.every((k) => (AUDIT_KINDS as readonly string[]).includes(k)), {
+      message: `kind must be a comma-separated list of: ${AUDIT_KINDS.join(', ')}`,
+    })
+    .openapi({ type: 'string', example: 'patch.applied,patch.failed' }),
+  outcome: z.string().min(1).optional(),
+  conversationId: z.string().min(1).optional(),
+  ruleId: z.string().min(1).optional(),
+  sourceId: z.string().min(1).optional(),
+  eventId: z.string().min(1).optional(),
+  from: iso.optional().openapi({ type: 'string', format: 'date-time', description: 'inclusive' }),
+  to: iso.optional().openapi({ type: 'string', format: 'date-time', description: 'exclusive' }),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z
+    .string()
+    .optional()
+    .refine((c) => c === undefined || ID.test(decodeCursor(c)), {
+      message: 'not a cursor from a previous page',
+    }),
+});
+
+const ActorSchema = z.object({
+  type: z.enum(['user', 'source', 'system']),
+  id: z.string().optional(),
+  name: z.string().optional(),
+  job: z.string().optional(),
+});
+
+export const AuditItemSchema = z
+  .object({
+    id: z.string(),
+    at: z.string(),
+    kind: z.string(),
+    actor: ActorSchema,
+    sourceId: z.string().nullable(),
+    eventId: z.string().nullable(),
+    ruleIds: z.array(z.string()),
+    conversationId: z.string().nullable(),
+    participantId: z.string().nullable(),
+    outcome: z.string().nullable(),
+    detail: z.record(z.string(), z.unknown()),
+  })
+  .openapi('AuditItem');
+
+const AuditPage = z
+  .object({ items: z.array(AuditItemSchema), nextCursor: z.string().nullable() })
+  .openapi('AuditPage');
+
+export function registerAuditRoutes(
+  app: OpenAPIHono<AppEnv>,
+  deps: { audit: AuditStore; sessions: Sessions; tenants: TenantStore; clock: Clock },
+): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/audit',
+      tags: ['audit'],
+      summary: 'The org’s audit log, newest first, keyset-paginated',
+      security: SESSION_SECURITY,
+      middleware: [requireSession(deps, 'viewer')] as const,
+      request: { query: AuditQuery },
+      responses: { 200: json(AuditPage, 'A page'), ...problems(401, 422) },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const page = await deps.audit.list(c.get('ctx').tenant.orgId, {
+        kinds: q.kind,
+        outcome: q.outcome,
+        conversationId: q.conversationId,
+        ruleId: q.ruleId,
+        sourceId: q.sourceId,
+        eventId: q.eventId,
+        from: q.from,
+        to: q.to,
+        limit: q.limit,
+        before: q.cursor === undefined ? undefined : decodeCursor(q.cursor),
+      });
+      const last = page.items.at(-1);
+      return c.json({ items: page.items, nextCursor: page.more && last ? encodeCursor(last.id) : null }, 200);
+    },
+  );
+}

@@ -1,0 +1,78 @@
+import { and, desc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../db/client.js';
+import { auditLog } from '../db/schema.js';
+import { newId } from '../lib/ids.js';
+import type { AuditEntry, AuditFilter, AuditItem } from './types.js';
+
+/**
+ * Appends one audit row inside the caller's transaction (fail-closed: if it throws, the change it
+ * records rolls back with it). The only writer of `audit_log` besides retention and the purge.
+ */
+export function appendAudit(tx: Db | Tx, entry: AuditEntry): string {
+  const id = newId('aud', entry.at);
+  tx.insert(auditLog)
+    .values({
+      id,
+      orgId: entry.orgId,
+      at: entry.at,
+      kind: entry.kind,
+      actor: JSON.stringify(entry.actor),
+      sourceId: entry.sourceId ?? null,
+      eventId: entry.eventId ?? null,
+      ruleIds: entry.ruleIds?.length ? JSON.stringify(entry.ruleIds) : null,
+      conversationId: entry.conversationId ?? null,
+      participantId: entry.participantId ?? null,
+      outcome: entry.outcome ?? null,
+      detail: entry.detail ? JSON.stringify(entry.detail) : null,
+    })
+    .run();
+  return id;
+}
+
+export interface AuditStore {
+  /** Newest first; `nextCursor` is the last item's id when more may follow. */
+  list(orgId: string, filter: AuditFilter): Promise<{ items: AuditItem[]; more: boolean }>;
+}
+
+export function sqliteAuditStore(db: Db): AuditStore {
+  return {
+    async list(orgId, f) {
+      const where: SQL[] = [eq(auditLog.orgId, orgId)];
+      if (f.kinds?.length) where.push(inArray(auditLog.kind, f.kinds));
+      if (f.outcome !== undefined) where.push(eq(auditLog.outcome, f.outcome));
+      if (f.conversationId !== undefined) where.push(eq(auditLog.conversationId, f.conversationId));
+      if (f.sourceId !== undefined) where.push(eq(auditLog.sourceId, f.sourceId));
+      if (f.eventId !== undefined) where.push(eq(auditLog.eventId, f.eventId));
+      if (f.ruleId !== undefined) {
+        where.push(sql`exists (select 1 from json_each(${auditLog.ruleIds}) where value = ${f.ruleId})`);
+      }
+      if (f.from !== undefined) where.push(gte(auditLog.at, f.from));
+      if (f.to !== undefined) where.push(lt(auditLog.at, f.to));
+      if (f.before !== undefined) where.push(lt(auditLog.id, f.before));
+      const rows = db
+        .select()
+        .from(auditLog)
+        .where(and(...where))
+        .orderBy(desc(auditLog.id))
+        .limit(f.limit + 1)
+        .all();
+      return { items: rows.slice(0, f.limit).map(toItem), more: rows.length > f.limit };
+    },
+  };
+}
+
+function toItem(r: typeof auditLog.$inferSelect): AuditItem {
+  return {
+    id: r.id,
+    at: new Date(r.at).toISOString(),
+    kind: r.kind,
+    actor: JSON.parse(r.actor),
+    sourceId: r.sourceId,
+    eventId: r.eventId,
+    ruleIds: r.ruleIds ? (JSON.parse(r.ruleIds) as string[]) : [],
+    conversationId: r.conversationId,
+    participantId: r.participantId,
+    outcome: r.outcome,
+    detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : {},
+  };
+}

@@ -1,0 +1,75 @@
+import { type AuditStore, sqliteAuditStore } from './audit/store.js';
+import type { Config } from './config.js';
+import type { Keys } from './crypto/keys.js';
+import { createSealer } from './crypto/secrets.js';
+import { createSessions } from './crypto/sessions.js';
+import type { RelayDatabase } from './db/client.js';
+import { GenesysClient, type GenesysClientOptions } from './genesys/client.js';
+import type { Clock } from './lib/clock.js';
+import type { Logger } from './lib/logger.js';
+import { createMetrics, genesysMetricsHooks, type Metrics } from './ops/metrics.js';
+import type { TenancyDeps } from './tenants/deps.js';
+import { grantHealth } from './tenants/grant-health.js';
+import { loadManifest } from './tenants/manifest.js';
+import { sqliteTenantStore } from './tenants/store.js';
+
+/** Everything the app uses; `main.ts` builds the real one, tests build theirs with the same function. */
+export interface AppDeps extends TenancyDeps {
+  database: RelayDatabase;
+  metrics: Metrics;
+  audit: AuditStore;
+}
+
+export function buildDeps(input: {
+  config: Config;
+  database: RelayDatabase;
+  logger: Logger;
+  clock: Clock;
+  keys: Keys;
+  metrics?: Metrics;
+  /** Tests may pass their own (e.g. short timeouts). */
+  genesysDispatcher?: GenesysClientOptions['dispatcher'];
+}): AppDeps {
+  const { config, database, logger, clock, keys } = input;
+  const metrics = input.metrics ?? createMetrics();
+  const sealer = createSealer(keys);
+  const tenants = sqliteTenantStore(database.db);
+  const hooks = genesysMetricsHooks(metrics);
+  const genesys = new GenesysClient({
+    baseUrl: config.genesys.baseUrl,
+    clock,
+    ...(input.genesysDispatcher ? { dispatcher: input.genesysDispatcher } : {}),
+    // The org's stored grant, opened only when a token must be fetched.
+    credentials: async (orgId) => {
+      const t = await tenants.get(orgId);
+      if (!t) return undefined;
+      return {
+        environment: t.environment,
+        clientId: t.grant.clientId,
+        clientSecret: await sealer.open(orgId, t.grant.secretSealed),
+      };
+    },
+    onCall: hooks.onCall,
+    onToken: (orgId, outcome) => {
+      hooks.onToken(orgId, outcome);
+      const health = grantHealth(outcome, clock.now());
+      if (!health) return;
+      tenants.recordGrantHealth(orgId, health).catch((err: unknown) => {
+        logger.error('could not record grant health', { orgId, err });
+      });
+    },
+  });
+  return {
+    config,
+    clock,
+    logger,
+    database,
+    metrics,
+    genesys,
+    tenants,
+    audit: sqliteAuditStore(database.db),
+    sealer,
+    sessions: createSessions(keys),
+    manifest: loadManifest(),
+  };
+}

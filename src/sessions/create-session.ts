@@ -1,0 +1,52 @@
+import { AppError, forbidden, notFound } from '../http/problem.js';
+import type { TenancyDeps } from '../tenants/deps.js';
+import { identifyUser } from '../tenants/identify-user.js';
+import type { Role } from '../tenants/permissions.js';
+
+export interface SessionResult {
+  token: string;
+  expiresAt: string;
+  orgId: string;
+  role: Role;
+  user: { id: string; name: string };
+}
+
+/**
+ * Exchanges a Genesys user token for our own session: the user's org must be installed, from the
+ * same environment, and the user must hold one of the app permissions.
+ */
+export async function createSession(
+  deps: TenancyDeps,
+  environment: string,
+  userToken: string,
+): Promise<SessionResult> {
+  const user = await identifyUser(deps, environment, userToken);
+  if (!user.role) {
+    throw forbidden(
+      'Your Genesys Cloud roles grant neither integration:attributeRelay:admin nor integration:attributeRelay:view.',
+    );
+  }
+  const tenant = await deps.tenants.get(user.orgId);
+  if (!tenant)
+    throw notFound('attribute-relay is not installed in your org yet; an admin installs it first.');
+  if (tenant.environment !== environment) {
+    throw new AppError('unauthorized', `Your org is installed from ${tenant.environment}; sign in there.`);
+  }
+  const { token, expiresAt } = await deps.sessions.issue(
+    {
+      orgId: user.orgId,
+      role: user.role,
+      userId: user.id,
+      userName: user.name,
+      installedAt: tenant.installedAt,
+    },
+    deps.clock.now(),
+  );
+  return {
+    token,
+    expiresAt: new Date(expiresAt).toISOString(),
+    orgId: user.orgId,
+    role: user.role,
+    user: { id: user.id, name: user.name },
+  };
+}

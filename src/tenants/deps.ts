@@ -1,0 +1,22 @@
+import type { AuditStore } from '../audit/store.js';
+import type { Config } from '../config.js';
+import type { Sealer } from '../crypto/secrets.js';
+import type { Sessions } from '../crypto/sessions.js';
+import type { GenesysClient } from '../genesys/client.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { Manifest } from './manifest.js';
+import type { TenantStore } from './store.js';
+
+/** What the tenancy verbs use; a subset of the app's dependencies. */
+export interface TenancyDeps {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  genesys: GenesysClient;
+  tenants: TenantStore;
+  audit: AuditStore;
+  sealer: Sealer;
+  sessions: Sessions;
+  manifest: Manifest;
+}

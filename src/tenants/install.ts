@@ -1,0 +1,83 @@
+import { AppError, conflict, forbidden } from '../http/problem.js';
+import type { TenancyDeps } from './deps.js';
+import { provisionGrant, verifyGrant } from './grant.js';
+import { identifyUser } from './identify-user.js';
+import type { Tenant } from './store.js';
+
+export interface InstallInput {
+  environment: string;
+  userToken: string;
+  clientId?: string | undefined;
+  clientSecret?: string | undefined;
+}
+
+/**
+ * Installs attribute-relay into the admin's org, idempotently: an org already installed (from the
+ * same environment) is returned as it is. With a client id and secret they are verified and
+ * stored; without, the role and OAuth client are created in the org (the manifest's install).
+ */
+export async function installTenant(
+  deps: TenancyDeps,
+  input: InstallInput,
+): Promise<{ tenant: Tenant; created: boolean }> {
+  const user = await identifyUser(deps, input.environment, input.userToken);
+  if (user.role !== 'admin')
+    throw forbidden('Installing needs the integration:attributeRelay:admin permission.');
+  const existing = await deps.tenants.get(user.orgId);
+  if (existing) return { tenant: sameEnvironment(existing, input.environment), created: false };
+
+  const provided = input.clientId !== undefined;
+  let grant: { clientId: string; clientSecret: string; roleId: string | null };
+  if (provided) {
+    const credentials = {
+      environment: input.environment,
+      clientId: input.clientId!,
+      clientSecret: input.clientSecret!,
+    };
+    await verifyGrant(deps, credentials, user.orgId);
+    grant = { clientId: credentials.clientId, clientSecret: credentials.clientSecret, roleId: null };
+  } else {
+    grant = await provisionGrant(deps, user, input.userToken);
+  }
+
+  const now = deps.clock.now();
+  const created = await deps.tenants.install(
+    {
+      orgId: user.orgId,
+      orgName: user.orgName,
+      environment: input.environment,
+      installedAt: now,
+      grant: {
+        clientId: grant.clientId,
+        secretSealed: await deps.sealer.seal(user.orgId, grant.clientSecret),
+        managed: !provided,
+        managedRoleId: grant.roleId,
+      },
+    },
+    {
+      orgId: user.orgId,
+      at: now,
+      kind: 'tenant.installed',
+      actor: { type: 'user', id: user.id, name: user.name },
+      outcome: 'ok',
+      detail: {
+        environment: input.environment,
+        mode: provided ? 'given_credentials' : 'provisioned',
+        clientId: grant.clientId,
+        ...(grant.roleId ? { roleId: grant.roleId } : {}),
+      },
+    },
+  );
+  deps.genesys.tokens.invalidate(user.orgId);
+  const tenant = await deps.tenants.get(user.orgId);
+  if (!tenant) throw new AppError('internal', 'The tenant vanished right after install.');
+  // Two installs raced and the other won: answer with its tenant (ours was not stored).
+  return { tenant: created ? tenant : sameEnvironment(tenant, input.environment), created };
+}
+
+function sameEnvironment(t: Tenant, environment: string): Tenant {
+  if (t.environment !== environment) {
+    throw conflict(`This org is installed from ${t.environment}, not ${environment}.`);
+  }
+  return t;
+}

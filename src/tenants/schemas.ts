@@ -1,0 +1,72 @@
+import { z } from '@hono/zod-openapi';
+
+export const EnvironmentBody = z.strictObject({
+  environment: z.string().min(1).openapi({ example: 'mypurecloud.com' }),
+});
+
+export const InstallBody = z
+  .strictObject({
+    environment: z.string().min(1).openapi({ example: 'mypurecloud.ie' }),
+    clientId: z.string().min(1).max(200).optional(),
+    clientSecret: z.string().min(1).max(500).optional(),
+  })
+  .superRefine((b, ctx) => {
+    if ((b.clientId === undefined) !== (b.clientSecret === undefined)) {
+      const missing = b.clientId === undefined ? 'clientId' : 'clientSecret';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: 'Give both clientId and clientSecret, or neither.',
+      });
+    }
+  })
+  .openapi('InstallRequest');
+
+export const GrantBody = z
+  .strictObject({ clientId: z.string().min(1).max(200), clientSecret: z.string().min(1).max(500) })
+  .openapi('GrantRequest');
+
+export const SettingsPatch = z
+  .strictObject({
+    settings: z.strictObject({
+      requestsPerMinute: z.number().int().min(1).max(6000).optional(),
+      auditRetentionDays: z.number().int().min(1).max(3650).optional(),
+    }),
+  })
+  .openapi('TenantPatch');
+
+const isoOrNull = z.string().nullable();
+
+export const TenantSchema = z
+  .object({
+    orgId: z.string(),
+    orgName: z.string(),
+    environment: z.string(),
+    installedAt: z.string(),
+    role: z.enum(['admin', 'viewer']),
+    settings: z.object({ requestsPerMinute: z.number().int(), auditRetentionDays: z.number().int() }),
+    grant: z.object({
+      clientId: z.string(),
+      managed: z.boolean(),
+      status: z.enum(['ok', 'invalid_credentials', 'wrong_org', 'unreachable']),
+      lastTokenAt: isoOrNull,
+      lastError: z.string().nullable(),
+    }),
+    delivery: z.object({
+      pending: z.number().int(),
+      oldestPendingAgeMs: z.number().nullable(),
+      lastAppliedAt: isoOrNull,
+      lastRateLimitedAt: isoOrNull,
+    }),
+  })
+  .openapi('Tenant');
+
+export const SessionSchema = z
+  .object({
+    token: z.string(),
+    expiresAt: z.string(),
+    orgId: z.string(),
+    role: z.enum(['admin', 'viewer']),
+    user: z.object({ id: z.string(), name: z.string() }),
+  })
+  .openapi('Session');

@@ -1,0 +1,148 @@
+import { eq } from 'drizzle-orm';
+import { appendAudit } from '../audit/store.js';
+import type { AuditEntry } from '../audit/types.js';
+import type { Db } from '../db/client.js';
+import { ORG_TABLES, tenants } from '../db/schema.js';
+
+export type GrantStatus = 'ok' | 'invalid_credentials' | 'wrong_org' | 'unreachable';
+
+export interface Grant {
+  clientId: string;
+  /** JWE from `crypto/secrets.ts`, sealed to this org. */
+  secretSealed: string;
+  /** We created the OAuth client (and `managedRoleId`) at install. */
+  managed: boolean;
+  managedRoleId: string | null;
+}
+
+export interface Tenant {
+  orgId: string;
+  orgName: string;
+  environment: string;
+  installedAt: number;
+  settings: { requestsPerMinute: number; auditRetentionDays: number };
+  grant: Grant & { status: GrantStatus; lastTokenAt: number | null; lastError: string | null };
+}
+
+export interface NewTenant {
+  orgId: string;
+  orgName: string;
+  environment: string;
+  installedAt: number;
+  grant: Grant;
+}
+
+/**
+ * Tenants and their grants. Each write that an admin makes is recorded in the audit log in the
+ * same transaction. Methods are async so a PostgreSQL backend can implement the same interface.
+ */
+export interface TenantStore {
+  get(orgId: string): Promise<Tenant | undefined>;
+  /** Inserts unless the org exists; `false` when it already did (nothing written). */
+  install(tenant: NewTenant, audit: AuditEntry): Promise<boolean>;
+  updateSettings(orgId: string, settings: Partial<Tenant['settings']>, audit: AuditEntry): Promise<void>;
+  replaceGrant(orgId: string, grant: Grant, audit: AuditEntry): Promise<void>;
+  /** Grant health, after every token request of the org. */
+  recordGrantHealth(
+    orgId: string,
+    health: { status: GrantStatus; lastTokenAt?: number; lastError: string | null },
+  ): Promise<void>;
+  /** Deletes every row of the org in every table, then writes the one audit row that stays. */
+  uninstall(orgId: string, audit: AuditEntry): Promise<void>;
+}
+
+export function sqliteTenantStore(db: Db): TenantStore {
+  return {
+    async get(orgId) {
+      const row = db.select().from(tenants).where(eq(tenants.orgId, orgId)).get();
+      return row ? toTenant(row) : undefined;
+    },
+    async install(t, audit) {
+      return db.transaction((tx) => {
+        const inserted = tx
+          .insert(tenants)
+          .values({
+            orgId: t.orgId,
+            orgName: t.orgName,
+            environment: t.environment,
+            installedAt: t.installedAt,
+            updatedAt: t.installedAt,
+            grantClientId: t.grant.clientId,
+            grantSecretSealed: t.grant.secretSealed,
+            grantManaged: t.grant.managed,
+            managedRoleId: t.grant.managedRoleId,
+            grantStatus: 'ok',
+            grantLastTokenAt: t.installedAt,
+          })
+          .onConflictDoNothing()
+          .returning({ orgId: tenants.orgId })
+          .all();
+        if (inserted.length === 0) return false;
+        appendAudit(tx, audit);
+        return true;
+      });
+    },
+    async updateSettings(orgId, settings, audit) {
+      db.transaction((tx) => {
+        tx.update(tenants)
+          .set({ ...settings, updatedAt: audit.at })
+          .where(eq(tenants.orgId, orgId))
+          .run();
+        appendAudit(tx, audit);
+      });
+    },
+    async replaceGrant(orgId, grant, audit) {
+      db.transaction((tx) => {
+        tx.update(tenants)
+          .set({
+            grantClientId: grant.clientId,
+            grantSecretSealed: grant.secretSealed,
+            grantManaged: grant.managed,
+            managedRoleId: grant.managedRoleId,
+            grantStatus: 'ok',
+            grantLastTokenAt: audit.at,
+            grantLastError: null,
+            updatedAt: audit.at,
+          })
+          .where(eq(tenants.orgId, orgId))
+          .run();
+        appendAudit(tx, audit);
+      });
+    },
+    async recordGrantHealth(orgId, h) {
+      db.update(tenants)
+        .set({
+          grantStatus: h.status,
+          grantLastError: h.lastError,
+          ...(h.lastTokenAt !== undefined ? { grantLastTokenAt: h.lastTokenAt } : {}),
+        })
+        .where(eq(tenants.orgId, orgId))
+        .run();
+    },
+    async uninstall(orgId, audit) {
+      db.transaction((tx) => {
+        for (const { table, orgId: column } of ORG_TABLES) tx.delete(table).where(eq(column, orgId)).run();
+        appendAudit(tx, audit);
+      });
+    },
+  };
+}
+
+function toTenant(r: typeof tenants.$inferSelect): Tenant {
+  return {
+    orgId: r.orgId,
+    orgName: r.orgName,
+    environment: r.environment,
+    installedAt: r.installedAt,
+    settings: { requestsPerMinute: r.requestsPerMinute, auditRetentionDays: r.auditRetentionDays },
+    grant: {
+      clientId: r.grantClientId,
+      secretSealed: r.grantSecretSealed,
+      managed: r.grantManaged,
+      managedRoleId: r.managedRoleId,
+      status: r.grantStatus,
+      lastTokenAt: r.grantLastTokenAt,
+      lastError: r.grantLastError,
+    },
+  };
+}

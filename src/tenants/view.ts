@@ -1,0 +1,26 @@
+import type { Role } from './permissions.js';
+import type { Tenant } from './store.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The contract's tenant summary. Never a secret. */
+export function tenantView(t: Tenant, role: Role) {
+  return {
+    orgId: t.orgId,
+    orgName: t.orgName,
+    environment: t.environment,
+    installedAt: new Date(t.installedAt).toISOString(),
+    role,
+    settings: { ...t.settings },
+    grant: {
+      clientId: t.grant.clientId,
+      managed: t.grant.managed,
+      status: t.grant.status,
+      lastTokenAt: iso(t.grant.lastTokenAt),
+      lastError: t.grant.lastError,
+    },
+    // Live once delivery exists (its queue); until then nothing can be pending.
+    delivery: { pending: 0, oldestPendingAgeMs: null, lastAppliedAt: null, lastRateLimitedAt: null },
+  };
+}
+export type TenantView = ReturnType<typeof tenantView>;
