@@ -1,0 +1,140 @@
+import { GenesysEmulator } from '../../src/emulator/index.js';
+import { startTestApp, type TestApp } from './app.js';
+import { ManualClock } from './clock.js';
+
+/** What an installing admin needs in Genesys, besides the app's own admin permission. */
+export const INSTALLER_PERMISSIONS = [
+  'integration:attributeRelay:admin',
+  'authorization:role:view',
+  'authorization:role:add',
+  'authorization:grant:add',
+  'oauth:client:add',
+  'oauth:client:delete',
+  'authorization:role:delete',
+];
+
+export interface World {
+  readonly clock: ManualClock;
+  readonly emu: GenesysEmulator;
+  readonly app: TestApp;
+  /** A request to the app; `token` becomes the bearer, `body` JSON. */
+  call(
+    method: string,
+    path: string,
+    opts?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** The app and the emulator over real HTTP on 127.0.0.1, sharing one manual clock. */
+export async function startWorld(opts: { env?: Record<string, string> } = {}): Promise<World> {
+  const clock = new ManualClock();
+  const emu = new GenesysEmulator({ clock: clock.now });
+  const emuServer = await emu.listen({ port: 0, host: '127.0.0.1' });
+  const app = await startTestApp({
+    genesysBaseUrl: emuServer.url,
+    clock,
+    ...(opts.env ? { env: opts.env } : {}),
+  });
+  return {
+    clock,
+    emu,
+    app,
+    call: (method, path, o = {}) =>
+      fetch(`${app.url}${path}`, {
+        method,
+        headers: {
+          ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+          ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...o.headers,
+        },
+        ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+      }),
+    close: async () => {
+      await app.close();
+      await emuServer.close();
+    },
+  };
+}
+
+export interface SeededOrg {
+  orgId: string;
+  name: string;
+  /** User tokens. */
+  admin: string;
+  viewer: string;
+  nobody: string;
+  adminUserId: string;
+  /** A client-credentials grant the org's admin could paste into the install form. */
+  grant: { clientId: string; clientSecret: string };
+}
+
+/** An org in the emulator with an installing admin, a viewer, a user without the app, and a grant. */
+export function seedOrg(world: World, name: string): SeededOrg {
+  const { emu } = world;
+  const org = emu.createOrg({ name });
+  const admin = emu.createUser({ orgId: org.id, name: `${name} Admin`, permissions: INSTALLER_PERMISSIONS });
+  const viewer = emu.createUser({
+    orgId: org.id,
+    name: `${name} Viewer`,
+    permissions: ['integration:attributeRelay:view'],
+  });
+  const nobody = emu.createUser({
+    orgId: org.id,
+    name: `${name} Agent`,
+    permissions: ['conversation:communication:view'],
+  });
+  const grant = emu.createClient({
+    orgId: org.id,
+    name: 'given grant',
+    permissions: ['conversation:communication:view'],
+  });
+  return {
+    orgId: org.id,
+    name,
+    admin: emu.createUserToken(admin.id),
+    viewer: emu.createUserToken(viewer.id),
+    nobody: emu.createUserToken(nobody.id),
+    adminUserId: admin.id,
+    grant: { clientId: grant.id, clientSecret: grant.secret },
+  };
+}
+
+export const ENV = 'mypurecloud.com';
+
+export async function install(
+  world: World,
+  org: SeededOrg,
+  mode: 'given' | 'provisioned' = 'given',
+): Promise<Response> {
+  const body = mode === 'given' ? { environment: ENV, ...org.grant } : { environment: ENV };
+  return world.call('POST', '/v1/install', { token: org.admin, body });
+}
+
+/** An admin (or viewer) session of our own for the given user token. */
+export async function session(world: World, userToken: string): Promise<string> {
+  const res = await world.call('POST', '/v1/session', { token: userToken, body: { environment: ENV } });
+  if (res.status !== 200) throw new Error(`session: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** Rows of the org in every table that has an org_id column. */
+export function rowsPerTable(app: TestApp, orgId: string): Record<string, number> {
+  const tables = app.database.sqlite
+    .prepare(
+      "select name from sqlite_master where type = 'table' and name not like '\\_\\_%' escape '\\' and name not like 'sqlite_%'",
+    )
+    .all() as Array<{ name: string }>;
+  const out: Record<string, number> = {};
+  for (const { name } of tables) {
+    const cols = app.database.sqlite.prepare(`pragma table_info(${name})`).all() as Array<{ name: string }>;
+    if (!cols.some((c) => c.name === 'org_id'))
+      throw new Error(`table ${name} has no org_id: tenant tables must`);
+    out[name] = (
+      app.database.sqlite.prepare(`select count(*) as n from ${name} where org_id = ?`).get(orgId) as {
+        n: number;
+      }
+    ).n;
+  }
+  return out;
+}
