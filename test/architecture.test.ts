@@ -44,4 +44,13 @@ describe('architecture', () => {
     );
     expect(offenders.map((f) => f.path)).toEqual([]);
   });
+
+  it('the audit log is append-only: only the audit store writes it, nothing updates it', () => {
+    const touches = src.filter((f) => /\bauditLog\b/.test(f.text)).map((f) => f.path);
+    expect(touches.sort()).toEqual(['src/audit/store.ts', 'src/db/schema.ts']);
+    const store = src.find((f) => f.path === 'src/audit/store.ts')?.text ?? '';
+    expect(store).not.toMatch(/\.(update|delete)\(auditLog\)/);
+    // The uninstall purge goes through ORG_TABLES; retention will be the other deleter.
+    expect(src.filter((f) => /\.update\(auditLog\)/.test(f.text))).toEqual([]);
+  });
 });
