@@ -8,6 +8,7 @@ import { FaultStore } from './faults.js';
 import { IdentityState } from './state.js';
 import { DEFAULT_TOKEN_SECONDS, DEFAULT_VENDOR_APP } from './tokens.js';
 import type {
+  ClientInput,
   ClientState,
   ConversationInput,
   EmulatedConversation,
@@ -17,10 +18,12 @@ import type {
   EmulatedUser,
   EmulatorOptions,
   FaultSpec,
+  OrgInput,
   ParticipantInput,
-  PermissionPolicy,
   RecordedRequest,
   ResolvedOptions,
+  RoleInput,
+  UserInput,
   UserTokenOptions,
 } from './types.js';
 
@@ -112,18 +115,11 @@ export class GenesysEmulator {
 
   // --- control -------------------------------------------------------------------------------
 
-  createOrg(input: { id?: string; name: string; thirdPartyOrgName?: string }): EmulatedOrg {
+  createOrg(input: OrgInput): EmulatedOrg {
     return this.core.identity.createOrg(input);
   }
 
-  createUser(input: {
-    id?: string;
-    orgId: string;
-    name: string;
-    email?: string;
-    permissions?: string[];
-    roleIds?: string[];
-  }): EmulatedUser {
+  createUser(input: UserInput): EmulatedUser {
     return this.core.identity.createUser(input);
   }
 
@@ -134,28 +130,12 @@ export class GenesysEmulator {
     return this.core.identity.issueUserToken(userId, lifetime, app, opts.scopes ?? []).token;
   }
 
-  createRole(input: {
-    id?: string;
-    orgId: string;
-    name: string;
-    description?: string;
-    permissions?: string[];
-    permissionPolicies?: PermissionPolicy[];
-  }): EmulatedRole {
+  createRole(input: RoleInput): EmulatedRole {
     return this.core.identity.createRole(input);
   }
 
   /** `permissions` is a shortcut: a role holding them is created and assigned to the client. */
-  createClient(input: {
-    id?: string;
-    orgId: string;
-    name?: string;
-    permissions?: string[];
-    roleIds?: string[];
-    accessTokenValiditySeconds?: number;
-    secret?: string;
-    state?: ClientState;
-  }): { id: string; secret: string } {
+  createClient(input: ClientInput): { id: string; secret: string } {
     const client = this.core.identity.createClient(input);
     return { id: client.id, secret: client.secret };
   }

@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { expandPolicies, holdsPermission, permissionsToPolicies, unique } from './permissions.js';
 import { DEFAULT_TOKEN_SECONDS, randomSecret, type TokenRecord, TokenStore } from './tokens.js';
 import {
+  type ClientInput,
   type ClientState,
   type EmulatedClient,
   type EmulatedOrg,
   type EmulatedRole,
   type EmulatedUser,
   EmulatorInputError,
-  type PermissionPolicy,
+  type OrgInput,
+  type RoleInput,
+  type UserInput,
   type VendorApp,
 } from './types.js';
 
@@ -39,7 +42,7 @@ export class IdentityState {
     return org;
   }
 
-  createOrg(input: { id?: string; name: string; thirdPartyOrgName?: string }): EmulatedOrg {
+  createOrg(input: OrgInput): EmulatedOrg {
     const id = input.id ?? randomUUID();
     if (this.orgs.has(id)) throw new EmulatorInputError(`org ${id} already exists`);
     const taken = new Set([...this.orgs.values()].map((o) => o.thirdPartyOrgName));
@@ -52,14 +55,7 @@ export class IdentityState {
     return { ...org };
   }
 
-  createUser(input: {
-    id?: string;
-    orgId: string;
-    name: string;
-    email?: string;
-    permissions?: string[];
-    roleIds?: string[];
-  }): EmulatedUser {
+  createUser(input: UserInput): EmulatedUser {
     const org = this.requireOrg(input.orgId);
     const roleIds = unique(input.roleIds ?? []);
     for (const roleId of roleIds) this.requireRole(org.id, roleId);
@@ -82,14 +78,7 @@ export class IdentityState {
     return role;
   }
 
-  createRole(input: {
-    id?: string;
-    orgId: string;
-    name: string;
-    description?: string;
-    permissions?: string[];
-    permissionPolicies?: PermissionPolicy[];
-  }): EmulatedRole {
+  createRole(input: RoleInput): EmulatedRole {
     this.requireOrg(input.orgId);
     const policies = [
       ...structuredClone(input.permissionPolicies ?? []),
@@ -127,18 +116,7 @@ export class IdentityState {
     for (const user of users) if (user && !user.roleIds.includes(roleId)) user.roleIds.push(roleId);
   }
 
-  createClient(input: {
-    id?: string;
-    orgId: string;
-    name?: string;
-    description?: string;
-    permissions?: string[];
-    roleIds?: string[];
-    accessTokenValiditySeconds?: number;
-    secret?: string;
-    authorizedGrantType?: string;
-    state?: ClientState;
-  }): EmulatedClient {
+  createClient(input: ClientInput): EmulatedClient {
     this.requireOrg(input.orgId);
     const name = input.name ?? 'Emulated client';
     const roleIds = unique(input.roleIds ?? []);

@@ -166,3 +166,39 @@ export class EmulatorInputError extends Error {
     this.name = 'EmulatorInputError';
   }
 }
+
+/** Control-surface inputs, shared by `GenesysEmulator` and the state it drives. */
+export interface OrgInput {
+  id?: string;
+  name: string;
+  thirdPartyOrgName?: string;
+}
+export interface UserInput {
+  id?: string;
+  orgId: string;
+  name: string;
+  email?: string;
+  permissions?: string[];
+  roleIds?: string[];
+}
+export interface RoleInput {
+  id?: string;
+  orgId: string;
+  name: string;
+  description?: string;
+  permissions?: string[];
+  permissionPolicies?: PermissionPolicy[];
+}
+/** `permissions` is a shortcut: a role holding them is created and assigned to the client. */
+export interface ClientInput {
+  id?: string;
+  orgId: string;
+  name?: string;
+  description?: string;
+  permissions?: string[];
+  roleIds?: string[];
+  accessTokenValiditySeconds?: number;
+  secret?: string;
+  authorizedGrantType?: string;
+  state?: ClientState;
+}

@@ -133,7 +133,7 @@ describe('oauth clients', () => {
       accessTokenValiditySeconds: 86_400,
       roleIds: [roleId],
       state: 'Active',
-      dateCreated: new Date(h.clock.ms).toISOString(),
+      dateCreated: new Date(h.clock.now()).toISOString(),
     });
     const id = created.body.id as string;
     expect(h.emu.listOAuthClients(orgId)).toContainEqual({

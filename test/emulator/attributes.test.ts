@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Harness, startEmulator } from './harness.js';
+import { attrPath, type Harness, startEmulator, twoPartyConversation } from './harness.js';
 
 let h: Harness;
 let org: { orgId: string; token: string };
@@ -11,21 +11,7 @@ beforeAll(async () => {
 afterAll(() => h.close());
 beforeEach(() => h.emu.configure({ attributeMode: 'merge', endedParticipantPatch: 'accept' }));
 
-function newConversation(opts: { visibleAfterMs?: number } = {}) {
-  return h.emu.createConversation({
-    orgId: org.orgId,
-    ...opts,
-    participants: [
-      { id: 'cust', purpose: 'customer', name: 'Caller', attributes: { seed: '1' } },
-      { id: 'agent', purpose: 'agent', media: 'chat' },
-    ],
-  });
-}
-
-const attrPath = (cid: string, pid: string, media?: string) =>
-  media ? `/api/v2/conversations/${media}/${cid}/participants/${pid}/attributes` : attrPathGeneric(cid, pid);
-const attrPathGeneric = (cid: string, pid: string) =>
-  `/api/v2/conversations/${cid}/participants/${pid}/attributes`;
+const newConversation = (opts: { visibleAfterMs?: number } = {}) => twoPartyConversation(h, org.orgId, opts);
 
 function patch(path: string, json: unknown, token = org.token) {
   return h.call(path, { method: 'PATCH', token, json });

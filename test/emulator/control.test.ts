@@ -98,7 +98,7 @@ describe('HTTP control surface', () => {
     });
     expect(added.body).toMatchObject({ id: 'p', purpose: 'agent', media: 'call' });
     await control('POST', `/conversations/${convId}/participants/p/end`);
-    expect((await control('GET', `/conversations/${convId}`)).body.endTime).toBe(h.clock.ms);
+    expect((await control('GET', `/conversations/${convId}`)).body.endTime).toBe(h.clock.now());
     await control('POST', `/conversations/${convId}/end`);
 
     await control('POST', '/faults', { pathRegex: '^/api/v2/', status: 504, times: 'Infinity' });
@@ -115,7 +115,7 @@ describe('HTTP control surface', () => {
     });
     await control('PATCH', '/config', { attributeMode: 'merge', rateLimitPerMinute: 300 });
 
-    const before = h.clock.ms;
+    const before = h.clock.now();
     await control('POST', '/clock/advance', { ms: 5_000 });
     const c2 = await control('POST', '/conversations', { orgId, participants: [] });
     expect(c2.body.createdAt).toBe(before + 5_000);

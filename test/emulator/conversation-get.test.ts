@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Harness, startEmulator } from './harness.js';
+import { attrPath, type Harness, startEmulator, twoPartyConversation } from './harness.js';
 
 let h: Harness;
 let org: { orgId: string; token: string };
@@ -11,21 +11,7 @@ beforeAll(async () => {
 afterAll(() => h.close());
 beforeEach(() => h.emu.configure({ attributeMode: 'merge', endedParticipantPatch: 'accept' }));
 
-function newConversation(opts: { visibleAfterMs?: number } = {}) {
-  return h.emu.createConversation({
-    orgId: org.orgId,
-    ...opts,
-    participants: [
-      { id: 'cust', purpose: 'customer', name: 'Caller', attributes: { seed: '1' } },
-      { id: 'agent', purpose: 'agent', media: 'chat' },
-    ],
-  });
-}
-
-const attrPath = (cid: string, pid: string, media?: string) =>
-  media ? `/api/v2/conversations/${media}/${cid}/participants/${pid}/attributes` : attrPathGeneric(cid, pid);
-const attrPathGeneric = (cid: string, pid: string) =>
-  `/api/v2/conversations/${cid}/participants/${pid}/attributes`;
+const newConversation = (opts: { visibleAfterMs?: number } = {}) => twoPartyConversation(h, org.orgId, opts);
 
 function patch(path: string, json: unknown, token = org.token) {
   return h.call(path, { method: 'PATCH', token, json });
@@ -37,7 +23,11 @@ describe('GET /api/v2/conversations/{id}', () => {
     const res = await h.call(`/api/v2/conversations/${conv.id}`, { token: org.token });
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown> & { participants: Record<string, unknown>[] };
-    expect(body).toMatchObject({ id: conv.id, startTime: new Date(h.clock.ms).toISOString(), divisions: [] });
+    expect(body).toMatchObject({
+      id: conv.id,
+      startTime: new Date(h.clock.now()).toISOString(),
+      divisions: [],
+    });
     expect(body.selfUri).toBe(`/api/v2/conversations/${conv.id}`);
     expect(body).not.toHaveProperty('endTime');
     expect(body).not.toHaveProperty('state');
@@ -79,16 +69,16 @@ describe('GET /api/v2/conversations/{id}', () => {
     body = (await (
       await h.call(`/api/v2/conversations/${conv.id}`, { token: org.token })
     ).json()) as typeof body;
-    expect(body.endTime).toBe(new Date(h.clock.ms).toISOString());
+    expect(body.endTime).toBe(new Date(h.clock.now()).toISOString());
     expect(body.participants[1]).toMatchObject({ endTime: body.endTime, chats: [{ state: 'disconnected' }] });
-    expect(h.emu.getConversation(conv.id)?.endTime).toBe(h.clock.ms);
+    expect(h.emu.getConversation(conv.id)?.endTime).toBe(h.clock.now());
   });
 
   it('ending the last participant ends the conversation', async () => {
     const conv = newConversation();
     h.emu.endParticipant(conv.id, 'cust');
     h.emu.endParticipant(conv.id, 'agent');
-    expect(h.emu.getConversation(conv.id)?.endTime).toBe(h.clock.ms);
+    expect(h.emu.getConversation(conv.id)?.endTime).toBe(h.clock.now());
   });
 
   it('403 missing.any.permissions without conversation:communication:view', async () => {

@@ -1,19 +1,11 @@
 import { GenesysEmulator } from '../../src/emulator/index.js';
 import type { EmulatorOptions } from '../../src/emulator/types.js';
-
-/** A clock tests move by hand (no sleeps). */
-export class TestClock {
-  constructor(public ms = Date.parse('2026-11-25T12:00:00Z')) {}
-  readonly now = (): number => this.ms;
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
+import { ManualClock } from '../helpers/clock.js';
 
 export interface Harness {
   emu: GenesysEmulator;
   url: string;
-  clock: TestClock;
+  clock: ManualClock;
   close(): Promise<void>;
   /** fetch relative to the emulator's URL. */
   call(path: string, init?: RequestInit & { token?: string; json?: unknown }): Promise<Response>;
@@ -27,7 +19,7 @@ export interface Harness {
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Harness> {
-  const clock = new TestClock();
+  const clock = new ManualClock();
   const emu = new GenesysEmulator({ clock: clock.now, ...options });
   const running = await emu.listen({ port: 0, host: '127.0.0.1' });
   const call: Harness['call'] = (path, init = {}) => {
@@ -74,3 +66,21 @@ export function tokenRequest(
     body,
   });
 }
+
+/** A conversation with a customer (`cust`, one seeded attribute) and a chat agent (`agent`). */
+export function twoPartyConversation(h: Harness, orgId: string, opts: { visibleAfterMs?: number } = {}) {
+  return h.emu.createConversation({
+    orgId,
+    ...opts,
+    participants: [
+      { id: 'cust', purpose: 'customer', name: 'Caller', attributes: { seed: '1' } },
+      { id: 'agent', purpose: 'agent', media: 'chat' },
+    ],
+  });
+}
+
+/** The generic attribute endpoint, or a media variant's. */
+export const attrPath = (cid: string, pid: string, media?: string) =>
+  media
+    ? `/api/v2/conversations/${media}/${cid}/participants/${pid}/attributes`
+    : `/api/v2/conversations/${cid}/participants/${pid}/attributes`;
