@@ -6,9 +6,11 @@ import type { AppDeps } from './deps.js';
 import { type AppEnv, accessLog, requestId } from './http/middleware.js';
 import { SECURITY_SCHEMES } from './http/openapi.js';
 import { AppError, fromHttpException, problemResponse, zodFieldErrors } from './http/problem.js';
+import { registerIngestRoute } from './ingest/routes.js';
 import type { Logger } from './lib/logger.js';
 import type { Metrics } from './ops/metrics.js';
 import { registerOpsRoutes } from './ops/routes.js';
+import { registerSourceRoutes } from './sources/routes.js';
 import { registerTenantRoutes } from './tenants/routes.js';
 
 /**
@@ -62,6 +64,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerOpsRoutes(app, deps);
   registerTenantRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  registerSourceRoutes(app, deps);
+  registerIngestRoute(app, deps);
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
     app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   }

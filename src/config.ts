@@ -19,6 +19,8 @@ export interface Config {
   readonly masterKeyFile: string;
   readonly genesys: { readonly baseUrl: string | undefined; readonly oauthClientId: string | undefined };
   readonly logLevel: LogLevel;
+  /** How long a `webhook-id` / `Idempotency-Key` is remembered per source. */
+  readonly ingest: { readonly dedupWindowMs: number };
 }
 
 export class ConfigError extends Error {
@@ -49,6 +51,12 @@ const variables = {
   PUBLIC_URL: httpUrl.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   GENESYS_OAUTH_CLIENT_ID: z.string().min(1).optional(),
+  INGEST_DEDUP_HOURS: z.coerce
+    .number()
+    .int()
+    .min(24)
+    .max(24 * 90)
+    .default(24),
 } satisfies Record<string, z.ZodType>;
 
 type Parsed = { [K in keyof typeof variables]: z.output<(typeof variables)[K]> };
@@ -92,6 +100,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     masterKeyFile: `${dataDir}/master.key`,
     genesys: Object.freeze({ baseUrl: v.GENESYS_BASE_URL, oauthClientId: v.GENESYS_OAUTH_CLIENT_ID }),
     logLevel: v.LOG_LEVEL,
+    ingest: Object.freeze({ dedupWindowMs: v.INGEST_DEDUP_HOURS * 3_600_000 }),
   });
 }
 

@@ -5,19 +5,24 @@ import { createSealer } from './crypto/secrets.js';
 import { createSessions } from './crypto/sessions.js';
 import type { RelayDatabase } from './db/client.js';
 import { GenesysClient, type GenesysClientOptions } from './genesys/client.js';
+import { SourceCache } from './ingest/source-cache.js';
+import { type EventStore, sqliteEventStore } from './ingest/store.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import { createMetrics, genesysMetricsHooks, type Metrics } from './ops/metrics.js';
+import type { SourcesDeps } from './sources/manage.js';
+import { sqliteSourceStore } from './sources/store.js';
 import type { TenancyDeps } from './tenants/deps.js';
 import { grantHealth } from './tenants/grant-health.js';
 import { loadManifest } from './tenants/manifest.js';
 import { sqliteTenantStore } from './tenants/store.js';
 
 /** Everything the app uses; `main.ts` builds the real one, tests build theirs with the same function. */
-export interface AppDeps extends TenancyDeps {
+export interface AppDeps extends TenancyDeps, SourcesDeps {
   database: RelayDatabase;
   metrics: Metrics;
   audit: AuditStore;
+  events: EventStore;
 }
 
 export function buildDeps(input: {
@@ -59,8 +64,12 @@ export function buildDeps(input: {
       });
     },
   });
+  const sources = sqliteSourceStore(database.db);
   return {
     config,
+    sources,
+    sourceCache: new SourceCache({ sources, sealer, clock }),
+    events: sqliteEventStore(database.sqlite, { dedupWindowMs: config.ingest.dedupWindowMs }),
     clock,
     logger,
     database,

@@ -76,3 +76,34 @@ function toItem(r: typeof auditLog.$inferSelect): AuditItem {
     detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : {},
   };
 }
+
+/**
+ * The same append as `appendAudit`, as one prepared statement for hot paths (ingest writes an
+ * `event.received` row per event). Call it inside the caller's transaction.
+ */
+export function preparedAuditAppend(
+  sqlite: import('better-sqlite3').Database,
+): (entry: AuditEntry) => string {
+  const insert = sqlite.prepare(
+    `insert into audit_log (id, org_id, at, kind, actor, source_id, event_id, rule_ids, conversation_id,
+       participant_id, outcome, detail) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  return (e) => {
+    const id = newId('aud', e.at);
+    insert.run(
+      id,
+      e.orgId,
+      e.at,
+      e.kind,
+      JSON.stringify(e.actor),
+      e.sourceId ?? null,
+      e.eventId ?? null,
+      e.ruleIds?.length ? JSON.stringify(e.ruleIds) : null,
+      e.conversationId ?? null,
+      e.participantId ?? null,
+      e.outcome ?? null,
+      e.detail ? JSON.stringify(e.detail) : null,
+    );
+    return id;
+  };
+}

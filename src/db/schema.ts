@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
  * The tables. Times are integer milliseconds since the epoch; ids are prefixed strings from
@@ -62,6 +62,64 @@ export const auditLog = sqliteTable(
   ],
 );
 
+/** Where events come from. Secrets are sealed to the org (crypto/secrets.ts); shown once. */
+export const sources = sqliteTable(
+  'sources',
+  {
+    id: text().primaryKey(),
+    orgId: text().notNull(),
+    name: text().notNull(),
+    auth: text({ enum: ['standard-webhooks', 'bearer'] }).notNull(),
+    secretSealed: text().notNull(),
+    /** After a rotation the previous secret keeps working until `previousValidUntil`. */
+    previousSecretSealed: text(),
+    previousValidUntil: integer(),
+    createdAt: integer().notNull(),
+    rotatedAt: integer(),
+  },
+  (t) => [index('sources_org').on(t.orgId, t.id)],
+);
+
+/**
+ * Accepted events. `state` is the hand-off to processing: ingest commits `pending`, the
+ * processor (delivery) takes it from there, so accepting never waits on Genesys.
+ */
+export const events = sqliteTable(
+  'events',
+  {
+    id: text().primaryKey(),
+    orgId: text().notNull(),
+    sourceId: text().notNull(),
+    receivedAt: integer().notNull(),
+    /** `webhook-id` or `Idempotency-Key`, when the sender gave one. */
+    dedupKey: text(),
+    /** The raw JSON body as received (it is what was signed). */
+    body: text().notNull(),
+    /** JSON: the few request headers worth keeping (ids, timestamp, user agent, content type). */
+    headers: text().notNull(),
+    state: text({ enum: ['pending', 'processing', 'processed'] })
+      .notNull()
+      .default('pending'),
+  },
+  (t) => [index('events_org').on(t.orgId, t.id), index('events_state').on(t.state, t.id)],
+);
+
+/**
+ * Per-source dedup of `webhook-id` / `Idempotency-Key`, kept at least the dedup window (24 h by
+ * default). Its own table so pruning it never touches events.
+ */
+export const ingestKeys = sqliteTable(
+  'ingest_keys',
+  {
+    sourceId: text().notNull(),
+    key: text().notNull(),
+    orgId: text().notNull(),
+    eventId: text().notNull(),
+    expiresAt: integer().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.key] }), index('ingest_keys_org').on(t.orgId)],
+);
+
 /**
  * Every table holding an org's rows, keyed by its `org_id` column: uninstall purges each. A new
  * tenant table must join this list (test/api/tenancy.test.ts counts rows per table to prove it).
@@ -69,4 +127,7 @@ export const auditLog = sqliteTable(
 export const ORG_TABLES = [
   { table: tenants, orgId: tenants.orgId },
   { table: auditLog, orgId: auditLog.orgId },
+  { table: sources, orgId: sources.orgId },
+  { table: events, orgId: events.orgId },
+  { table: ingestKeys, orgId: ingestKeys.orgId },
 ] as const;

@@ -10,6 +10,8 @@ export interface Metrics {
   readonly genesysCalls: Counter<'operation' | 'status'>;
   readonly genesysCallDuration: Histogram<'operation'>;
   readonly tokenFetches: Counter<'outcome'>;
+  readonly ingestEvents: Counter<'outcome'>;
+  readonly ingestRefused: Counter<'reason'>;
 }
 
 export function createMetrics(): Metrics {
@@ -40,6 +42,18 @@ export function createMetrics(): Metrics {
       name: 'relay_genesys_token_fetches_total',
       help: 'Client-credentials token requests, by outcome.',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    ingestEvents: new Counter({
+      name: 'relay_events_received_total',
+      help: 'Events answered 202 at ingest: accepted (new) or duplicate (a repeated webhook-id / Idempotency-Key).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    ingestRefused: new Counter({
+      name: 'relay_ingest_refused_total',
+      help: 'Ingest requests refused (nothing stored), by reason.',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };

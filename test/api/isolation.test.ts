@@ -14,10 +14,13 @@ interface Fixture {
   bAdmin: string;
   /** Every identifier of org A's data; none may appear in an answer to B. */
   secretsOfA: string[];
+  aSourceId: string;
 }
 
 /** Org A's id for each path parameter name. A route with a new parameter must add it here. */
-const PATH_IDS: Record<string, (f: Fixture) => string> = {};
+const PATH_IDS: Record<string, (f: Fixture) => string> = {
+  id: (f) => f.aSourceId,
+};
 
 /** Org A's value for each query parameter name of every session route. */
 const QUERY_VALUES: Record<string, (f: Fixture) => string> = {
@@ -35,6 +38,7 @@ const QUERY_VALUES: Record<string, (f: Fixture) => string> = {
 
 /** Bodies for writes without ids: they act on B's own org and must leave A alone. */
 const WRITE_BODIES: Record<string, (f: Fixture) => unknown> = {
+  'POST /v1/sources': () => ({ name: 'Bravo CRM', auth: 'bearer' }),
   'PATCH /v1/tenant': () => ({ settings: { requestsPerMinute: 1 } }),
   // A's grant offered to B's org: refused (it belongs to another org).
   'PUT /v1/grant': (f) => f.a.grant,
@@ -69,11 +73,26 @@ beforeAll(async () => {
     eventId: 'evt_ofa',
     detail: { attributes: { marker: 'secret-of-A' } },
   });
+  const created = await world.call('POST', '/v1/sources', {
+    token: await session(world, a.admin),
+    body: { name: 'Alpha CRM', auth: 'standard-webhooks' },
+  });
+  const aSource = (await created.json()) as { id: string; secret: string };
   f = {
     a,
     b,
     bAdmin: await session(world, b.admin),
-    secretsOfA: [a.orgId, a.grant.clientId, auditId, 'conv-of-A', 'secret-of-A', 'Alpha'],
+    aSourceId: aSource.id,
+    secretsOfA: [
+      a.orgId,
+      a.grant.clientId,
+      auditId,
+      'conv-of-A',
+      'secret-of-A',
+      'Alpha',
+      aSource.id,
+      aSource.secret,
+    ],
   };
   const doc = (await (await fetch(`${world.app.url}/openapi.json`)).json()) as {
     paths: Record<
@@ -89,7 +108,15 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
-const rank = (o: Operation) => (o.method === 'DELETE' ? 2 : o.method === 'GET' ? 0 : 1);
+/** Reads, then writes, then B's own uninstall (which ends B's session). */
+const rank = (o: Operation) =>
+  o.path === '/v1/tenant' && o.method === 'DELETE'
+    ? 3
+    : o.method === 'GET'
+      ? 0
+      : o.method === 'DELETE'
+        ? 2
+        : 1;
 
 describe('tenant isolation', () => {
   it('covers the admin routes the app declares', () => {
@@ -150,6 +177,10 @@ describe('tenant isolation', () => {
     const audit = (await (await world.call('GET', '/v1/audit', { token: aAdmin })).json()) as {
       items: unknown[];
     };
-    expect(audit.items).toHaveLength(2);
+    expect(audit.items).toHaveLength(3);
+    const sources = (await (await world.call('GET', '/v1/sources', { token: aAdmin })).json()) as {
+      items: Array<{ id: string }>;
+    };
+    expect(sources.items.map((x) => x.id)).toEqual([f.aSourceId]);
   });
 });
