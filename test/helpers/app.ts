@@ -20,7 +20,8 @@ export interface TestApp {
   readonly masterKey: string;
   /** Every JSON log line the app wrote. */
   readonly logs: string[];
-  close(): Promise<void>;
+  /** Stops the server; `keepData` leaves the database for a restart (`reuse`). */
+  close(opts?: { keepData?: boolean }): Promise<void>;
 }
 
 /**
@@ -33,11 +34,13 @@ export async function startTestApp(
     env?: Record<string, string>;
     genesysBaseUrl?: string;
     clock?: ManualClock;
+    /** Restart on an earlier app's database and key (that app closed with `keepData`). */
+    reuse?: { dbPath: string; masterKey: string };
   } = {},
 ): Promise<TestApp> {
-  const dir = tempDir('relay-app');
-  const masterKey = randomBytes(32).toString('base64url');
-  const dbPath = `${dir.path}/relay.sqlite`;
+  const dir = opts.reuse ? undefined : tempDir('relay-app');
+  const masterKey = opts.reuse?.masterKey ?? randomBytes(32).toString('base64url');
+  const dbPath = opts.reuse?.dbPath ?? `${dir!.path}/relay.sqlite`;
   const config = loadConfig({
     DATABASE_PATH: dbPath,
     LOG_LEVEL: 'info',
@@ -52,6 +55,7 @@ export async function startTestApp(
   const clock = opts.clock ?? new ManualClock();
   const deps = buildDeps({ config, database, logger, clock, keys: loadKeys(config, logger) });
   const server: RunningServer = await startServer(createApp(deps), { port: 0, host: '127.0.0.1' });
+  let closed = false;
   return {
     url: server.url,
     database,
@@ -60,11 +64,13 @@ export async function startTestApp(
     dbPath,
     masterKey,
     logs,
-    close: async () => {
+    close: async ({ keepData = false } = {}) => {
+      if (closed) return;
+      closed = true;
       await server.close(1_000);
       await deps.genesys.close();
       database.close();
-      dir.cleanup();
+      if (!keepData) dir?.cleanup();
     },
   };
 }

@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GenesysEmulator } from '../../src/emulator/index.js';
+import { sign } from '../../src/ingest/standard-webhooks.js';
+import { type Spawned, spawnEntry } from '../helpers/process.js';
+import { tempDir } from '../helpers/tmp.js';
+import { INSTALLER_PERMISSIONS } from '../helpers/world.js';
+
+/** The real server process (as `npm start` runs it) against the emulator in this process. */
+let emu: GenesysEmulator;
+let emuServer: { url: string; close(): Promise<void> };
+let dir: { path: string; cleanup(): void };
+let env: Record<string, string>;
+const children: Spawned[] = [];
+
+beforeEach(async () => {
+  emu = new GenesysEmulator();
+  emuServer = await emu.listen({ port: 0, host: '127.0.0.1' });
+  dir = tempDir('relay-ingest-proc');
+  env = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_PATH: `${dir.path}/relay.sqlite`,
+    RELAY_MASTER_KEY: randomBytes(32).toString('base64url'),
+    GENESYS_BASE_URL: emuServer.url,
+    LOG_LEVEL: 'warn',
+  };
+});
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+  await emuServer.close();
+  dir.cleanup();
+});
+
+async function startServer(): Promise<{ proc: Spawned; url: string }> {
+  const proc = spawnEntry('src/main.ts', { ...env, LOG_LEVEL: 'info' });
+  children.push(proc);
+  const line = await proc.waitForLog('listening');
+  return { proc, url: line.url as string };
+}
+
+/** Installs an org through the API and creates a standard-webhooks source. */
+async function seedSource(url: string): Promise<{ id: string; secret: string }> {
+  const org = emu.createOrg({ name: 'Acme' });
+  const admin = emu.createUser({ orgId: org.id, name: 'Ada', permissions: INSTALLER_PERMISSIONS });
+  const userToken = emu.createUserToken(admin.id);
+  const json = (token: string, body: unknown) => ({
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect((await fetch(`${url}/v1/install`, json(userToken, { environment: 'mypurecloud.com' }))).status).toBe(
+    201,
+  );
+  const session = (await (
+    await fetch(`${url}/v1/session`, json(userToken, { environment: 'mypurecloud.com' }))
+  ).json()) as {
+    token: string;
+  };
+  const res = await fetch(
+    `${url}/v1/sources`,
+    json(session.token, { name: 'CRM', auth: 'standard-webhooks' }),
+  );
+  return (await res.json()) as { id: string; secret: string };
+}
+
+function signedPost(url: string, source: { id: string; secret: string }, body: unknown, msgId: string) {
+  const raw = JSON.stringify(body);
+  const ts = Math.floor(Date.now() / 1000);
+  return fetch(`${url}/v1/hooks/${source.id}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': msgId,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': sign(source.secret, msgId, ts, raw),
+    },
+    body: raw,
+  });
+}
+
+/** Peak resident memory of a process so far, in bytes (Linux). */
+function peakRss(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
+  return Number(line?.match(/(\d+)/)?.[1] ?? 0) * 1024;
+}
+
+/** Sends `total` bytes in 64 KiB writes; resolves with the status, whatever the socket does after. */
+function sendLarge(url: string, path: string, total: number, chunked: boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(chunked ? {} : { 'content-length': String(total) }),
+      },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    // The server answers 413 and may close before the upload ends: that is the point.
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      e.code === 'EPIPE' || e.code === 'ECONNRESET' ? undefined : reject(e),
+    );
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    let sent = 0;
+    const pump = () => {
+      while (sent < total) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
+describe('ingest in the real server process', () => {
+  it('refuses a 10 MB body with 413 without its memory growing by anything like that', async () => {
+    const { proc, url } = await startServer();
+    const source = await seedSource(url);
+    for (let i = 0; i < 20; i++)
+      expect((await signedPost(url, source, { warm: i }, `warm-${i}`)).status).toBe(202);
+    const pid = proc.child.pid!;
+    const before = peakRss(pid);
+    expect(await sendLarge(url, `/v1/hooks/${source.id}`, 10 * 1024 * 1024, false)).toBe(413);
+    expect(await sendLarge(url, `/v1/hooks/${source.id}`, 10 * 1024 * 1024, true)).toBe(413);
+    const growth = peakRss(pid) - before;
+    expect(growth).toBeLessThan(4 * 1024 * 1024);
+    // Still serving normally.
+    expect((await signedPost(url, source, { after: true }, 'after')).status).toBe(202);
+  });
+
+  it('keeps an event answered 202 when the process is killed -9 right after', async () => {
+    const first = await startServer();
+    const source = await seedSource(first.url);
+    const res = await signedPost(first.url, source, { type: 'order.shipped', id: 42 }, 'msg-kill');
+    expect(res.status).toBe(202);
+    const { eventId } = (await res.json()) as { eventId: string };
+    first.proc.child.kill('SIGKILL');
+    expect(await first.proc.exited).toBeNull();
+
+    const second = await startServer();
+    expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
+    const db = new Database(env.DATABASE_PATH!, { readonly: true });
+    try {
+      const row = db.prepare('select body, state from events where id = ?').get(eventId) as {
+        body: string;
+        state: string;
+      };
+      expect(JSON.parse(row.body)).toEqual({ type: 'order.shipped', id: 42 });
+      expect(row.state).toBe('pending');
+    } finally {
+      db.close();
+    }
+    // And the restarted server still knows it: the same webhook-id is a duplicate of it.
+    const again = await signedPost(second.url, source, { type: 'order.shipped', id: 42 }, 'msg-kill');
+    expect(await again.json()).toEqual({ eventId, duplicate: true });
+  });
+});
