@@ -51,7 +51,7 @@ export function sqliteEventStore(
       for (const p of batch) p.reject(err);
       return;
     }
-    batch.forEach((p, i) => p.resolve(results[i]!));
+    for (const [i, p] of batch.entries()) p.resolve(results[i]!);
   };
 
   return {
