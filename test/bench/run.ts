@@ -22,6 +22,25 @@ interface Row {
   bad: number;
 }
 
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  '2xx': number;
+  non2xx: number;
+  errors: number;
+}
+
+function toRow(name: string, r: AutocannonResult): Row {
+  return {
+    name,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    ok: r['2xx'],
+    bad: r.non2xx + r.errors,
+  };
+}
+
 function startTarget(kind: string): Promise<{ child: ChildProcess; info: Record<string, string> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/servers.ts', kind], {
     cwd: ROOT,
@@ -52,21 +71,7 @@ function load(name: string, url: string, extra: string[] = []): Promise<Row> {
   return new Promise((resolve, reject) => {
     child.on('exit', () => {
       try {
-        const r = JSON.parse(out) as {
-          requests: { average: number };
-          latency: { p50: number; p99: number };
-          '2xx': number;
-          non2xx: number;
-          errors: number;
-        };
-        resolve({
-          name,
-          rps: r.requests.average,
-          p50: r.latency.p50,
-          p99: r.latency.p99,
-          ok: r['2xx'],
-          bad: r.non2xx + r.errors,
-        });
+        resolve(toRow(name, JSON.parse(out) as AutocannonResult));
       } catch (e) {
         reject(e);
       }
@@ -101,13 +106,46 @@ rows.push(
   ),
 );
 
+/** Signed ingest, the load generator signing each request afresh in its own process. */
+function loadIngest(info: Record<string, string>): Promise<Row> {
+  const args = [
+    '--import',
+    'tsx',
+    'test/bench/ingest-load.ts',
+    info.url!,
+    info.sourceId!,
+    info.secret!,
+    String(seconds),
+    String(connections),
+  ];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.on('exit', () => {
+      try {
+        resolve(toRow('signed ingest → 202 (durable)', JSON.parse(out) as AutocannonResult));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+rows.push(await bench('ingest', loadIngest));
+
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (n: number, d = 0) => n.toFixed(d).padStart(10);
+const ceiling = rows[0]?.rps ?? 0;
+const header = ['req/s', 'p50 ms', 'p99 ms', '2xx', 'other', 'of ceiling']
+  .map((h) => h.padStart(10))
+  .join('');
+const line = (r: Row) =>
+  `${pad(r.name, 32)}${num(r.rps)}${num(r.p50, 1)}${num(r.p99, 1)}${num(r.ok)}${num(r.bad)}${(ceiling ? r.rps / ceiling : 0).toFixed(2).padStart(12)}`;
 process.stdout.write(
-  `\nattribute-relay bench — ${connections} connections, ${seconds} s each, node ${process.version}\n\n` +
-    `${pad('target', 30)}${'req/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'2xx'.padStart(10)}${'other'.padStart(10)}\n` +
-    rows
-      .map((r) => `${pad(r.name, 30)}${num(r.rps)}${num(r.p50, 1)}${num(r.p99, 1)}${num(r.ok)}${num(r.bad)}`)
-      .join('\n') +
-    '\n',
+  `\nattribute-relay bench — ${connections} connections, ${seconds} s each, node ${process.version}\n` +
+    'ceiling = the bare Hono 202 on the same node:http setup, measured in this run\n\n' +
+    `${pad('target', 32)}${header}\n${rows.map(line).join('\n')}\n`,
 );

@@ -13,7 +13,9 @@ import { openDatabase } from '../../src/db/client.js';
 import { buildDeps } from '../../src/deps.js';
 import { GenesysEmulator } from '../../src/emulator/index.js';
 import { startServer } from '../../src/http/server.js';
+import { newWebhookSecret } from '../../src/ingest/standard-webhooks.js';
 import { systemClock } from '../../src/lib/clock.js';
+import { newId } from '../../src/lib/ids.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -40,6 +42,58 @@ async function main(): Promise<Record<string, unknown>> {
     process.on('exit', () => dir.cleanup());
     return { url: s.url };
   }
+  if (kind === 'ingest') {
+    // The real app, with one installed org and one standard-webhooks source written straight
+    // through the stores (no Genesys is involved in accepting events).
+    const dir = tempDir('relay-bench');
+    const config = loadConfig({ DATABASE_PATH: `${dir.path}/relay.sqlite`, LOG_LEVEL: 'info' });
+    const database = openDatabase(config.database.path);
+    database.migrate();
+    const deps = buildDeps({
+      config,
+      database,
+      logger: createLogger(config.logLevel),
+      clock: systemClock,
+      keys: loadKeys(config, createLogger('silent')),
+    });
+    const orgId = '0b3c6a55-5f0e-4a55-9d1c-6b7f8e9a0b1c';
+    const now = Date.now();
+    const actor = { type: 'system' as const };
+    await deps.tenants.install(
+      {
+        orgId,
+        orgName: 'Bench',
+        environment: 'mypurecloud.com',
+        installedAt: now,
+        grant: {
+          clientId: 'bench',
+          secretSealed: await deps.sealer.seal(orgId, 'bench'),
+          managed: false,
+          managedRoleId: null,
+        },
+      },
+      { orgId, at: now, kind: 'tenant.installed', actor },
+    );
+    const secret = newWebhookSecret();
+    const sourceId = newId('src');
+    await deps.sources.create(
+      {
+        id: sourceId,
+        orgId,
+        name: 'bench',
+        auth: 'standard-webhooks',
+        secretSealed: await deps.sealer.seal(orgId, secret),
+        previousSecretSealed: null,
+        previousValidUntil: null,
+        createdAt: now,
+        rotatedAt: null,
+      },
+      { orgId, at: now, kind: 'source.created', actor },
+    );
+    const s = await startServer(createApp(deps), { port: 0, host });
+    process.on('exit', () => dir.cleanup());
+    return { url: s.url, sourceId, secret, dbPath: config.database.path };
+  }
   if (kind === 'emulator') {
     const emu = new GenesysEmulator({ rateLimitPerMinute: null });
     const org = emu.createOrg({ name: 'Bench' });
@@ -61,7 +115,8 @@ async function main(): Promise<Record<string, unknown>> {
   throw new Error(`unknown bench server kind: ${kind}`);
 }
 
-process.on('SIGTERM', () => process.exit(0)); // runs the 'exit' clean-ups
+process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0)); // runs the 'exit' clean-ups
 
 main().then(
   (info) => process.stdout.write(`BENCH ${JSON.stringify(info)}\n`),
