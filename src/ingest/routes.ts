@@ -1,6 +1,6 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/middleware.js';
 import { json, problems } from '../http/openapi.js';
@@ -90,7 +90,9 @@ async function ingest(c: Context<AppEnv>, deps: Parameters<typeof registerIngest
     );
   }
   const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
-  const raw = incoming ? await readIncoming(incoming, MAX_EVENT_BYTES) : await readLimited(c.req.raw, MAX_EVENT_BYTES);
+  const raw = incoming
+    ? await readIncoming(incoming, MAX_EVENT_BYTES)
+    : await readLimited(c.req.raw, MAX_EVENT_BYTES);
   const now = deps.clock.now();
   const dedupKey = authenticate(c, source, raw, now);
   const body = new TextDecoder().decode(raw);
