@@ -25,7 +25,7 @@ const host = '127.0.0.1';
 async function main(): Promise<Record<string, unknown>> {
   if (kind === 'bare') {
     const app = new OpenAPIHono();
-    app.post('/', (c) => c.body(null, 202));
+    app.post('*', (c) => c.body(null, 202));
     app.get('/', (c) => c.body(null, 202));
     const s = await startServer(app, { port: 0, host });
     return { url: s.url };
