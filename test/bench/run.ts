@@ -61,9 +61,9 @@ function startTarget(kind: string): Promise<{ child: ChildProcess; info: Record<
   });
 }
 
-function load(name: string, url: string, extra: string[] = []): Promise<Row> {
-  const args = [autocannonBin, '--json', '-c', String(connections), '-d', String(seconds), ...extra, url];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+/** Runs a load generator (a node script printing autocannon's JSON result) in its own process. */
+function runLoad(name: string, args: string[]): Promise<Row> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => {
     out += d.toString();
@@ -77,6 +77,19 @@ function load(name: string, url: string, extra: string[] = []): Promise<Row> {
       }
     });
   });
+}
+
+function load(name: string, url: string, extra: string[] = []): Promise<Row> {
+  return runLoad(name, [
+    autocannonBin,
+    '--json',
+    '-c',
+    String(connections),
+    '-d',
+    String(seconds),
+    ...extra,
+    url,
+  ]);
 }
 
 async function bench(kind: string, run: (info: Record<string, string>) => Promise<Row>): Promise<Row> {
@@ -108,30 +121,8 @@ rows.push(
 
 /** Signed ingest, the load generator signing each request afresh in its own process. */
 function loadIngest(info: Record<string, string>, name = 'signed ingest → 202 (durable)'): Promise<Row> {
-  const args = [
-    '--import',
-    'tsx',
-    'test/bench/ingest-load.ts',
-    info.url!,
-    info.sourceId!,
-    info.secret!,
-    String(seconds),
-    String(connections),
-  ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.on('exit', () => {
-      try {
-        resolve(toRow(name, JSON.parse(out) as AutocannonResult));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
+  const target = [info.url!, info.sourceId!, info.secret!, String(seconds), String(connections)];
+  return runLoad(name, ['--import', 'tsx', 'test/bench/ingest-load.ts', ...target]);
 }
 
 // The same signing load generator against the bare 202: the ceiling for signed ingest on this
@@ -149,7 +140,7 @@ rows.push(await bench('ingest', (i) => loadIngest(i)));
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (n: number, d = 0) => n.toFixed(d).padStart(10);
 const ceiling = rows[0]?.rps ?? 0;
-const header = ['req/s', 'p50 ms', 'p99 ms', '2xx', 'other', 'of ceiling']
+const header = ['req/s', 'p50 ms', 'p99 ms', '2xx', 'other', '  of ceiling']
   .map((h) => h.padStart(10))
   .join('');
 const line = (r: Row) =>
