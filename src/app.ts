@@ -10,6 +10,7 @@ import { registerIngestRoute } from './ingest/routes.js';
 import type { Logger } from './lib/logger.js';
 import type { Metrics } from './ops/metrics.js';
 import { registerOpsRoutes } from './ops/routes.js';
+import { registerRuleRoutes } from './rules/routes.js';
 import { registerSourceRoutes } from './sources/routes.js';
 import { registerTenantRoutes } from './tenants/routes.js';
 
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerTenantRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerSourceRoutes(app, deps);
+  registerRuleRoutes(app, deps);
   registerIngestRoute(app, deps);
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
     app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);

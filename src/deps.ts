@@ -10,6 +10,8 @@ import { type EventStore, sqliteEventStore } from './ingest/store.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import { createMetrics, genesysMetricsHooks, type Metrics } from './ops/metrics.js';
+import type { RulesDeps } from './rules/manage.js';
+import { sqliteRuleStore } from './rules/store.js';
 import type { SourcesDeps } from './sources/manage.js';
 import { sqliteSourceStore } from './sources/store.js';
 import type { TenancyDeps } from './tenants/deps.js';
@@ -18,7 +20,7 @@ import { loadManifest } from './tenants/manifest.js';
 import { sqliteTenantStore } from './tenants/store.js';
 
 /** Everything the app uses; `main.ts` builds the real one, tests build theirs with the same function. */
-export interface AppDeps extends TenancyDeps, SourcesDeps {
+export interface AppDeps extends TenancyDeps, SourcesDeps, RulesDeps {
   database: RelayDatabase;
   metrics: Metrics;
   audit: AuditStore;
@@ -68,6 +70,7 @@ export function buildDeps(input: {
   return {
     config,
     sources,
+    rules: sqliteRuleStore(database.db),
     sourceCache: new SourceCache({ sources, sealer, clock }),
     events: sqliteEventStore(database.sqlite, { dedupWindowMs: config.ingest.dedupWindowMs }),
     clock,

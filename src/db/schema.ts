@@ -120,6 +120,39 @@ export const ingestKeys = sqliteTable(
   (t) => [primaryKey({ columns: [t.sourceId, t.key] }), index('ingest_keys_org').on(t.orgId)],
 );
 
+/** A rule's identity; its content lives in versions. Deleted rules keep their versions. */
+export const rules = sqliteTable(
+  'rules',
+  {
+    id: text().primaryKey(),
+    orgId: text().notNull(),
+    currentVersion: integer().notNull(),
+    createdAt: integer().notNull(),
+    updatedAt: integer().notNull(),
+    deletedAt: integer(),
+  },
+  (t) => [index('rules_org').on(t.orgId, t.id)],
+);
+
+/**
+ * Every saved version of every rule, never changed once written: the audit's ruleId + version
+ * always resolves to the exact rule that acted.
+ */
+export const ruleVersions = sqliteTable(
+  'rule_versions',
+  {
+    ruleId: text().notNull(),
+    version: integer().notNull(),
+    orgId: text().notNull(),
+    /** JSON of the validated rule body. */
+    body: text().notNull(),
+    createdAt: integer().notNull(),
+    /** JSON actor who saved it. */
+    createdBy: text().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ruleId, t.version] }), index('rule_versions_org').on(t.orgId)],
+);
+
 /**
  * Every table holding an org's rows, keyed by its `org_id` column: uninstall purges each. A new
  * tenant table must join this list (test/api/tenancy.test.ts counts rows per table to prove it).
@@ -130,4 +163,6 @@ export const ORG_TABLES = [
   { table: sources, orgId: sources.orgId },
   { table: events, orgId: events.orgId },
   { table: ingestKeys, orgId: ingestKeys.orgId },
+  { table: rules, orgId: rules.orgId },
+  { table: ruleVersions, orgId: ruleVersions.orgId },
 ] as const;

@@ -5,6 +5,7 @@ import { loadManifest } from '../../src/tenants/manifest.js';
 import { startTestApp } from '../helpers/app.js';
 import {
   ENV,
+  expectRows,
   install,
   rowsPerTable,
   type SeededOrg,
@@ -66,13 +67,7 @@ describe('install with given credentials', () => {
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     const body = (await res.json()) as { errors: Array<{ path: string }> };
     expect(body.errors.map((e) => e.path)).toEqual(['clientSecret']);
-    expect(rowsPerTable(world.app, org.orgId)).toEqual({
-      tenants: 0,
-      audit_log: 0,
-      sources: 0,
-      events: 0,
-      ingest_keys: 0,
-    });
+    expectRows(world.app, org.orgId, {});
   });
 
   it('refuses a grant of another org with 422 on clientId and stores nothing', async () => {
@@ -83,20 +78,8 @@ describe('install with given credentials', () => {
     });
     expect(res.status).toBe(422);
     expect(((await res.json()) as { errors: Array<{ path: string }> }).errors[0]?.path).toBe('clientId');
-    expect(rowsPerTable(world.app, org.orgId)).toEqual({
-      tenants: 0,
-      audit_log: 0,
-      sources: 0,
-      events: 0,
-      ingest_keys: 0,
-    });
-    expect(rowsPerTable(world.app, other.orgId)).toEqual({
-      tenants: 0,
-      audit_log: 0,
-      sources: 0,
-      events: 0,
-      ingest_keys: 0,
-    });
+    expectRows(world.app, org.orgId, {});
+    expectRows(world.app, other.orgId, {});
   });
 });
 

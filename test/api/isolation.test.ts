@@ -15,11 +15,13 @@ interface Fixture {
   /** Every identifier of org A's data; none may appear in an answer to B. */
   secretsOfA: string[];
   aSourceId: string;
+  aRuleId: string;
 }
 
 /** Org A's id for each path parameter name. A route with a new parameter must add it here. */
-const PATH_IDS: Record<string, (f: Fixture) => string> = {
-  id: (f) => f.aSourceId,
+const PATH_IDS: Record<string, (f: Fixture, path: string) => string> = {
+  id: (f, path) => (path.startsWith('/v1/rules') ? f.aRuleId : f.aSourceId),
+  n: () => '1',
 };
 
 /** Org A's value for each query parameter name of every session route. */
@@ -39,6 +41,23 @@ const QUERY_VALUES: Record<string, (f: Fixture) => string> = {
 /** Bodies for writes without ids: they act on B's own org and must leave A alone. */
 const WRITE_BODIES: Record<string, (f: Fixture) => unknown> = {
   'POST /v1/sources': () => ({ name: 'Bravo CRM', auth: 'bearer' }),
+  'POST /v1/rules': () => ({
+    name: 'Bravo rule',
+    when: { path: '$.type', op: 'exists' },
+    target: { conversationId: '$.c' },
+    set: { a: 'b' },
+  }),
+  'PUT /v1/rules/{id}': () => ({
+    name: 'Hijack',
+    when: { path: '$.type', op: 'exists' },
+    target: { conversationId: '$.c' },
+    set: { a: 'b' },
+  }),
+  // A's event and A's source id: refused (not B's source), never a trace of A's rules.
+  'POST /v1/rules/test': (f) => ({
+    event: { type: 'customer.updated', c: 'conv-of-A' },
+    sourceId: f.aSourceId,
+  }),
   'PATCH /v1/tenant': () => ({ settings: { requestsPerMinute: 1 } }),
   // A's grant offered to B's org: refused (it belongs to another org).
   'PUT /v1/grant': (f) => f.a.grant,
@@ -78,11 +97,24 @@ beforeAll(async () => {
     body: { name: 'Alpha CRM', auth: 'standard-webhooks' },
   });
   const aSource = (await created.json()) as { id: string; secret: string };
+  const aRule = (await (
+    await world.call('POST', '/v1/rules', {
+      token: await session(world, a.admin),
+      body: {
+        name: 'Alpha secret rule',
+        sourceId: aSource.id,
+        when: { path: '$.type', op: 'eq', value: 'customer.updated' },
+        target: { conversationId: '$.c' },
+        set: { alpha_marker: 'secret-of-A' },
+      },
+    })
+  ).json()) as { id: string };
   f = {
     a,
     b,
     bAdmin: await session(world, b.admin),
     aSourceId: aSource.id,
+    aRuleId: aRule.id,
     secretsOfA: [
       a.orgId,
       a.grant.clientId,
@@ -92,6 +124,8 @@ beforeAll(async () => {
       'Alpha',
       aSource.id,
       aSource.secret,
+      aRule.id,
+      'alpha_marker',
     ],
   };
   const doc = (await (await fetch(`${world.app.url}/openapi.json`)).json()) as {
@@ -141,7 +175,7 @@ describe('tenant isolation', () => {
       for (const p of pathParams) {
         const id = PATH_IDS[p.name];
         if (!id) throw new Error(`${label}: add org A's value for path parameter "${p.name}" to PATH_IDS`);
-        path = path.replace(`{${p.name}}`, encodeURIComponent(id(f)));
+        path = path.replace(`{${p.name}}`, encodeURIComponent(id(f, op.path)));
       }
       const query = new URLSearchParams();
       for (const p of op.parameters.filter((x) => x.in === 'query')) {
@@ -177,7 +211,11 @@ describe('tenant isolation', () => {
     const audit = (await (await world.call('GET', '/v1/audit', { token: aAdmin })).json()) as {
       items: unknown[];
     };
-    expect(audit.items).toHaveLength(3);
+    expect(audit.items).toHaveLength(4);
+    const rules = (await (await world.call('GET', '/v1/rules', { token: aAdmin })).json()) as {
+      items: Array<{ id: string; version: number }>;
+    };
+    expect(rules.items.map((r) => [r.id, r.version])).toEqual([[f.aRuleId, 1]]);
     const sources = (await (await world.call('GET', '/v1/sources', { token: aAdmin })).json()) as {
       items: Array<{ id: string }>;
     };

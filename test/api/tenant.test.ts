@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadManifest } from '../../src/tenants/manifest.js';
 import {
+  expectRows,
   install,
   rowsPerTable,
   type SeededOrg,
@@ -169,33 +170,15 @@ describe('DELETE /v1/tenant', () => {
     const other = seedOrg(world, 'Other');
     expect((await install(world, other)).status).toBe(201);
     await world.call('PATCH', '/v1/tenant', { token: admin, body: { settings: { requestsPerMinute: 100 } } });
-    expect(rowsPerTable(world.app, org.orgId)).toEqual({
-      tenants: 1,
-      audit_log: 2,
-      sources: 0,
-      events: 0,
-      ingest_keys: 0,
-    });
+    expectRows(world.app, org.orgId, { tenants: 1, audit_log: 2 });
 
     expect((await world.call('DELETE', '/v1/tenant', { token: viewer })).status).toBe(403);
     const res = await world.call('DELETE', '/v1/tenant', { token: admin });
     expect(res.status).toBe(204);
-    expect(rowsPerTable(world.app, org.orgId)).toEqual({
-      tenants: 0,
-      audit_log: 1,
-      sources: 0,
-      events: 0,
-      ingest_keys: 0,
-    });
+    expectRows(world.app, org.orgId, { audit_log: 1 });
     expect(auditRows('tenant.uninstalled')).toHaveLength(1);
     // The other org is untouched, and the given OAuth client stays (it is the org's own).
-    expect(rowsPerTable(world.app, other.orgId)).toEqual({
-      tenants: 1,
-      audit_log: 1,
-      sources: 0,
-      events: 0,
-      ingest_keys: 0,
-    });
+    expectRows(world.app, other.orgId, { tenants: 1, audit_log: 1 });
     expect(world.emu.listOAuthClients(org.orgId).map((c) => c.id)).toContain(org.grant.clientId);
   });
 
@@ -224,13 +207,7 @@ describe('DELETE /v1/tenant', () => {
     expect(res.status).toBe(204);
     expect(world.emu.listOAuthClients(org.orgId).map((c) => c.id)).not.toContain(grant.clientId);
     expect(world.emu.listRoles(org.orgId).map((r) => r.name)).not.toContain(loadManifest().install.role.name);
-    expect(rowsPerTable(world.app, org.orgId)).toEqual({
-      tenants: 0,
-      audit_log: 1,
-      sources: 0,
-      events: 0,
-      ingest_keys: 0,
-    });
+    expectRows(world.app, org.orgId, { audit_log: 1 });
     const detail = JSON.parse(auditRows('tenant.uninstalled')[0]!.detail);
     expect(detail).toMatchObject({
       clientId: grant.clientId,

@@ -138,3 +138,16 @@ export function rowsPerTable(app: TestApp, orgId: string): Record<string, number
   }
   return out;
 }
+
+/**
+ * Every tenant table's row count for the org equals `expected` (tables not named: 0). New tables
+ * are counted without touching the tests that call this.
+ */
+export function expectRows(app: TestApp, orgId: string, expected: Record<string, number>): void {
+  const actual = rowsPerTable(app, orgId);
+  for (const name of Object.keys(expected)) if (!(name in actual)) throw new Error(`no table ${name}`);
+  const want = Object.fromEntries(Object.keys(actual).map((k) => [k, expected[k] ?? 0]));
+  if (JSON.stringify(actual) !== JSON.stringify(want)) {
+    throw new Error(`rows of ${orgId}: expected ${JSON.stringify(want)}, got ${JSON.stringify(actual)}`);
+  }
+}

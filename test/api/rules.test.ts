@@ -1,0 +1,276 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { install, type SeededOrg, seedOrg, session, startWorld, type World } from '../helpers/world.js';
+
+let world: World;
+let org: SeededOrg;
+let admin: string;
+let viewer: string;
+let sourceId: string;
+
+const platinum = (over: Record<string, unknown> = {}) => ({
+  name: 'Platinum tier from CRM',
+  sourceId,
+  when: {
+    all: [
+      { path: '$.type', op: 'eq', value: 'customer.updated' },
+      { path: '$.customer.tier', op: 'in', value: ['gold', 'platinum'] },
+    ],
+  },
+  target: { conversationId: '$.interactionId', participant: { purpose: 'customer' } },
+  set: { customer_tier: '{{ $.customer.tier }}', last_purchase: '{{ $.lastPurchase }}' },
+  ...over,
+});
+
+const event = {
+  type: 'customer.updated',
+  interactionId: 'conv-1',
+  customer: { tier: 'platinum' },
+  lastPurchase: '2026-11-24',
+};
+
+beforeEach(async () => {
+  world = await startWorld();
+  org = seedOrg(world, 'Acme');
+  expect((await install(world, org)).status).toBe(201);
+  admin = await session(world, org.admin);
+  viewer = await session(world, org.viewer);
+  const src = await world.call('POST', '/v1/sources', {
+    token: admin,
+    body: { name: 'CRM', auth: 'bearer' },
+  });
+  sourceId = ((await src.json()) as { id: string }).id;
+});
+afterEach(() => world.close());
+
+async function create(body: unknown = platinum()) {
+  const res = await world.call('POST', '/v1/rules', { token: admin, body });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return (await res.json()) as Record<string, unknown> & { id: string; version: number };
+}
+
+const errorPaths = async (res: Response) => {
+  expect(res.status).toBe(422);
+  return ((await res.json()) as { errors: Array<{ path: string }> }).errors.map((e) => e.path).sort();
+};
+
+describe('rule CRUD and versions', () => {
+  it('creates version 1 with defaults, lists and reads it', async () => {
+    const rule = await create();
+    expect(rule).toMatchObject({
+      id: expect.stringMatching(/^rule_[0-9a-z]{26}$/),
+      version: 1,
+      enabled: true,
+      priority: 100,
+      sourceId,
+    });
+    const list = (await (await world.call('GET', '/v1/rules', { token: viewer })).json()) as {
+      items: Array<{ id: string }>;
+    };
+    expect(list.items.map((r) => r.id)).toEqual([rule.id]);
+    expect(await (await world.call('GET', `/v1/rules/${rule.id}`, { token: viewer })).json()).toEqual(rule);
+  });
+
+  it('bumps the version on each save that changes something, keeping every version readable', async () => {
+    const rule = await create();
+    world.clock.advance(1000);
+    const v2 = await world.call('PUT', `/v1/rules/${rule.id}`, {
+      token: admin,
+      body: platinum({ priority: 200 }),
+    });
+    expect(((await v2.json()) as { version: number }).version).toBe(2);
+    const same = await world.call('PUT', `/v1/rules/${rule.id}`, {
+      token: admin,
+      body: platinum({ priority: 200 }),
+    });
+    expect(((await same.json()) as { version: number }).version).toBe(2);
+    await world.call('PUT', `/v1/rules/${rule.id}`, {
+      token: admin,
+      body: platinum({ priority: 200, enabled: false, name: 'Renamed' }),
+    });
+
+    const versions = (await (
+      await world.call('GET', `/v1/rules/${rule.id}/versions`, { token: viewer })
+    ).json()) as {
+      items: Array<{ version: number; createdBy: { id: string } }>;
+    };
+    expect(versions.items.map((v) => v.version)).toEqual([1, 2, 3]);
+    expect(versions.items[0]?.createdBy).toMatchObject({ type: 'user', id: org.adminUserId });
+    const first = (await (
+      await world.call('GET', `/v1/rules/${rule.id}/versions/1`, { token: viewer })
+    ).json()) as {
+      rule: { priority: number; name: string };
+    };
+    expect(first.rule).toMatchObject({ priority: 100, name: 'Platinum tier from CRM' });
+
+    const updates = world.app.database.sqlite
+      .prepare("select detail from audit_log where kind = 'rule.updated' order by id")
+      .all() as Array<{ detail: string }>;
+    expect(updates.map((u) => JSON.parse(u.detail))).toEqual([
+      { version: 2, changed: ['priority'] },
+      { version: 3, changed: ['name', 'enabled'] },
+    ]);
+  });
+
+  it('deletes a rule: gone from the list and 404, its versions still readable', async () => {
+    const rule = await create();
+    expect((await world.call('DELETE', `/v1/rules/${rule.id}`, { token: admin })).status).toBe(204);
+    expect((await world.call('GET', `/v1/rules/${rule.id}`, { token: viewer })).status).toBe(404);
+    expect((await world.call('PUT', `/v1/rules/${rule.id}`, { token: admin, body: platinum() })).status).toBe(
+      404,
+    );
+    expect((await world.call('DELETE', `/v1/rules/${rule.id}`, { token: admin })).status).toBe(404);
+    expect((await world.call('GET', `/v1/rules/${rule.id}/versions/1`, { token: viewer })).status).toBe(200);
+    const kinds = world.app.database.sqlite
+      .prepare("select kind from audit_log where kind like 'rule.%' order by id")
+      .all();
+    expect(kinds).toEqual([{ kind: 'rule.created' }, { kind: 'rule.deleted' }]);
+  });
+
+  it('viewers read and dry-run but may not save', async () => {
+    const rule = await create();
+    expect((await world.call('POST', '/v1/rules', { token: viewer, body: platinum() })).status).toBe(403);
+    expect(
+      (await world.call('PUT', `/v1/rules/${rule.id}`, { token: viewer, body: platinum() })).status,
+    ).toBe(403);
+    expect((await world.call('DELETE', `/v1/rules/${rule.id}`, { token: viewer })).status).toBe(403);
+    expect((await world.call('POST', '/v1/rules/test', { token: viewer, body: { event } })).status).toBe(200);
+  });
+});
+
+describe('rule validation', () => {
+  it('422 with every problem’s path', async () => {
+    const res = await world.call('POST', '/v1/rules', {
+      token: admin,
+      body: {
+        name: '',
+        when: {
+          all: [
+            { path: '$.type', op: 'eq', value: 'x' },
+            { path: '$.a', op: 'between', value: 1 },
+            { path: '$..deep', op: 'exists' },
+            { path: '$.n', op: 'gt', value: 'soon' },
+            { any: [] },
+            { path: '$.tier', op: 'in', value: 'gold' },
+          ],
+        },
+        target: { conversationId: '$[?(@.x)]' },
+        set: { 'bad name': 'x', ok: '{{ $.a', long: 'y'.repeat(5000) },
+      },
+    });
+    expect(await errorPaths(res)).toEqual([
+      'name',
+      'set.bad name',
+      'set.long',
+      'set.ok',
+      'target.conversationId',
+      'when.all[1].op',
+      'when.all[2].path',
+      'when.all[3].value',
+      'when.all[4].any',
+      'when.all[5].value',
+    ]);
+    expect(world.app.database.sqlite.prepare('select count(*) as n from rules').get()).toEqual({ n: 0 });
+  });
+
+  it('refuses a set with no or too many attributes, too deep nesting, and a source of another org', async () => {
+    expect(
+      await errorPaths(await world.call('POST', '/v1/rules', { token: admin, body: platinum({ set: {} }) })),
+    ).toEqual(['set']);
+    const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`a${i}`, 'x']));
+    expect(
+      await errorPaths(
+        await world.call('POST', '/v1/rules', { token: admin, body: platinum({ set: many }) }),
+      ),
+    ).toEqual(['set']);
+    let deep: unknown = { path: '$.a', op: 'exists' };
+    for (let i = 0; i < 12; i++) deep = { not: deep };
+    const paths = await errorPaths(
+      await world.call('POST', '/v1/rules', { token: admin, body: platinum({ when: deep }) }),
+    );
+    expect(paths).toEqual([`when${'.not'.repeat(10)}`]);
+    const other = seedOrg(world, 'Other');
+    await install(world, other);
+    const theirs = await world.call('POST', '/v1/sources', {
+      token: await session(world, other.admin),
+      body: { name: 'x', auth: 'bearer' },
+    });
+    const theirId = ((await theirs.json()) as { id: string }).id;
+    expect(
+      await errorPaths(
+        await world.call('POST', '/v1/rules', { token: admin, body: platinum({ sourceId: theirId }) }),
+      ),
+    ).toEqual(['sourceId']);
+  });
+});
+
+describe('POST /v1/rules/test', () => {
+  it('shows the exact PATCH body of a matching stored rule, and why another missed', async () => {
+    const rule = await create();
+    const other = await create(
+      platinum({
+        name: 'Orders',
+        when: { path: '$.type', op: 'eq', value: 'order.shipped' },
+        set: { order: 'x' },
+      }),
+    );
+    const res = await world.call('POST', '/v1/rules/test', { token: viewer, body: { event, sourceId } });
+    expect(res.status).toBe(200);
+    const out = (await res.json()) as { patches: unknown[]; misses: unknown[]; matches: unknown[] };
+    expect(out.patches).toEqual([
+      {
+        target: { conversationId: 'conv-1', participant: { purpose: 'customer' } },
+        body: { attributes: { customer_tier: 'platinum', last_purchase: '2026-11-24' } },
+        from: {
+          customer_tier: { ruleId: rule.id, version: 1 },
+          last_purchase: { ruleId: rule.id, version: 1 },
+        },
+        rules: [{ ruleId: rule.id, version: 1 }],
+      },
+    ]);
+    expect(out.misses).toEqual([
+      expect.objectContaining({
+        ruleId: other.id,
+        reason: 'conditions',
+        miss: {
+          path: '$.type',
+          op: 'eq',
+          value: 'order.shipped',
+          actual: 'customer.updated',
+          missing: false,
+        },
+      }),
+    ]);
+    // A dry run stores nothing and calls no one.
+    expect(
+      world.app.database.sqlite
+        .prepare("select count(*) as n from audit_log where kind like 'event.%' or kind like 'patch.%'")
+        .get(),
+    ).toEqual({ n: 0 });
+  });
+
+  it('tries an unsaved rule from the editor, reporting dropped attributes', async () => {
+    const res = await world.call('POST', '/v1/rules/test', {
+      token: admin,
+      body: {
+        event,
+        rule: platinum({ sourceId: null, set: { tier: '{{ $.customer.tier }}', gone: '{{ $.nope }}' } }),
+      },
+    });
+    const out = (await res.json()) as { matches: Array<{ ruleId: string; dropped: unknown[] }> };
+    expect(out.matches[0]?.ruleId).toBe('unsaved');
+    expect(out.matches[0]?.dropped).toEqual([
+      { attribute: 'gone', reason: 'missing_path', detail: '$.nope' },
+    ]);
+  });
+
+  it('422 for an invalid unsaved rule (paths under rule.) or a non-object event', async () => {
+    const bad = await world.call('POST', '/v1/rules/test', {
+      token: admin,
+      body: { event, rule: platinum({ when: { path: '$.a', op: 'nope' } }) },
+    });
+    expect(await errorPaths(bad)).toEqual(['rule.when.op']);
+    expect(
+      await errorPaths(await world.call('POST', '/v1/rules/test', { token: admin, body: { event: [1] } })),
+    ).toEqual(['event']);
+  });
+});
