@@ -77,6 +77,20 @@ function typeKeyOf(c: Compiled): string | undefined {
 
 const MAX_ACTUAL = 200;
 
+/** Whether the condition holds, allocating nothing: delivery's path (the dry run uses `evaluate`). */
+export function holds(c: Compiled, event: unknown): boolean {
+  if ('all' in c) {
+    for (const child of c.all) if (!holds(child, event)) return false;
+    return true;
+  }
+  if ('any' in c) {
+    for (const child of c.any) if (holds(child, event)) return true;
+    return false;
+  }
+  if ('not' in c) return !holds(c.not, event);
+  return applyOp(c.op, read(event, c.path), c.value);
+}
+
 /** Whether the condition holds for the event; when not, why (the first failing branch). */
 export function evaluate(c: Compiled, event: unknown): Miss | undefined {
   if ('all' in c) {

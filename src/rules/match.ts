@@ -1,4 +1,4 @@
-import { type CompiledRule, evaluate, type Miss } from './compile.js';
+import { type CompiledRule, evaluate, holds, type Miss } from './compile.js';
 import { MISSING, type Path, read } from './json-path.js';
 import { render } from './template.js';
 
@@ -72,8 +72,10 @@ const ANY_SOURCE = '\u0000any';
  */
 export class RuleSet {
   private readonly buckets = new Map<string, Bucket>();
+  private readonly byId: ReadonlyMap<string, CompiledRule>;
 
   constructor(readonly rules: readonly CompiledRule[]) {
+    this.byId = new Map(rules.map((r) => [r.id, r]));
     for (const r of rules) {
       if (!r.enabled) continue;
       const key = r.sourceId ?? ANY_SOURCE;
@@ -103,7 +105,8 @@ export class RuleSet {
     const matches: RuleMatch[] = [];
     const misses: RuleMiss[] = [];
     for (const rule of candidates) {
-      const outcome = tryRule(rule, event, opts.maxValueLength);
+      if (!opts.explain && !holds(rule.when, event)) continue;
+      const outcome = tryRule(rule, event, opts.maxValueLength, !opts.explain);
       if ('target' in outcome) matches.push(outcome);
       else if (opts.explain) misses.push(outcome);
     }
@@ -114,7 +117,7 @@ export class RuleSet {
         misses.push(explainSkipped(rule, event, sourceId, opts.maxValueLength));
       }
     }
-    matches.sort(byPrecedence(this.rules));
+    matches.sort(byPrecedence(this.byId));
     return { matches, patches: merge(matches), misses };
   }
 }
@@ -135,8 +138,8 @@ function explainSkipped(rule: CompiledRule, event: unknown, sourceId: string | n
   return 'target' in outcome ? { ...base(rule), reason: 'conditions' } : outcome;
 }
 
-function tryRule(rule: CompiledRule, event: unknown, max: number): RuleMatch | RuleMiss {
-  const miss = evaluate(rule.when, event);
+function tryRule(rule: CompiledRule, event: unknown, max: number, knownToHold = false): RuleMatch | RuleMiss {
+  const miss = knownToHold ? undefined : evaluate(rule.when, event);
   if (miss) return { ...base(rule), reason: 'conditions', miss };
   const conversationId = idAt(event, rule.conversationId);
   if (conversationId === undefined) {
@@ -182,8 +185,7 @@ function idAt(event: unknown, path: Path): string | undefined {
 }
 
 /** Higher priority first; on equal priority the older rule (then the smaller id) first. */
-function byPrecedence(rules: readonly CompiledRule[]) {
-  const info = new Map(rules.map((r) => [r.id, r]));
+function byPrecedence(info: ReadonlyMap<string, CompiledRule>) {
   return (a: RuleMatch, b: RuleMatch) => {
     const ra = info.get(a.ruleId)!;
     const rb = info.get(b.ruleId)!;

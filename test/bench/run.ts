@@ -137,6 +137,35 @@ rows.push(
 );
 rows.push(await bench('ingest', (i) => loadIngest(i)));
 
+/** Rule matching is pure CPU in one process: no HTTP, no load generator. */
+function matching(): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/match.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.on('exit', () => {
+      try {
+        type M = { rules: number; eventsPerSec: number; dryRunsPerSec: number; matchedPerEvent: number };
+        const r = JSON.parse(out) as { eventBytes: number; typical: M; broad: M };
+        const row = (name: string, m: M) =>
+          `${name.padEnd(32)}${m.eventsPerSec.toFixed(0).padStart(10)}${m.matchedPerEvent.toFixed(1).padStart(10)}${m.dryRunsPerSec.toFixed(0).padStart(12)}`;
+        resolve(
+          `\nrule matching, one core, 1,000 rules, a ${r.eventBytes}-byte event\n\n` +
+            `${'org'.padEnd(32)}${'events/s'.padStart(10)}${'matches'.padStart(10)}${'dry runs/s'.padStart(12)}\n` +
+            `${row('typical (specific rules)', r.typical)}\n${row('broad (most rules match)', r.broad)}\n`,
+        );
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (n: number, d = 0) => n.toFixed(d).padStart(10);
 const ceiling = rows[0]?.rps ?? 0;
@@ -150,3 +179,4 @@ process.stdout.write(
     'ceiling = the bare Hono 202 on the same node:http setup, measured in this run\n\n' +
     `${pad('target', 32)}${header}\n${rows.map(line).join('\n')}\n`,
 );
+process.stdout.write(await matching());
