@@ -54,15 +54,23 @@ export function render(template: Template, event: unknown, maxLength: number): R
     }
     const v = read(event, part.path);
     if (v === MISSING) return { dropped: 'missing_path', detail: part.source };
-    out += stringify(v);
+    const text = stringify(v);
+    if (text === undefined)
+      return { dropped: 'too_long', detail: 'the value is nested too deeply to encode' };
+    out += text;
     if (out.length > maxLength) return { dropped: 'too_long', detail: `longer than ${maxLength} characters` };
   }
   return { value: out };
 }
 
-function stringify(v: unknown): string {
+function stringify(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (v === null) return '';
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
+  try {
+    return JSON.stringify(v);
+  } catch {
+    // A body may nest deeper than the stack allows to encode it: never let that throw.
+    return undefined;
+  }
 }
