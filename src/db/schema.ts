@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
  * The tables. Times are integer milliseconds since the epoch; ids are prefixed strings from
@@ -154,6 +154,39 @@ export const ruleVersions = sqliteTable(
 );
 
 /**
+ * The durable job queue (src/queue/): generic, it knows nothing of Genesys. A lane runs one job at
+ * a time, oldest first (per-participant order); a lease (`lockedUntil`) that runs out makes a
+ * crashed worker's job claimable again.
+ */
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: text().primaryKey(),
+    kind: text().notNull(),
+    orgId: text().notNull(),
+    lane: text().notNull(),
+    /** JSON. */
+    payload: text().notNull(),
+    status: text({ enum: ['pending', 'running', 'succeeded', 'failed'] }).notNull(),
+    /** Failed attempts so far (a 429 or a budget wait does not count). */
+    attempts: integer().notNull().default(0),
+    maxAttempts: integer().notNull(),
+    runAt: integer().notNull(),
+    lockedUntil: integer(),
+    lastError: text(),
+    idempotencyKey: text(),
+    createdAt: integer().notNull(),
+    updatedAt: integer().notNull(),
+  },
+  (t) => [
+    uniqueIndex('jobs_idempotency').on(t.kind, t.idempotencyKey),
+    index('jobs_ready').on(t.status, t.runAt),
+    index('jobs_lane').on(t.lane, t.status, t.id),
+    index('jobs_org').on(t.orgId, t.status),
+  ],
+);
+
+/**
  * Every table holding an org's rows, keyed by its `org_id` column: uninstall purges each. A new
  * tenant table must join this list (test/api/tenancy.test.ts counts rows per table to prove it).
  */
@@ -165,4 +198,5 @@ export const ORG_TABLES = [
   { table: ingestKeys, orgId: ingestKeys.orgId },
   { table: rules, orgId: rules.orgId },
   { table: ruleVersions, orgId: ruleVersions.orgId },
+  { table: jobs, orgId: jobs.orgId },
 ] as const;

@@ -1,0 +1,146 @@
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { Job, JobQueue } from './queue.js';
+
+/** What a handler says happened to its job. */
+export type JobResult =
+  | { kind: 'done' }
+  /** A failure worth another attempt at `runAt` (counts against `maxAttempts`). */
+  | { kind: 'retry'; runAt: number; error: string }
+  /** Not a failure: try again at `runAt` without using an attempt (429, no budget yet). */
+  | { kind: 'wait'; runAt: number; reason: string }
+  /** Final: no more attempts. */
+  | { kind: 'failed'; error: string };
+
+export type Handler = (job: Job, signal: AbortSignal) => Promise<JobResult>;
+
+export interface RunnerOptions {
+  queue: JobQueue;
+  handlers: Readonly<Record<string, Handler>>;
+  clock: Clock;
+  logger: Logger;
+  /** Jobs running at once. */
+  concurrency?: number;
+  /** How long a claimed job is leased; past it, another worker may take it. */
+  leaseMs?: number;
+  /** Fallback poll for jobs whose `run_at` comes due (enqueues wake the runner at once). */
+  pollMs?: number;
+  /** Orgs whose jobs must not be claimed now (no budget, rate limited). */
+  pausedOrgs?: () => readonly string[];
+  /** Delay before the next attempt when a handler throws. */
+  retryDelayMs?: (attempts: number) => number;
+}
+
+/**
+ * Claims and runs jobs with bounded concurrency. It sleeps when there is nothing to claim and is
+ * woken by enqueues and retries (and a slow poll for retries coming due). `stop()` stops
+ * claiming and waits for the jobs in flight.
+ */
+export class Runner {
+  private readonly inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>();
+  private running = false;
+  /** When each org was last served (a counter): fairness across orgs. */
+  private readonly served: Record<string, number> = {};
+  private tick = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly o: Required<Omit<RunnerOptions, 'pausedOrgs'>> & Pick<RunnerOptions, 'pausedOrgs'>;
+
+  constructor(options: RunnerOptions) {
+    this.o = {
+      concurrency: 8,
+      leaseMs: 60_000,
+      pollMs: 500,
+      retryDelayMs: (attempts) => Math.min(3_600_000, 1000 * 2 ** attempts),
+      ...options,
+    };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.unsubscribe = this.o.queue.onWork(() => this.pump());
+    this.pump();
+  }
+
+  /** Stops claiming and resolves once every job in flight has finished. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.all([...this.inFlight.values()].map((f) => f.done));
+  }
+
+  /** For tests: runs every job claimable now (and those they make ready now), then resolves. */
+  async runUntilEmpty(): Promise<void> {
+    for (;;) {
+      while (this.inFlight.size < this.o.concurrency && this.claimAndRun()) {
+        // keep claiming
+      }
+      if (this.inFlight.size === 0) return;
+      await Promise.race([...this.inFlight.values()].map((f) => f.done));
+    }
+  }
+
+  private pump(): void {
+    if (!this.running) return;
+    while (this.inFlight.size < this.o.concurrency && this.claimAndRun()) {
+      // fill every free slot
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.pump(), this.o.pollMs);
+    this.timer.unref();
+  }
+
+  /** Claims one job and starts it; false when none is claimable. */
+  private claimAndRun(): boolean {
+    const now = this.o.clock.now();
+    const job = this.o.queue.claim(now, this.o.leaseMs, this.o.pausedOrgs?.() ?? [], this.served);
+    if (!job) return false;
+    this.served[job.orgId] = ++this.tick;
+    const abort = new AbortController();
+    const done = this.execute(job, abort.signal).finally(() => {
+      this.inFlight.delete(job.id);
+      if (this.running) setImmediate(() => this.pump());
+    });
+    this.inFlight.set(job.id, { done, abort });
+    return true;
+  }
+
+  private async execute(job: Job, signal: AbortSignal): Promise<void> {
+    const { queue, clock, logger } = this.o;
+    if (job.attempts >= job.maxAttempts) {
+      queue.fail(job.id, clock.now(), job.lastError ?? 'attempts exhausted', false);
+      return;
+    }
+    const handler = this.o.handlers[job.kind];
+    let result: JobResult;
+    if (!handler) {
+      result = { kind: 'failed', error: `no handler for job kind ${job.kind}` };
+    } else {
+      try {
+        result = await handler(job, signal);
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        logger.error('job handler threw', { jobId: job.id, kind: job.kind, err });
+        result = { kind: 'retry', runAt: clock.now() + this.o.retryDelayMs(job.attempts + 1), error };
+      }
+    }
+    const now = clock.now();
+    switch (result.kind) {
+      case 'done':
+        queue.complete(job.id, now);
+        return;
+      case 'wait':
+        queue.retry(job.id, now, result.runAt, result.reason, false);
+        return;
+      case 'retry':
+        if (job.attempts + 1 >= job.maxAttempts) queue.fail(job.id, now, result.error);
+        else queue.retry(job.id, now, result.runAt, result.error, true);
+        return;
+      case 'failed':
+        queue.fail(job.id, now, result.error);
+        return;
+    }
+  }
+}

@@ -1,0 +1,278 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type RelayDatabase } from '../../src/db/client.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { type Job, JobQueue, type NewJob } from '../../src/queue/queue.js';
+import { type Handler, type JobResult, Runner } from '../../src/queue/runner.js';
+import { ManualClock } from '../helpers/clock.js';
+import { tempDir } from '../helpers/tmp.js';
+
+let dir: ReturnType<typeof tempDir>;
+let database: RelayDatabase;
+let queue: JobQueue;
+let clock: ManualClock;
+const runners: Runner[] = [];
+
+beforeEach(() => {
+  dir = tempDir('queue');
+  database = openDatabase(`${dir.path}/q.sqlite`);
+  database.migrate();
+  queue = new JobQueue(database.sqlite);
+  clock = new ManualClock();
+});
+afterEach(async () => {
+  for (const r of runners.splice(0)) await r.stop();
+  database.close();
+  dir.cleanup();
+});
+
+function runner(handler: Handler, opts: Partial<ConstructorParameters<typeof Runner>[0]> = {}) {
+  const r = new Runner({
+    queue,
+    handlers: { work: handler },
+    clock,
+    logger: createLogger('silent'),
+    ...opts,
+  });
+  runners.push(r);
+  return r;
+}
+
+const job = (lane: string, payload: unknown = {}, extra: Partial<NewJob> = {}): NewJob => ({
+  kind: 'work',
+  orgId: 'org-a',
+  lane,
+  payload,
+  ...extra,
+});
+
+const row = (id: string) =>
+  database.sqlite.prepare('select status, attempts, last_error, run_at from jobs where id = ?').get(id) as {
+    status: string;
+    attempts: number;
+    last_error: string | null;
+    run_at: number;
+  };
+
+/** A promise and its resolver: a barrier for concurrency tests. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => {
+    open = r;
+  });
+  return { open, opened };
+}
+
+describe('JobQueue and Runner', () => {
+  it('runs every job once; a repeated idempotency key is the same job', async () => {
+    const ids = queue.enqueue(
+      [job('l1', { n: 1 }, { idempotencyKey: 'k' }), job('l2', { n: 2 })],
+      clock.now(),
+    );
+    const again = queue.enqueue([job('l1', { n: 99 }, { idempotencyKey: 'k' })], clock.now());
+    expect(again).toEqual([ids[0]]);
+    const seen: unknown[] = [];
+    await runner(async (j) => {
+      seen.push(j.payload);
+      return { kind: 'done' };
+    }).runUntilEmpty();
+    expect(seen).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(ids.map((id) => row(id).status)).toEqual(['succeeded', 'succeeded']);
+  });
+
+  it('runs one job per lane at a time, oldest first, while lanes run in parallel', async () => {
+    for (let i = 0; i < 5; i++) queue.enqueue([job('lane-a', { i }), job('lane-b', { i })], clock.now());
+    const active = new Set<string>();
+    let parallel = 0;
+    const order: Record<string, number[]> = { 'lane-a': [], 'lane-b': [] };
+    await runner(
+      async (j) => {
+        expect(active.has(j.lane)).toBe(false);
+        active.add(j.lane);
+        parallel = Math.max(parallel, active.size);
+        await new Promise((r) => setImmediate(r));
+        order[j.lane]!.push((j.payload as { i: number }).i);
+        active.delete(j.lane);
+        return { kind: 'done' };
+      },
+      { concurrency: 8 },
+    ).runUntilEmpty();
+    expect(order).toEqual({ 'lane-a': [0, 1, 2, 3, 4], 'lane-b': [0, 1, 2, 3, 4] });
+    expect(parallel).toBe(2);
+  });
+
+  it('a head job waiting for its retry holds its lane: later jobs never overtake it', async () => {
+    const [first, second] = queue.enqueue([job('lane', { n: 1 }), job('lane', { n: 2 })], clock.now());
+    const [other] = queue.enqueue([job('elsewhere', { n: 3 })], clock.now());
+    const ran: number[] = [];
+    let failOnce = true;
+    const r = runner(async (j) => {
+      const n = (j.payload as { n: number }).n;
+      if (n === 1 && failOnce) {
+        failOnce = false;
+        return { kind: 'retry', runAt: clock.now() + 10_000, error: 'HTTP 503' };
+      }
+      ran.push(n);
+      return { kind: 'done' };
+    });
+    await r.runUntilEmpty();
+    expect(ran).toEqual([3]);
+    expect(row(first!)).toMatchObject({ status: 'pending', attempts: 1, last_error: 'HTTP 503' });
+    expect(row(second!).status).toBe('pending');
+    expect(row(other!).status).toBe('succeeded');
+    clock.advance(10_000);
+    await r.runUntilEmpty();
+    expect(ran).toEqual([3, 1, 2]);
+  });
+
+  it('a wait (429, no budget) does not use an attempt; failures do, until maxAttempts', async () => {
+    const [waiting] = queue.enqueue([job('w')], clock.now());
+    const [failing] = queue.enqueue([job('f', { fail: true }, { maxAttempts: 3 })], clock.now());
+    let waits = 0;
+    const r = runner(async (j): Promise<JobResult> => {
+      if ((j.payload as { fail?: boolean }).fail)
+        return { kind: 'retry', runAt: clock.now() + 1000, error: `boom ${j.attempts}` };
+      if (waits++ < 3) return { kind: 'wait', runAt: clock.now() + 1000, reason: 'rate limited' };
+      return { kind: 'done' };
+    });
+    for (let i = 0; i < 5; i++) {
+      await r.runUntilEmpty();
+      clock.advance(1000);
+    }
+    expect(row(waiting!)).toMatchObject({ status: 'succeeded', attempts: 0 });
+    expect(row(failing!)).toMatchObject({ status: 'failed', attempts: 3, last_error: 'boom 2' });
+  });
+
+  it('a thrown handler error is a failed attempt, retried later', async () => {
+    const [id] = queue.enqueue([job('t')], clock.now());
+    let calls = 0;
+    const r = runner(async () => {
+      if (calls++ === 0) throw new Error('socket hang up');
+      return { kind: 'done' };
+    });
+    await r.runUntilEmpty();
+    expect(row(id!)).toMatchObject({ status: 'pending', attempts: 1, last_error: 'socket hang up' });
+    clock.advance(2_000);
+    await r.runUntilEmpty();
+    expect(row(id!).status).toBe('succeeded');
+  });
+
+  it('picks up a crashed worker’s job once its lease runs out, counting the lost attempt', async () => {
+    const [id] = queue.enqueue([job('crash')], clock.now());
+    const taken = queue.claim(clock.now(), 30_000); // a worker that then dies
+    expect(taken?.id).toBe(id);
+    const seen: Job[] = [];
+    const r = runner(async (j) => {
+      seen.push(j);
+      return { kind: 'done' };
+    });
+    await r.runUntilEmpty();
+    expect(seen).toHaveLength(0);
+    clock.advance(30_001);
+    await r.runUntilEmpty();
+    expect(seen.map((j) => [j.id, j.attempts, j.lastError])).toEqual([[id, 1, 'lease expired']]);
+    expect(row(id!).status).toBe('succeeded');
+  });
+
+  it('never runs more than `concurrency` jobs at once', async () => {
+    queue.enqueue(
+      Array.from({ length: 20 }, (_, i) => job(`lane-${i}`)),
+      clock.now(),
+    );
+    const release = gate();
+    let active = 0;
+    let peak = 0;
+    const r = runner(
+      async () => {
+        peak = Math.max(peak, ++active);
+        await release.opened;
+        active--;
+        return { kind: 'done' };
+      },
+      { concurrency: 4 },
+    );
+    const done = r.runUntilEmpty();
+    await new Promise((res) => setImmediate(res));
+    expect(active).toBe(4);
+    release.open();
+    await done;
+    expect(peak).toBe(4);
+  });
+
+  it('serves orgs round robin: one org’s backlog does not hold another’s job back', async () => {
+    queue.enqueue(
+      Array.from({ length: 50 }, (_, i) => job(`a-${i}`, { org: 'a' })),
+      clock.now(),
+    );
+    clock.advance(1);
+    queue.enqueue([job('b-0', { org: 'b' }, { orgId: 'org-b' })], clock.now());
+    const order: string[] = [];
+    await runner(
+      async (j) => {
+        order.push((j.payload as { org: string }).org);
+        return { kind: 'done' };
+      },
+      { concurrency: 1 },
+    ).runUntilEmpty();
+    expect(order.indexOf('b')).toBeLessThanOrEqual(1);
+  });
+
+  it('skips paused orgs without blocking others', async () => {
+    queue.enqueue([job('x', { org: 'a' })], clock.now());
+    queue.enqueue([job('y', { org: 'b' }, { orgId: 'org-b' })], clock.now());
+    const ran: string[] = [];
+    const paused = new Set(['org-a']);
+    const r = runner(
+      async (j) => {
+        ran.push((j.payload as { org: string }).org);
+        return { kind: 'done' };
+      },
+      { pausedOrgs: () => [...paused] },
+    );
+    await r.runUntilEmpty();
+    expect(ran).toEqual(['b']);
+    paused.clear();
+    await r.runUntilEmpty();
+    expect(ran).toEqual(['b', 'a']);
+  });
+
+  it('wakes on enqueue without waiting for a poll, and stop() drains the job in flight', async () => {
+    const started = gate();
+    const release = gate();
+    const finished: string[] = [];
+    const r = runner(
+      async (j) => {
+        started.open();
+        await release.opened;
+        finished.push(j.id);
+        return { kind: 'done' };
+      },
+      { pollMs: 3_600_000 },
+    );
+    r.start();
+    const [id] = queue.enqueue([job('wake')], clock.now());
+    await started.opened;
+    let stopped = false;
+    const stopping = r.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((res) => setImmediate(res));
+    expect(stopped).toBe(false);
+    release.open();
+    await stopping;
+    expect(finished).toEqual([id]);
+    expect(row(id!).status).toBe('succeeded');
+    // Stopped: new work is not claimed.
+    const [later] = queue.enqueue([job('after-stop')], clock.now());
+    await new Promise((res) => setImmediate(res));
+    await new Promise((res) => setImmediate(res));
+    expect(row(later!).status).toBe('pending');
+  });
+
+  it('reports an org’s backlog', () => {
+    queue.enqueue([job('1'), job('2')], clock.now());
+    clock.advance(5000);
+    queue.enqueue([job('3')], clock.now());
+    expect(queue.backlog('org-a')).toEqual({ pending: 3, oldestRunAt: clock.now() - 5000 });
+    expect(queue.backlog('org-none')).toEqual({ pending: 0, oldestRunAt: null });
+  });
+});
