@@ -1,6 +1,7 @@
 /** The closed set of audit kinds; a new emit site needs a new member here. */
 export const AUDIT_KINDS = [
   'event.received',
+  'event.matched',
   'event.unmatched',
   'patch.applied',
   'patch.skipped',

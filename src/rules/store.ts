@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/store.js';
 import type { Actor, AuditEntry } from '../audit/types.js';
 import type { Db } from '../db/client.js';
@@ -51,7 +51,10 @@ export interface RuleStore {
     orgId: string,
     id: string,
     version: number,
-  ): Promise<(RuleVersionInfo & { body: RuleBody }) | undefined>;
+  ): Promise<
+    (RuleVersionInfo & { body: RuleBody }) | undefined
+  > /** Changes whenever any rule of the org is created, saved or deleted (for caches). */;
+  stamp(orgId: string): Promise<string>;
 }
 
 export function sqliteRuleStore(db: Db): RuleStore {
@@ -160,6 +163,19 @@ export function sqliteRuleStore(db: Db): RuleStore {
         .all();
       if (rows.length === 0) return undefined;
       return rows.map((r) => ({ ...r, createdBy: JSON.parse(r.createdBy) as Actor }));
+    },
+    async stamp(orgId) {
+      // Every create adds a row, every save adds a version, every delete adds a deletion.
+      const r = db
+        .select({
+          n: sql<number>`count(*)`,
+          versions: sql<number | null>`sum(${rules.currentVersion})`,
+          deleted: sql<number>`count(${rules.deletedAt})`,
+        })
+        .from(rules)
+        .where(eq(rules.orgId, orgId))
+        .get();
+      return `${r?.n ?? 0}:${r?.versions ?? 0}:${r?.deleted ?? 0}`;
     },
     async version(orgId, id, version) {
       const r = db

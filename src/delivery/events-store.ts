@@ -1,0 +1,83 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { preparedAuditAppend } from '../audit/store.js';
+import type { AuditEntry } from '../audit/types.js';
+import type { JobQueue, NewJob } from '../queue/queue.js';
+
+export interface PendingEvent {
+  id: string;
+  orgId: string;
+  sourceId: string;
+  receivedAt: number;
+  body: unknown;
+}
+
+/** What processing decided for one event. */
+export interface Decision {
+  eventId: string;
+  audit: AuditEntry;
+  jobs: NewJob[];
+}
+
+/**
+ * Events waiting for processing, and the one transaction that records what processing decided
+ * for each: its audit row, its delivery jobs and its state. An event no longer pending (another
+ * processor got there first) is skipped whole, so its jobs are never enqueued twice.
+ */
+export class EventProcessingStore {
+  private prepared: ReturnType<typeof prepare> | undefined;
+
+  constructor(
+    private readonly sqlite: BetterSqlite3.Database,
+    private readonly queue: JobQueue,
+  ) {}
+
+  /** Prepared on first use: the server may start before its migrations are applied. */
+  private get sql() {
+    this.prepared ??= prepare(this.sqlite, this.queue);
+    return this.prepared;
+  }
+
+  /** The oldest pending events, at most `limit`. */
+  pending(limit: number): PendingEvent[] {
+    const rows = this.sql.pending.all(limit) as Array<{
+      id: string;
+      org_id: string;
+      source_id: string;
+      received_at: number;
+      body: string;
+    }>;
+    return rows.map((r) => ({
+      id: r.id,
+      orgId: r.org_id,
+      sourceId: r.source_id,
+      receivedAt: r.received_at,
+      body: JSON.parse(r.body),
+    }));
+  }
+
+  /** Records every decision in one transaction; returns the ids of the events it processed. */
+  commit(decisions: readonly Decision[], now: number): string[] {
+    return this.sql.commit(decisions, now);
+  }
+}
+
+function prepare(sqlite: BetterSqlite3.Database, queue: JobQueue) {
+  const pending = sqlite.prepare(
+    "select id, org_id, source_id, received_at, body from events where state = 'pending' order by id limit ?",
+  );
+  const markProcessed = sqlite.prepare(
+    "update events set state = 'processed' where id = ? and state = 'pending'",
+  );
+  const audit = preparedAuditAppend(sqlite);
+  const commit = sqlite.transaction((decisions: readonly Decision[], now: number) => {
+    const done: string[] = [];
+    for (const d of decisions) {
+      if (markProcessed.run(d.eventId).changes !== 1) continue;
+      audit(d.audit);
+      queue.enqueue(d.jobs, now);
+      done.push(d.eventId);
+    }
+    return done;
+  });
+  return { pending, commit };
+}
