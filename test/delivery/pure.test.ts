@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { Budgets } from '../../src/delivery/budget.js';
+import { changedAttributes, resolveParticipant } from '../../src/delivery/participants.js';
+import { RETRY_SCHEDULE_MS, retryDelay, visibilityDelay } from '../../src/delivery/retry-policy.js';
+import type { Conversation } from '../../src/genesys/types.js';
+
+describe('Budgets', () => {
+  it('allows requestsPerMinute at once, then one per 60/rpm seconds', () => {
+    const b = new Budgets();
+    const t = 1_000_000;
+    for (let i = 0; i < 300; i++) expect(b.take('org', 300, t)).toBeUndefined();
+    expect(b.take('org', 300, t)).toBe(t + 200);
+    expect(b.paused(t)).toEqual(['org']);
+    expect(b.take('org', 300, t + 200)).toBeUndefined();
+    expect(b.paused(t + 200)).toEqual([]);
+  });
+
+  it('keeps orgs apart, and a 429 pauses only that org', () => {
+    const b = new Budgets();
+    b.pause('a', 5_000);
+    expect(b.take('a', 300, 1_000)).toBe(5_000);
+    expect(b.take('b', 300, 1_000)).toBeUndefined();
+    expect(b.paused(1_000)).toEqual(['a']);
+    expect(b.take('a', 300, 5_000)).toBeUndefined();
+  });
+});
+
+describe('retry policy', () => {
+  it('follows the schedule with ±20% jitter, then gives up', () => {
+    expect(retryDelay(1, () => 0.5)).toBe(1_000);
+    expect(retryDelay(2, () => 0)).toBe(4_000);
+    expect(retryDelay(2, () => 1)).toBe(6_000);
+    expect(retryDelay(RETRY_SCHEDULE_MS.length, () => 0.5)).toBe(10_800_000);
+    expect(retryDelay(RETRY_SCHEDULE_MS.length + 1)).toBeUndefined();
+    expect([0, 1, 2, 3, 10].map(visibilityDelay)).toEqual([1_000, 2_000, 4_000, 8_000, 15_000]);
+  });
+});
+
+const p = (
+  id: string,
+  purpose: string,
+  startTime: string,
+  endTime?: string,
+  attributes: Record<string, string> = {},
+) => ({
+  id,
+  purpose,
+  startTime,
+  attributes,
+  ...(endTime ? { endTime } : {}),
+});
+const conv = (participants: ReturnType<typeof p>[], endTime?: string) =>
+  ({ id: 'c', participants, ...(endTime ? { endTime } : {}) }) as unknown as Conversation;
+
+describe('resolveParticipant', () => {
+  const t = (m: number) => `2026-11-25T12:0${m}:00.000Z`;
+
+  it('picks the newest active participant of the purpose', () => {
+    const c = conv([
+      p('old', 'customer', t(1), t(2)),
+      p('a', 'customer', t(3)),
+      p('b', 'customer', t(4)),
+      p('ag', 'agent', t(5)),
+    ]);
+    expect(resolveParticipant(c, { purpose: 'customer' })).toMatchObject({
+      kind: 'found',
+      participant: { id: 'b' },
+    });
+    expect(resolveParticipant(c, { purpose: 'agent' })).toMatchObject({
+      kind: 'found',
+      participant: { id: 'ag' },
+    });
+  });
+
+  it('classifies ended, terminated and not-yet-there', () => {
+    expect(resolveParticipant(conv([p('a', 'customer', t(1))], t(9)), { purpose: 'customer' })).toEqual({
+      kind: 'conversation_ended',
+    });
+    expect(resolveParticipant(conv([p('a', 'customer', t(1), t(2))]), { purpose: 'customer' })).toEqual({
+      kind: 'participant_terminated',
+      participantId: 'a',
+    });
+    expect(resolveParticipant(conv([p('a', 'customer', t(1))]), { purpose: 'agent' })).toEqual({
+      kind: 'participant_not_found',
+    });
+    expect(resolveParticipant(conv([p('a', 'customer', t(1), t(2))]), { id: 'a' })).toMatchObject({
+      kind: 'participant_terminated',
+    });
+    expect(resolveParticipant(conv([p('a', 'customer', t(1))]), { id: 'zz' })).toEqual({
+      kind: 'participant_not_found',
+    });
+    expect(resolveParticipant(conv([p('a', 'agent', t(1))]), { id: 'a' })).toMatchObject({ kind: 'found' });
+  });
+});
+
+describe('changedAttributes', () => {
+  it('keeps only keys whose value differs', () => {
+    expect(changedAttributes({ a: '1', b: '2' }, { a: '1', b: '3', c: '4' })).toEqual({ b: '3', c: '4' });
+    expect(changedAttributes({ a: '1' }, { a: '1' })).toEqual({});
+    expect(changedAttributes(undefined, { a: '' })).toEqual({ a: '' });
+  });
+});
