@@ -186,6 +186,30 @@ export const jobs = sqliteTable(
   ],
 );
 
+/** Every request a delivery made to Genesys: what happened, for GET /v1/events/{id} and support. */
+export const deliveryAttempts = sqliteTable(
+  'delivery_attempts',
+  {
+    id: text().primaryKey(),
+    orgId: text().notNull(),
+    jobId: text().notNull(),
+    eventId: text().notNull(),
+    at: integer().notNull(),
+    operation: text().notNull(),
+    /** HTTP status, or null when no response came back. */
+    status: integer(),
+    /** Our classification: ok, rate_limited, retryable, … */
+    outcome: text().notNull(),
+    code: text(),
+    correlationId: text(),
+    durationMs: integer().notNull(),
+  },
+  (t) => [
+    index('attempts_event').on(t.orgId, t.eventId),
+    index('attempts_org_status').on(t.orgId, t.status, t.at),
+  ],
+);
+
 /**
  * Every table holding an org's rows, keyed by its `org_id` column: uninstall purges each. A new
  * tenant table must join this list (test/api/tenancy.test.ts counts rows per table to prove it).
@@ -199,4 +223,5 @@ export const ORG_TABLES = [
   { table: rules, orgId: rules.orgId },
   { table: ruleVersions, orgId: ruleVersions.orgId },
   { table: jobs, orgId: jobs.orgId },
+  { table: deliveryAttempts, orgId: deliveryAttempts.orgId },
 ] as const;

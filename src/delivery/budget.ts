@@ -8,8 +8,12 @@ export class Budgets {
   private readonly buckets = new Map<string, { tokens: number; at: number; perMinute: number }>();
   private readonly pausedUntil = new Map<string, number>();
 
-  /** Takes one request's worth; `undefined` when taken, else when to try again. */
-  take(orgId: string, perMinute: number, now: number): number | undefined {
+  /**
+   * Takes `count` requests' worth (at most a minute's) at once; `undefined` when taken, else when
+   * to try again. A delivery reserves its GET and PATCH together, so it never stops half-way.
+   */
+  take(orgId: string, perMinute: number, now: number, count = 1): number | undefined {
+    const need = Math.min(count, perMinute);
     const paused = this.pausedUntil.get(orgId);
     if (paused !== undefined && paused > now) return paused;
     let b = this.buckets.get(orgId);
@@ -19,11 +23,11 @@ export class Budgets {
     }
     b.tokens = Math.min(perMinute, b.tokens + ((now - b.at) * perMinute) / 60_000);
     b.at = now;
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+    if (b.tokens >= need) {
+      b.tokens -= need;
       return undefined;
     }
-    const next = now + Math.ceil(((1 - b.tokens) * 60_000) / perMinute);
+    const next = now + Math.ceil(((need - b.tokens) * 60_000) / perMinute);
     this.pausedUntil.set(orgId, next);
     return next;
   }

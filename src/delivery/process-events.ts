@@ -6,6 +6,7 @@ import { MAX_ATTRIBUTE_VALUE } from '../rules/dry-run.js';
 import { RuleSet, type Target, targetKey } from '../rules/match.js';
 import type { RuleStore } from '../rules/store.js';
 import type { Decision, EventProcessingStore, PendingEvent } from './events-store.js';
+import { RETRY_SCHEDULE_MS } from './retry-policy.js';
 
 export const DELIVER_JOB = 'deliver';
 
@@ -62,6 +63,8 @@ export function decide(event: PendingEvent, rules: RuleSet, now: number): Decisi
       rules: p.rules,
     } satisfies DeliverPayload,
     idempotencyKey: `${event.id}\u0000${targetKey(p.target)}`,
+    // One more than the retry schedule: the handler, not the runner, decides (and audits) the end.
+    maxAttempts: RETRY_SCHEDULE_MS.length + 1,
   }));
   return {
     eventId: event.id,

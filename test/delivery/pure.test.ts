@@ -15,6 +15,13 @@ describe('Budgets', () => {
     expect(b.paused(t + 200)).toEqual([]);
   });
 
+  it('reserves several requests at once, never more than a minute’s worth', () => {
+    const b = new Budgets();
+    expect(b.take('org', 3, 0, 2)).toBeUndefined();
+    expect(b.take('org', 3, 0, 2)).toBe(20_000);
+    expect(b.take('solo', 1, 0, 2)).toBeUndefined();
+  });
+
   it('keeps orgs apart, and a 429 pauses only that org', () => {
     const b = new Budgets();
     b.pause('a', 5_000);

@@ -1,0 +1,300 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Budgets } from '../../src/delivery/budget.js';
+import { deliveryHandler } from '../../src/delivery/deliver.js';
+import { DELIVER_JOB, type DeliverPayload, laneOf } from '../../src/delivery/process-events.js';
+import { DeliveryRecorder } from '../../src/delivery/recorder.js';
+import { RETRY_SCHEDULE_MS } from '../../src/delivery/retry-policy.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { JobQueue } from '../../src/queue/queue.js';
+import { Runner } from '../../src/queue/runner.js';
+import type { ParticipantSelector } from '../../src/rules/match.js';
+import { install, type SeededOrg, seedOrg, session, startWorld, type World } from '../helpers/world.js';
+
+/** The delivery handler against the emulator over real HTTP, driven by the real queue. */
+let world: World;
+let org: SeededOrg;
+let queue: JobQueue;
+let budgets: Budgets;
+let runner: Runner;
+let seq = 0;
+
+beforeEach(async () => {
+  world = await startWorld();
+  org = seedOrg(world, 'Acme');
+  expect((await install(world, org)).status).toBe(201);
+  const { sqlite } = world.app.database;
+  queue = new JobQueue(sqlite);
+  budgets = new Budgets();
+  const handler = deliveryHandler({
+    genesys: world.app.deps.genesys,
+    tenants: world.app.deps.tenants,
+    budgets,
+    recorder: new DeliveryRecorder(sqlite),
+    clock: world.clock,
+    random: () => 0.5,
+  });
+  runner = new Runner({
+    queue,
+    handlers: { [DELIVER_JOB]: handler },
+    clock: world.clock,
+    logger: createLogger('silent'),
+    pausedOrgs: () => budgets.paused(world.clock.now()),
+  });
+});
+afterEach(() => world.close());
+
+function deliver(
+  conversationId: string,
+  attributes: Record<string, string>,
+  participant: ParticipantSelector = { purpose: 'customer' },
+  orgId = org.orgId,
+) {
+  const target = { conversationId, participant };
+  const payload: DeliverPayload = {
+    eventId: `evt_${++seq}`,
+    target,
+    attributes,
+    from: {},
+    rules: [{ ruleId: 'rule_x', version: 1 }],
+  };
+  const [id] = queue.enqueue(
+    [
+      {
+        kind: DELIVER_JOB,
+        orgId,
+        lane: laneOf(orgId, target),
+        payload,
+        maxAttempts: RETRY_SCHEDULE_MS.length + 1,
+      },
+    ],
+    world.clock.now(),
+  );
+  return { jobId: id!, eventId: payload.eventId };
+}
+
+const sqlite = () => world.app.database.sqlite;
+const jobRow = (id: string) =>
+  sqlite().prepare('select status, attempts, last_error from jobs where id = ?').get(id);
+const outcomes = (eventId: string) =>
+  (
+    sqlite()
+      .prepare(
+        "select kind, outcome, detail, participant_id from audit_log where event_id = ? and kind like 'patch.%' order by id",
+      )
+      .all(eventId) as Array<{
+      kind: string;
+      outcome: string;
+      detail: string;
+      participant_id: string | null;
+    }>
+  ).map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+const patches = () => world.emu.requests.filter((r) => r.method === 'PATCH');
+
+function conversation(
+  participants: Array<{ purpose: string; attributes?: Record<string, string> }>,
+  visibleAfterMs?: number,
+) {
+  return world.emu.createConversation({
+    orgId: org.orgId,
+    participants,
+    ...(visibleAfterMs ? { visibleAfterMs } : {}),
+  });
+}
+
+describe('delivery', () => {
+  it('sends only what differs, exactly {"attributes":{…}} as JSON, and audits patch.applied', async () => {
+    const conv = conversation([
+      { purpose: 'customer', attributes: { keep: '1', tier: 'silver' } },
+      { purpose: 'agent' },
+    ]);
+    const { jobId, eventId } = deliver(conv.id, { keep: '1', tier: 'gold' });
+    await runner.runUntilEmpty();
+    const [patch] = patches();
+    expect(patch?.body).toBe('{"attributes":{"tier":"gold"}}');
+    expect(patch?.headers['content-type']).toBe('application/json');
+    expect(patch?.path).toBe(
+      `/api/v2/conversations/${conv.id}/participants/${conv.participants[0]!.id}/attributes`,
+    );
+    expect(world.emu.getConversation(conv.id)?.participants[0]?.attributes).toEqual({
+      keep: '1',
+      tier: 'gold',
+    });
+    const [applied] = outcomes(eventId);
+    expect(applied).toMatchObject({
+      kind: 'patch.applied',
+      outcome: 'applied',
+      participant_id: conv.participants[0]!.id,
+    });
+    expect(applied?.detail).toMatchObject({
+      attributes: { tier: 'gold' },
+      status: 202,
+      attempts: 1,
+      correlationId: expect.any(String),
+    });
+    expect(jobRow(jobId)).toMatchObject({ status: 'succeeded' });
+    const attempts = sqlite()
+      .prepare('select operation, status, outcome from delivery_attempts where event_id = ? order by id')
+      .all(eventId);
+    expect(attempts).toEqual([
+      { operation: 'getConversation', status: 200, outcome: 'ok' },
+      { operation: 'patchParticipantAttributes', status: 202, outcome: 'ok' },
+    ]);
+  });
+
+  it('skips without a PATCH when nothing differs, and when the conversation or participant ended', async () => {
+    const same = conversation([{ purpose: 'customer', attributes: { tier: 'gold' } }]);
+    const ended = conversation([{ purpose: 'customer' }]);
+    world.emu.endConversation(ended.id);
+    const gone = conversation([{ purpose: 'customer' }, { purpose: 'agent' }]);
+    world.emu.endParticipant(gone.id, gone.participants[0]!.id);
+    const a = deliver(same.id, { tier: 'gold' });
+    const b = deliver(ended.id, { tier: 'gold' });
+    const c = deliver(gone.id, { tier: 'gold' });
+    await runner.runUntilEmpty();
+    expect(patches()).toHaveLength(0);
+    expect(outcomes(a.eventId).map((o) => o.outcome)).toEqual(['no_change']);
+    expect(outcomes(b.eventId).map((o) => o.outcome)).toEqual(['conversation_ended']);
+    expect(outcomes(c.eventId)).toEqual([
+      expect.objectContaining({
+        outcome: 'participant_terminated',
+        participant_id: gone.participants[0]!.id,
+      }),
+    ]);
+  });
+
+  it('waits for a conversation that is not visible yet, without using attempts', async () => {
+    const conv = conversation([{ purpose: 'customer' }], 5_000);
+    const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });
+    await runner.runUntilEmpty();
+    expect(jobRow(jobId)).toMatchObject({ status: 'pending', attempts: 0 });
+    world.clock.advance(5_000);
+    await runner.runUntilEmpty();
+    expect(outcomes(eventId).map((o) => o.outcome)).toEqual(['applied']);
+  });
+
+  it('gives up with participant_not_found after the 2-minute window', async () => {
+    const { jobId, eventId } = deliver('7c9e6679-7425-40de-944b-e07fc1f90ae7', { tier: 'gold' });
+    for (let i = 0; i < 20; i++) {
+      await runner.runUntilEmpty();
+      world.clock.advance(15_000);
+    }
+    expect(outcomes(eventId).map((o) => o.outcome)).toEqual(['participant_not_found']);
+    expect(jobRow(jobId)).toMatchObject({ status: 'succeeded', attempts: 0 });
+    const reads = world.emu.requests.filter((r) => r.method === 'GET' && r.path.includes('/conversations/'));
+    expect(reads.length).toBeGreaterThan(3);
+    expect(reads.length).toBeLessThan(20);
+  });
+
+  it('on 429 waits Retry-After without an attempt, pausing only that org', async () => {
+    const other = seedOrg(world, 'Other');
+    expect((await install(world, other)).status).toBe(201);
+    const mine = conversation([{ purpose: 'customer' }]);
+    const theirs = world.emu.createConversation({
+      orgId: other.orgId,
+      participants: [{ purpose: 'customer' }],
+    });
+    world.emu.injectFault({
+      method: 'GET',
+      path: `/api/v2/conversations/${mine.id}`,
+      status: 429,
+      headers: { 'Retry-After': '7' },
+    });
+    const a = deliver(mine.id, { tier: 'gold' });
+    const b = deliver(theirs.id, { tier: 'gold' }, { purpose: 'customer' }, other.orgId);
+    await runner.runUntilEmpty();
+    expect(jobRow(a.jobId)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(budgets.paused(world.clock.now())).toEqual([org.orgId]);
+    expect(outcomes(b.eventId).map((o) => o.outcome)).toEqual(['applied']);
+    world.clock.advance(7_000);
+    await runner.runUntilEmpty();
+    expect(outcomes(a.eventId).map((o) => o.outcome)).toEqual(['applied']);
+    expect(jobRow(a.jobId)).toMatchObject({ attempts: 0 });
+  });
+
+  it('retries 5xx on the schedule (patch.retrying) and then applies', async () => {
+    const conv = conversation([{ purpose: 'customer' }]);
+    world.emu.injectFault({ method: 'PATCH', path: /attributes$/, status: 503 });
+    const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });
+    await runner.runUntilEmpty();
+    expect(jobRow(jobId)).toMatchObject({ status: 'pending', attempts: 1 });
+    world.clock.advance(RETRY_SCHEDULE_MS[0]!);
+    await runner.runUntilEmpty();
+    const o = outcomes(eventId);
+    expect(o.map((x) => x.kind)).toEqual(['patch.retrying', 'patch.applied']);
+    expect(o[0]?.detail).toMatchObject({ status: 503, attempt: 1, nextAttemptAt: expect.any(String) });
+    expect(o[1]?.detail).toMatchObject({ attempts: 2 });
+  });
+
+  it('fails at once on another 4xx, with Genesys’ code and message', async () => {
+    const conv = conversation([{ purpose: 'customer' }]);
+    world.emu.injectFault({
+      method: 'PATCH',
+      path: /attributes$/,
+      status: 400,
+      body: { message: 'Attribute value too long', code: 'invalid.value', status: 400 },
+    });
+    const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });
+    await runner.runUntilEmpty();
+    expect(outcomes(eventId)).toEqual([
+      expect.objectContaining({
+        kind: 'patch.failed',
+        detail: expect.objectContaining({
+          status: 400,
+          code: 'invalid.value',
+          message: 'Attribute value too long',
+        }),
+      }),
+    ]);
+    expect(jobRow(jobId)).toMatchObject({ status: 'failed' });
+  });
+
+  it('gives a 409 one more try after re-reading, and fails on the second', async () => {
+    const conv = conversation([{ purpose: 'customer' }]);
+    world.emu.injectFault({ method: 'PATCH', path: /attributes$/, status: 409, times: 2 });
+    const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });
+    await runner.runUntilEmpty();
+    world.clock.advance(1_000);
+    await runner.runUntilEmpty();
+    expect(outcomes(eventId).map((o) => o.kind)).toEqual(['patch.retrying', 'patch.failed']);
+    expect(jobRow(jobId)).toMatchObject({ status: 'failed' });
+    expect(patches()).toHaveLength(2);
+  });
+
+  it('fails after the whole retry schedule', async () => {
+    const conv = conversation([{ purpose: 'customer' }]);
+    world.emu.injectFault({
+      method: 'PATCH',
+      path: /attributes$/,
+      status: 500,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });
+    for (const delay of [0, ...RETRY_SCHEDULE_MS]) {
+      world.clock.advance(delay * 1.2 + 1);
+      await runner.runUntilEmpty();
+    }
+    const kinds = outcomes(eventId).map((o) => o.kind);
+    expect(kinds.filter((k) => k === 'patch.retrying')).toHaveLength(RETRY_SCHEDULE_MS.length);
+    expect(kinds.at(-1)).toBe('patch.failed');
+    expect(jobRow(jobId)).toMatchObject({ status: 'failed', attempts: RETRY_SCHEDULE_MS.length + 1 });
+  });
+
+  it('keeps to the org’s requestsPerMinute, waiting without failing', async () => {
+    const admin = await session(world, org.admin);
+    await world.call('PATCH', '/v1/tenant', { token: admin, body: { settings: { requestsPerMinute: 2 } } });
+    const c1 = conversation([{ purpose: 'customer' }]);
+    const c2 = conversation([{ purpose: 'customer' }]);
+    const a = deliver(c1.id, { tier: 'gold' });
+    const b = deliver(c2.id, { tier: 'gold' });
+    await runner.runUntilEmpty();
+    expect(outcomes(a.eventId).map((o) => o.outcome)).toEqual(['applied']);
+    expect(jobRow(b.jobId)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(world.emu.requests.filter((r) => r.path.startsWith('/api/v2/conversations'))).toHaveLength(2);
+    expect(budgets.paused(world.clock.now())).toEqual([org.orgId]);
+    world.clock.advance(60_000);
+    await runner.runUntilEmpty();
+    expect(outcomes(b.eventId).map((o) => o.outcome)).toEqual(['applied']);
+    // Nothing was read twice: the budget is reserved for the read and the PATCH together.
+    expect(world.emu.requests.filter((r) => r.path.startsWith('/api/v2/conversations'))).toHaveLength(4);
+  });
+});
