@@ -4,6 +4,7 @@ import type { Keys } from './crypto/keys.js';
 import { createSealer } from './crypto/secrets.js';
 import { createSessions } from './crypto/sessions.js';
 import type { RelayDatabase } from './db/client.js';
+import { DeliveryWorker } from './delivery/worker.js';
 import { GenesysClient, type GenesysClientOptions } from './genesys/client.js';
 import { SourceCache } from './ingest/source-cache.js';
 import { type EventStore, sqliteEventStore } from './ingest/store.js';
@@ -25,6 +26,7 @@ export interface AppDeps extends TenancyDeps, SourcesDeps, RulesDeps {
   metrics: Metrics;
   audit: AuditStore;
   events: EventStore;
+  delivery: DeliveryWorker;
 }
 
 export function buildDeps(input: {
@@ -67,12 +69,19 @@ export function buildDeps(input: {
     },
   });
   const sources = sqliteSourceStore(database.db);
+  const rules = sqliteRuleStore(database.db);
+  const delivery = new DeliveryWorker({ sqlite: database.sqlite, genesys, tenants, rules, clock, logger });
   return {
     config,
     sources,
-    rules: sqliteRuleStore(database.db),
+    rules,
     sourceCache: new SourceCache({ sources, sealer, clock }),
-    events: sqliteEventStore(database.sqlite, { dedupWindowMs: config.ingest.dedupWindowMs }),
+    events: sqliteEventStore(database.sqlite, {
+      dedupWindowMs: config.ingest.dedupWindowMs,
+      onAccepted: () => delivery.wake(),
+    }),
+    delivery,
+    deliveryStats: (orgId, now) => delivery.stats(orgId, now),
     clock,
     logger,
     database,

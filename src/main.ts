@@ -8,8 +8,9 @@ import { systemClock } from './lib/clock.js';
 import { createLogger } from './lib/logger.js';
 
 /**
- * The process: config → keys → database (migrated) → app → serve. SIGTERM/SIGINT stop accepting,
- * let in-flight requests finish, close the database, and exit 0.
+ * The process: config → keys → database (migrated) → app → serve, and the delivery worker.
+ * SIGTERM/SIGINT stop accepting, let in-flight requests and deliveries finish, close the database,
+ * and exit 0.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   const deps = buildDeps({ config, database, logger, clock: systemClock, keys });
   const app = createApp(deps);
   const server = await startServer(app, { port: config.http.port, host: config.http.host });
+  deps.delivery.start();
   logger.info('listening', { url: server.url, database: config.database.path });
 
   let stopping = false;
@@ -29,6 +31,8 @@ async function main(): Promise<void> {
     logger.info('shutting down', { signal });
     try {
       await server.close();
+      // Deliveries in flight finish; queued ones wait in the database for the next start.
+      await deps.delivery.stop();
       await deps.genesys.close();
     } finally {
       database.close();

@@ -34,7 +34,7 @@ interface Pending {
  */
 export function sqliteEventStore(
   sqlite: BetterSqlite3.Database,
-  opts: { dedupWindowMs: number },
+  opts: { dedupWindowMs: number; onAccepted?: () => void },
 ): EventStore {
   // Prepared on first use: the server may start before its migrations are applied (/readyz says so).
   let writeBatch: ((batch: Pending[]) => AcceptResult[]) | undefined;
@@ -52,6 +52,8 @@ export function sqliteEventStore(
       return;
     }
     for (const [i, p] of batch.entries()) p.resolve(results[i]!);
+    // Committed: processing may start.
+    if (results.some((r) => 'eventId' in r && !r.duplicate)) opts.onAccepted?.();
   };
 
   return {

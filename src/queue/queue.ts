@@ -131,10 +131,10 @@ export class JobQueue {
     this.sql.setFailed.run({ id, now, error, counted: countAttempt ? 1 : 0 });
   }
 
-  /** Unfinished jobs of an org, and the oldest one's `run_at`. */
-  backlog(orgId: string): { pending: number; oldestRunAt: number | null } {
+  /** Unfinished jobs of an org, and when the oldest of them was enqueued. */
+  backlog(orgId: string): { pending: number; oldestCreatedAt: number | null } {
     const r = this.sql.counts.get(orgId) as { pending: number; oldest: number | null };
-    return { pending: r.pending, oldestRunAt: r.oldest };
+    return { pending: r.pending, oldestCreatedAt: r.oldest };
   }
 
   /** Called after enqueue and retry: a runner waiting for work wakes up. */
@@ -191,7 +191,7 @@ function prepare(sqlite: BetterSqlite3.Database) {
          attempts = attempts + @counted where id = @id and status = 'running'`,
   );
   const counts = sqlite.prepare(
-    `select count(*) as pending, min(run_at) as oldest from jobs where status in ('pending', 'running') and org_id = ?`,
+    `select count(*) as pending, min(created_at) as oldest from jobs where status in ('pending', 'running') and org_id = ?`,
   );
   return { insert, byKey, claimOne, setDone, setPending, setFailed, counts };
 }

@@ -7,6 +7,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { Manifest } from './manifest.js';
 import type { TenantStore } from './store.js';
+import type { DeliveryView } from './view.js';
 
 /** What the tenancy verbs use; a subset of the app's dependencies. */
 export interface TenancyDeps {
@@ -19,4 +20,6 @@ export interface TenancyDeps {
   sealer: Sealer;
   sessions: Sessions;
   manifest: Manifest;
+  /** The live delivery block of GET /v1/tenant. */
+  deliveryStats?: (orgId: string, now: number) => DeliveryView;
 }

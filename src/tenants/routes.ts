@@ -84,7 +84,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>, deps: TenancyDeps
     }),
     (c) => {
       const ctx = c.get('ctx');
-      return c.json(tenantView(ctx.tenant, ctx.role), 200);
+      return c.json(tenantView(ctx.tenant, ctx.role, deps.deliveryStats?.(ctx.tenant.orgId, ctx.now)), 200);
     },
   );
 

@@ -4,7 +4,21 @@ import type { Tenant } from './store.js';
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The contract's tenant summary. Never a secret. */
-export function tenantView(t: Tenant, role: Role) {
+export interface DeliveryView {
+  pending: number;
+  oldestPendingAgeMs: number | null;
+  lastAppliedAt: string | null;
+  lastRateLimitedAt: string | null;
+}
+
+const IDLE: DeliveryView = {
+  pending: 0,
+  oldestPendingAgeMs: null,
+  lastAppliedAt: null,
+  lastRateLimitedAt: null,
+};
+
+export function tenantView(t: Tenant, role: Role, delivery: DeliveryView = IDLE) {
   return {
     orgId: t.orgId,
     orgName: t.orgName,
@@ -19,8 +33,7 @@ export function tenantView(t: Tenant, role: Role) {
       lastTokenAt: iso(t.grant.lastTokenAt),
       lastError: t.grant.lastError,
     },
-    // Live once delivery exists (its queue); until then nothing can be pending.
-    delivery: { pending: 0, oldestPendingAgeMs: null, lastAppliedAt: null, lastRateLimitedAt: null },
+    delivery,
   };
 }
 export type TenantView = ReturnType<typeof tenantView>;

@@ -36,6 +36,8 @@ export async function startTestApp(
     clock?: ManualClock;
     /** Restart on an earlier app's database and key (that app closed with `keepData`). */
     reuse?: { dbPath: string; masterKey: string };
+    /** Run the delivery worker (events → jobs → PATCHes), as the server does. */
+    delivery?: boolean;
   } = {},
 ): Promise<TestApp> {
   const dir = opts.reuse ? undefined : tempDir('relay-app');
@@ -55,6 +57,7 @@ export async function startTestApp(
   const clock = opts.clock ?? new ManualClock();
   const deps = buildDeps({ config, database, logger, clock, keys: loadKeys(config, logger) });
   const server: RunningServer = await startServer(createApp(deps), { port: 0, host: '127.0.0.1' });
+  if (opts.delivery) deps.delivery.start();
   let closed = false;
   return {
     url: server.url,
@@ -68,6 +71,7 @@ export async function startTestApp(
       if (closed) return;
       closed = true;
       await server.close(1_000);
+      await deps.delivery.stop();
       await deps.genesys.close();
       database.close();
       if (!keepData) dir?.cleanup();

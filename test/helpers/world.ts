@@ -27,7 +27,9 @@ export interface World {
 }
 
 /** The app and the emulator over real HTTP on 127.0.0.1, sharing one manual clock. */
-export async function startWorld(opts: { env?: Record<string, string> } = {}): Promise<World> {
+export async function startWorld(
+  opts: { env?: Record<string, string>; delivery?: boolean } = {},
+): Promise<World> {
   const clock = new ManualClock();
   const emu = new GenesysEmulator({ clock: clock.now });
   const emuServer = await emu.listen({ port: 0, host: '127.0.0.1' });
@@ -35,6 +37,7 @@ export async function startWorld(opts: { env?: Record<string, string> } = {}): P
     genesysBaseUrl: emuServer.url,
     clock,
     ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.delivery ? { delivery: true } : {}),
   });
   return {
     clock,

@@ -35,8 +35,8 @@ afterEach(async () => {
   dir.cleanup();
 });
 
-async function startServer(): Promise<{ proc: Spawned; url: string }> {
-  const proc = spawnEntry('src/main.ts', { ...env, LOG_LEVEL: 'info' });
+async function startServer(extra: Record<string, string> = {}): Promise<{ proc: Spawned; url: string }> {
+  const proc = spawnEntry('src/main.ts', { ...env, LOG_LEVEL: 'info', ...extra });
   children.push(proc);
   const line = await proc.waitForLog('listening');
   return { proc, url: line.url as string };
@@ -123,16 +123,26 @@ function sendLarge(url: string, path: string, total: number, chunked: boolean): 
 
 describe('ingest in the real server process', () => {
   it('refuses a 10 MB body with 413 without its memory growing by anything like that', async () => {
-    const { proc, url } = await startServer();
+    // A small young generation: chunks read and dropped are collected at once, so peak RSS shows
+    // what is kept, not garbage V8 has not collected yet (up to its 16 MB semi-space).
+    const { proc, url } = await startServer({ NODE_OPTIONS: '--max-semi-space-size=1' });
     const source = await seedSource(url);
     for (let i = 0; i < 20; i++)
       expect((await signedPost(url, source, { warm: i }, `warm-${i}`)).status).toBe(202);
+    // Let the warm-up events be processed first, so what is measured is the large bodies alone.
+    const db = new Database(env.DATABASE_PATH!, { readonly: true });
+    await expect
+      .poll(() => db.prepare("select count(*) from events where state = 'pending'").pluck().get())
+      .toBe(0);
+    db.close();
     const pid = proc.child.pid!;
     const before = peakRss(pid);
     expect(await sendLarge(url, `/v1/hooks/${source.id}`, 10 * 1024 * 1024, false)).toBe(413);
     expect(await sendLarge(url, `/v1/hooks/${source.id}`, 10 * 1024 * 1024, true)).toBe(413);
     const growth = peakRss(pid) - before;
-    expect(growth).toBeLessThan(4 * 1024 * 1024);
+    // Buffering a 10 MB body whole costs at least 20 MB of peak RSS (its chunks, then their
+    // concatenation); reading and dropping it costs a few MB of transient buffers.
+    expect(growth).toBeLessThan(10 * 1024 * 1024);
     // Still serving normally.
     expect((await signedPost(url, source, { after: true }, 'after')).status).toBe(202);
   });
@@ -150,12 +160,14 @@ describe('ingest in the real server process', () => {
     expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
     const db = new Database(env.DATABASE_PATH!, { readonly: true });
     try {
-      const row = db.prepare('select body, state from events where id = ?').get(eventId) as {
-        body: string;
-        state: string;
-      };
-      expect(JSON.parse(row.body)).toEqual({ type: 'order.shipped', id: 42 });
-      expect(row.state).toBe('pending');
+      const row = () =>
+        db.prepare('select body, state from events where id = ?').get(eventId) as {
+          body: string;
+          state: string;
+        };
+      expect(JSON.parse(row().body)).toEqual({ type: 'order.shipped', id: 42 });
+      // The restarted server's worker takes it from wherever the kill left it.
+      await expect.poll(() => row().state).toBe('processed');
     } finally {
       db.close();
     }

@@ -272,7 +272,7 @@ describe('JobQueue and Runner', () => {
     queue.enqueue([job('1'), job('2')], clock.now());
     clock.advance(5000);
     queue.enqueue([job('3')], clock.now());
-    expect(queue.backlog('org-a')).toEqual({ pending: 3, oldestRunAt: clock.now() - 5000 });
-    expect(queue.backlog('org-none')).toEqual({ pending: 0, oldestRunAt: null });
+    expect(queue.backlog('org-a')).toEqual({ pending: 3, oldestCreatedAt: clock.now() - 5000 });
+    expect(queue.backlog('org-none')).toEqual({ pending: 0, oldestCreatedAt: null });
   });
 });

@@ -1,0 +1,129 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { GenesysClient } from '../genesys/client.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import { JobQueue } from '../queue/queue.js';
+import { Runner } from '../queue/runner.js';
+import type { RuleStore } from '../rules/store.js';
+import type { TenantStore } from '../tenants/store.js';
+import { Budgets } from './budget.js';
+import { deliveryHandler } from './deliver.js';
+import { EventProcessingStore } from './events-store.js';
+import { DELIVER_JOB, EventProcessor } from './process-events.js';
+import { DeliveryRecorder } from './recorder.js';
+
+export interface DeliveryWorkerDeps {
+  sqlite: BetterSqlite3.Database;
+  genesys: GenesysClient;
+  tenants: TenantStore;
+  rules: RuleStore;
+  clock: Clock;
+  logger: Logger;
+  concurrency?: number;
+  pollMs?: number;
+}
+
+/**
+ * The delivery side of the process: pending events become jobs (the processor, woken by ingest),
+ * and jobs become PATCHes (the runner, bounded, fair across orgs, skipping orgs without budget).
+ */
+export class DeliveryWorker {
+  readonly queue: JobQueue;
+  readonly budgets = new Budgets();
+  readonly processor: EventProcessor;
+  readonly runner: Runner;
+  private processing: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(private readonly deps: DeliveryWorkerDeps) {
+    this.queue = new JobQueue(deps.sqlite);
+    this.processor = new EventProcessor({
+      store: new EventProcessingStore(deps.sqlite, this.queue),
+      rules: deps.rules,
+      clock: deps.clock,
+      logger: deps.logger,
+    });
+    this.runner = new Runner({
+      queue: this.queue,
+      handlers: {
+        [DELIVER_JOB]: deliveryHandler({
+          genesys: deps.genesys,
+          tenants: deps.tenants,
+          budgets: this.budgets,
+          recorder: new DeliveryRecorder(deps.sqlite),
+          clock: deps.clock,
+        }),
+      },
+      clock: deps.clock,
+      logger: deps.logger,
+      concurrency: deps.concurrency ?? 16,
+      pausedOrgs: () => this.budgets.paused(deps.clock.now()),
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.runner.start();
+    this.wake();
+  }
+
+  /** New events were accepted: process them now (runs are never concurrent; one follows if needed). */
+  wake(): void {
+    if (!this.running) return;
+    if (this.processing) {
+      this.again = true;
+      return;
+    }
+    this.processing = this.processor
+      .drain()
+      .then(() => undefined)
+      .catch((err: unknown) => this.deps.logger.error('event processing failed', { err }))
+      .finally(() => {
+        this.processing = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        } else this.schedule();
+      });
+  }
+
+  /** The tenant's `delivery` block: backlog, last applied, last rate limited. */
+  stats(orgId: string, now: number) {
+    const backlog = this.queue.backlog(orgId);
+    const applied = this.deps.sqlite
+      .prepare(
+        "select at from audit_log where org_id = ? and kind = 'patch.applied' order by id desc limit 1",
+      )
+      .pluck()
+      .get(orgId) as number | undefined;
+    const limited = this.deps.sqlite
+      .prepare('select max(at) from delivery_attempts where org_id = ? and status = 429')
+      .pluck()
+      .get(orgId) as number | null;
+    return {
+      pending: backlog.pending,
+      oldestPendingAgeMs:
+        backlog.oldestCreatedAt === null ? null : Math.max(0, now - backlog.oldestCreatedAt),
+      lastAppliedAt: applied === undefined ? null : new Date(applied).toISOString(),
+      lastRateLimitedAt: limited === null ? null : new Date(limited).toISOString(),
+    };
+  }
+
+  /** Stops taking work and waits for what is in flight. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    await this.processing;
+    await this.runner.stop();
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.wake(), this.deps.pollMs ?? 1_000);
+    this.timer.unref();
+  }
+}
