@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { registerAuditRoutes } from './audit/routes.js';
 import type { AppDeps } from './deps.js';
+import { registerEventRoutes } from './events/routes.js';
 import { type AppEnv, accessLog, requestId } from './http/middleware.js';
 import { SECURITY_SCHEMES } from './http/openapi.js';
 import { AppError, fromHttpException, problemResponse, zodFieldErrors } from './http/problem.js';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerAuditRoutes(app, deps);
   registerSourceRoutes(app, deps);
   registerRuleRoutes(app, deps);
+  registerEventRoutes(app, deps);
   registerIngestRoute(app, deps);
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
     app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);

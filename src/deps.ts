@@ -5,6 +5,7 @@ import { createSealer } from './crypto/secrets.js';
 import { createSessions } from './crypto/sessions.js';
 import type { RelayDatabase } from './db/client.js';
 import { DeliveryWorker } from './delivery/worker.js';
+import { type EventQueries, sqliteEventQueries } from './events/store.js';
 import { GenesysClient, type GenesysClientOptions } from './genesys/client.js';
 import { SourceCache } from './ingest/source-cache.js';
 import { type EventStore, sqliteEventStore } from './ingest/store.js';
@@ -27,6 +28,8 @@ export interface AppDeps extends TenancyDeps, SourcesDeps, RulesDeps {
   audit: AuditStore;
   events: EventStore;
   delivery: DeliveryWorker;
+  eventQueries: EventQueries;
+  wakeDelivery: () => void;
 }
 
 export function buildDeps(input: {
@@ -81,6 +84,8 @@ export function buildDeps(input: {
       onAccepted: () => delivery.wake(),
     }),
     delivery,
+    eventQueries: sqliteEventQueries(database.db),
+    wakeDelivery: () => delivery.wake(),
     deliveryStats: (orgId, now) => delivery.stats(orgId, now),
     clock,
     logger,

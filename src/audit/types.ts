@@ -3,6 +3,7 @@ export const AUDIT_KINDS = [
   'event.received',
   'event.matched',
   'event.unmatched',
+  'event.replayed',
   'patch.applied',
   'patch.skipped',
   'patch.retrying',

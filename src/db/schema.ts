@@ -100,6 +100,8 @@ export const events = sqliteTable(
     state: text({ enum: ['pending', 'processing', 'processed'] })
       .notNull()
       .default('pending'),
+    /** How many times an admin replayed it: part of its jobs' idempotency keys. */
+    replays: integer().notNull().default(0),
   },
   (t) => [index('events_org').on(t.orgId, t.id), index('events_state').on(t.state, t.id)],
 );

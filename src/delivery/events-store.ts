@@ -9,6 +9,8 @@ export interface PendingEvent {
   sourceId: string;
   receivedAt: number;
   body: unknown;
+  /** Replays so far: a replay's jobs are new jobs, not repeats of the first delivery's. */
+  replays: number;
 }
 
 /** What processing decided for one event. */
@@ -45,6 +47,7 @@ export class EventProcessingStore {
       source_id: string;
       received_at: number;
       body: string;
+      replays: number;
     }>;
     return rows.map((r) => ({
       id: r.id,
@@ -52,6 +55,7 @@ export class EventProcessingStore {
       sourceId: r.source_id,
       receivedAt: r.received_at,
       body: JSON.parse(r.body),
+      replays: r.replays,
     }));
   }
 
@@ -63,7 +67,7 @@ export class EventProcessingStore {
 
 function prepare(sqlite: BetterSqlite3.Database, queue: JobQueue) {
   const pending = sqlite.prepare(
-    "select id, org_id, source_id, received_at, body from events where state = 'pending' order by id limit ?",
+    "select id, org_id, source_id, received_at, body, replays from events where state = 'pending' order by id limit ?",
   );
   const markProcessed = sqlite.prepare(
     "update events set state = 'processed' where id = ? and state = 'pending'",

@@ -62,7 +62,7 @@ export function decide(event: PendingEvent, rules: RuleSet, now: number): Decisi
       from: p.from,
       rules: p.rules,
     } satisfies DeliverPayload,
-    idempotencyKey: `${event.id}\u0000${targetKey(p.target)}`,
+    idempotencyKey: `${event.id}\u0000${event.replays}\u0000${targetKey(p.target)}`,
     // One more than the retry schedule: the handler, not the runner, decides (and audits) the end.
     maxAttempts: RETRY_SCHEDULE_MS.length + 1,
   }));

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../src/audit/store.js';
+import { sign } from '../../src/ingest/standard-webhooks.js';
 import { install, type SeededOrg, seedOrg, session, startWorld, type World } from '../helpers/world.js';
 
 /**
@@ -16,11 +17,13 @@ interface Fixture {
   secretsOfA: string[];
   aSourceId: string;
   aRuleId: string;
+  aEventId: string;
 }
 
 /** Org A's id for each path parameter name. A route with a new parameter must add it here. */
 const PATH_IDS: Record<string, (f: Fixture, path: string) => string> = {
-  id: (f, path) => (path.startsWith('/v1/rules') ? f.aRuleId : f.aSourceId),
+  id: (f, path) =>
+    path.startsWith('/v1/rules') ? f.aRuleId : path.startsWith('/v1/events') ? f.aEventId : f.aSourceId,
   n: () => '1',
 };
 
@@ -109,12 +112,26 @@ beforeAll(async () => {
       },
     })
   ).json()) as { id: string };
+  const raw = JSON.stringify({ type: 'customer.updated', c: 'conv-of-A' });
+  const ts = Math.floor(world.clock.now() / 1000);
+  const sent = await fetch(`${world.app.url}/v1/hooks/${aSource.id}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': 'msg-a',
+      'webhook-timestamp': String(ts),
+      'webhook-signature': sign(aSource.secret, 'msg-a', ts, raw),
+    },
+    body: raw,
+  });
+  const aEventId = ((await sent.json()) as { eventId: string }).eventId;
   f = {
     a,
     b,
     bAdmin: await session(world, b.admin),
     aSourceId: aSource.id,
     aRuleId: aRule.id,
+    aEventId,
     secretsOfA: [
       a.orgId,
       a.grant.clientId,
@@ -125,6 +142,7 @@ beforeAll(async () => {
       aSource.id,
       aSource.secret,
       aRule.id,
+      aEventId,
       'alpha_marker',
     ],
   };
@@ -162,6 +180,20 @@ describe('tenant isolation', () => {
         'PUT /v1/grant',
         'DELETE /v1/tenant',
         'GET /v1/audit',
+        'GET /v1/sources',
+        'POST /v1/sources',
+        'POST /v1/sources/{id}/rotate',
+        'DELETE /v1/sources/{id}',
+        'GET /v1/rules',
+        'POST /v1/rules',
+        'POST /v1/rules/test',
+        'GET /v1/rules/{id}',
+        'PUT /v1/rules/{id}',
+        'DELETE /v1/rules/{id}',
+        'GET /v1/rules/{id}/versions',
+        'GET /v1/rules/{id}/versions/{n}',
+        'GET /v1/events/{id}',
+        'POST /v1/events/{id}/replay',
       ]),
     );
   });
@@ -211,7 +243,7 @@ describe('tenant isolation', () => {
     const audit = (await (await world.call('GET', '/v1/audit', { token: aAdmin })).json()) as {
       items: unknown[];
     };
-    expect(audit.items).toHaveLength(4);
+    expect(audit.items).toHaveLength(5);
     const rules = (await (await world.call('GET', '/v1/rules', { token: aAdmin })).json()) as {
       items: Array<{ id: string; version: number }>;
     };

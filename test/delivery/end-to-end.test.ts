@@ -113,4 +113,61 @@ describe('end to end', () => {
     };
     expect(tenant.delivery.oldestPendingAgeMs).toBe(30_000);
   });
+
+  it('GET /v1/events/{id} shows the event, its deliveries and attempts; a replay runs today’s rules again', async () => {
+    const conv = world.emu.createConversation({ orgId: org.orgId, participants: [{ purpose: 'customer' }] });
+    const res = await send(
+      { type: 'customer.updated', interactionId: conv.id, customer: { tier: 'gold' }, lastPurchase: 'x' },
+      'msg-e2e-3',
+    );
+    const { eventId } = (await res.json()) as { eventId: string };
+    type Detail = {
+      event: { id: string; state: string; body: unknown; replays: number };
+      deliveries: Array<{ status: string; attributes: Record<string, string>; rules: unknown[] }>;
+      attempts: Array<{ operation: string; status: number }>;
+      history: Array<{ kind: string; outcome: string }>;
+    };
+    const viewer = await session(world, org.viewer);
+    const detail = async () =>
+      (await (await world.call('GET', `/v1/events/${eventId}`, { token: viewer })).json()) as Detail;
+    await expect
+      .poll(async () => (await detail()).history.map((h) => h.kind))
+      .toEqual(['event.received', 'event.matched', 'patch.applied']);
+    const d = await detail();
+    expect(d.event).toMatchObject({
+      id: eventId,
+      state: 'processed',
+      replays: 0,
+      body: { customer: { tier: 'gold' } },
+    });
+    expect(d.deliveries).toEqual([
+      expect.objectContaining({
+        status: 'succeeded',
+        attributes: { customer_tier: 'gold', last_purchase: 'x' },
+        rules: [expect.objectContaining({ version: 1 })],
+      }),
+    ]);
+    expect(d.attempts.map((a) => [a.operation, a.status])).toEqual([
+      ['getConversation', 200],
+      ['patchParticipantAttributes', 202],
+    ]);
+
+    expect((await world.call('POST', `/v1/events/${eventId}/replay`, { token: viewer })).status).toBe(403);
+    expect((await world.call('POST', '/v1/events/evt_nope/replay', { token: admin })).status).toBe(404);
+    const replay = await world.call('POST', `/v1/events/${eventId}/replay`, { token: admin });
+    expect(replay.status).toBe(202);
+    expect(await replay.json()).toEqual({ eventId, replay: 1 });
+    // The attributes are already there: the replay's delivery changes nothing and says so.
+    await expect
+      .poll(async () => (await detail()).history.map((h) => `${h.kind}:${h.outcome}`))
+      .toEqual([
+        'event.received:accepted',
+        'event.matched:matched',
+        'patch.applied:applied',
+        'event.replayed:queued',
+        'event.matched:matched',
+        'patch.skipped:no_change',
+      ]);
+    expect((await detail()).deliveries).toHaveLength(2);
+  });
 });

@@ -1,0 +1,1 @@
+ALTER TABLE `events` ADD `replays` integer DEFAULT 0 NOT NULL;

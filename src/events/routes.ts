@@ -1,0 +1,81 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Sessions } from '../crypto/sessions.js';
+import { requireSession } from '../http/auth.js';
+import type { AppEnv } from '../http/middleware.js';
+import { json, problems, SESSION_SECURITY } from '../http/openapi.js';
+import { notFound } from '../http/problem.js';
+import type { Clock } from '../lib/clock.js';
+import type { TenantStore } from '../tenants/store.js';
+import type { EventQueries } from './store.js';
+
+const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'evt_…' }) });
+const Detail = z
+  .object({
+    event: z.record(z.string(), z.unknown()),
+    deliveries: z.array(z.record(z.string(), z.unknown())),
+    attempts: z.array(z.record(z.string(), z.unknown())),
+    history: z.array(z.record(z.string(), z.unknown())),
+  })
+  .openapi('EventDetail');
+
+export function registerEventRoutes(
+  app: OpenAPIHono<AppEnv>,
+  deps: {
+    eventQueries: EventQueries;
+    sessions: Sessions;
+    tenants: TenantStore;
+    clock: Clock;
+    wakeDelivery: () => void;
+  },
+): void {
+  const tags = ['events'];
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/events/{id}',
+      tags,
+      summary: 'An event, its matches, its deliveries with every attempt, and its audit history',
+      security: SESSION_SECURITY,
+      middleware: [requireSession(deps, 'viewer')] as const,
+      request: { params: IdParam },
+      responses: { 200: json(Detail, 'The event'), ...problems(401, 404) },
+    }),
+    async (c) => {
+      const detail = await deps.eventQueries.get(c.get('ctx').tenant.orgId, c.req.valid('param').id);
+      if (!detail) throw notFound('No such event in your org.');
+      return c.json(detail, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/events/{id}/replay',
+      tags,
+      summary: 'Process the stored event again under today’s rules',
+      security: SESSION_SECURITY,
+      middleware: [requireSession(deps, 'admin')] as const,
+      request: { params: IdParam },
+      responses: {
+        202: json(z.object({ eventId: z.string(), replay: z.number().int() }), 'Queued for processing'),
+        ...problems(401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const ctx = c.get('ctx');
+      const id = c.req.valid('param').id;
+      const replay = await deps.eventQueries.replay(ctx.tenant.orgId, id, {
+        orgId: ctx.tenant.orgId,
+        at: ctx.now,
+        kind: 'event.replayed',
+        actor: ctx.actor,
+        eventId: id,
+        outcome: 'queued',
+        detail: {},
+      });
+      if (replay === undefined) throw notFound('No such event in your org.');
+      deps.wakeDelivery();
+      return c.json({ eventId: id, replay }, 202);
+    },
+  );
+}

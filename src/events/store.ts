@@ -1,0 +1,134 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { appendAudit, sqliteAuditStore } from '../audit/store.js';
+import type { AuditEntry, AuditItem } from '../audit/types.js';
+import type { Db } from '../db/client.js';
+import { deliveryAttempts, events, jobs } from '../db/schema.js';
+import { DELIVER_JOB } from '../delivery/process-events.js';
+
+export interface EventDetail {
+  event: {
+    id: string;
+    sourceId: string;
+    receivedAt: string;
+    state: string;
+    replays: number;
+    headers: Record<string, string>;
+    body: unknown;
+  };
+  deliveries: Array<{
+    jobId: string;
+    status: string;
+    attempts: number;
+    lastError: string | null;
+    nextAttemptAt: string | null;
+    target: unknown;
+    attributes: Record<string, string>;
+    rules: Array<{ ruleId: string; version: number }>;
+  }>;
+  attempts: Array<{
+    at: string;
+    operation: string;
+    status: number | null;
+    outcome: string;
+    code: string | null;
+    correlationId: string | null;
+    durationMs: number;
+  }>;
+  /** Every audit row about the event, oldest first: received, matched, patch outcomes, replays. */
+  history: AuditItem[];
+}
+
+/** Reading one event with everything that happened to it; replaying it. Scoped by org. */
+export interface EventQueries {
+  get(orgId: string, id: string): Promise<EventDetail | undefined>;
+  /** Puts it back to pending for processing under today's rules; false when the org has no such event. */
+  replay(orgId: string, id: string, audit: AuditEntry): Promise<number | undefined>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function sqliteEventQueries(db: Db): EventQueries {
+  const audit = sqliteAuditStore(db);
+  return {
+    async get(orgId, id) {
+      const e = db
+        .select()
+        .from(events)
+        .where(and(eq(events.orgId, orgId), eq(events.id, id)))
+        .get();
+      if (!e) return undefined;
+      const jobRows = db
+        .select()
+        .from(jobs)
+        // Delivery job keys start with the event id and a NUL (process-events.ts): a range on the
+        // (kind, idempotency_key) index finds them without reading other jobs.
+        .where(
+          and(
+            eq(jobs.kind, DELIVER_JOB),
+            eq(jobs.orgId, orgId),
+            sql`${jobs.idempotencyKey} > ${`${id}\u0000`} and ${jobs.idempotencyKey} < ${`${id}\u0001`}`,
+          ),
+        )
+        .orderBy(asc(jobs.id))
+        .all();
+      const attempts = db
+        .select()
+        .from(deliveryAttempts)
+        .where(and(eq(deliveryAttempts.orgId, orgId), eq(deliveryAttempts.eventId, id)))
+        .orderBy(asc(deliveryAttempts.id))
+        .all();
+      const history = (await audit.list(orgId, { eventId: id, limit: 500 })).items.reverse();
+      return {
+        event: {
+          id: e.id,
+          sourceId: e.sourceId,
+          receivedAt: iso(e.receivedAt),
+          state: e.state,
+          replays: e.replays,
+          headers: JSON.parse(e.headers) as Record<string, string>,
+          body: JSON.parse(e.body),
+        },
+        deliveries: jobRows.map((j) => {
+          const p = JSON.parse(j.payload) as {
+            target: unknown;
+            attributes: Record<string, string>;
+            rules: EventDetail['deliveries'][number]['rules'];
+          };
+          return {
+            jobId: j.id,
+            status: j.status,
+            attempts: j.attempts,
+            lastError: j.lastError,
+            nextAttemptAt: j.status === 'pending' ? iso(j.runAt) : null,
+            target: p.target,
+            attributes: p.attributes,
+            rules: p.rules,
+          };
+        }),
+        attempts: attempts.map((a) => ({
+          at: iso(a.at),
+          operation: a.operation,
+          status: a.status,
+          outcome: a.outcome,
+          code: a.code,
+          correlationId: a.correlationId,
+          durationMs: a.durationMs,
+        })),
+        history,
+      };
+    },
+    async replay(orgId, id, entry) {
+      return db.transaction((tx) => {
+        const row = tx
+          .update(events)
+          .set({ state: 'pending', replays: sql`${events.replays} + 1` })
+          .where(and(eq(events.orgId, orgId), eq(events.id, id)))
+          .returning({ replays: events.replays })
+          .get();
+        if (!row) return undefined;
+        appendAudit(tx, { ...entry, detail: { ...entry.detail, replay: row.replays } });
+        return row.replays;
+      });
+    },
+  };
+}
