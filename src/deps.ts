@@ -11,7 +11,7 @@ import { SourceCache } from './ingest/source-cache.js';
 import { type EventStore, sqliteEventStore } from './ingest/store.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
-import { createMetrics, genesysMetricsHooks, type Metrics } from './ops/metrics.js';
+import { createMetrics, genesysMetricsHooks, type Metrics, registerQueueGauges } from './ops/metrics.js';
 import type { RulesDeps } from './rules/manage.js';
 import { sqliteRuleStore } from './rules/store.js';
 import type { SourcesDeps } from './sources/manage.js';
@@ -73,7 +73,27 @@ export function buildDeps(input: {
   });
   const sources = sqliteSourceStore(database.db);
   const rules = sqliteRuleStore(database.db);
-  const delivery = new DeliveryWorker({ sqlite: database.sqlite, genesys, tenants, rules, clock, logger });
+  const delivery = new DeliveryWorker({
+    sqlite: database.sqlite,
+    genesys,
+    tenants,
+    rules,
+    clock,
+    logger,
+    onOutcome: (outcome) => metrics.patches.inc({ outcome }),
+  });
+  registerQueueGauges(metrics, () => {
+    try {
+      const d = delivery.queue.depth();
+      return {
+        byStatus: d.byStatus,
+        oldestPendingAgeMs: d.oldestCreatedAt === null ? null : clock.now() - d.oldestCreatedAt,
+      };
+    } catch {
+      // Not migrated yet, or the database is gone: /metrics still answers (/readyz says why).
+      return { byStatus: {}, oldestPendingAgeMs: null };
+    }
+  });
   return {
     config,
     sources,

@@ -20,6 +20,8 @@ export interface DeliveryDeps {
   /** How long a conversation or participant not visible yet is waited for (default 2 min). */
   notVisibleWindowMs?: number;
   random?: () => number;
+  /** Every outcome recorded (metrics). */
+  onOutcome?: (outcome: string) => void;
 }
 
 export type SkipReason =
@@ -196,6 +198,7 @@ class Delivery {
   }
 
   private audit(kind: AuditEntry['kind'], outcome: string, detail: Record<string, unknown>): void {
+    this.deps.onOutcome?.(outcome);
     this.deps.recorder.audit({
       orgId: this.job.orgId,
       at: this.deps.clock.now(),

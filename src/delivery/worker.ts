@@ -21,6 +21,7 @@ export interface DeliveryWorkerDeps {
   logger: Logger;
   concurrency?: number;
   pollMs?: number;
+  onOutcome?: (outcome: string) => void;
 }
 
 /**
@@ -54,6 +55,7 @@ export class DeliveryWorker {
           budgets: this.budgets,
           recorder: new DeliveryRecorder(deps.sqlite),
           clock: deps.clock,
+          ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
         }),
       },
       clock: deps.clock,

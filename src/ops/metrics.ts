@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * The Prometheus metrics, one registry per app instance (never prom-client's global one, so two
@@ -12,6 +12,7 @@ export interface Metrics {
   readonly tokenFetches: Counter<'outcome'>;
   readonly ingestEvents: Counter<'outcome'>;
   readonly ingestRefused: Counter<'reason'>;
+  readonly patches: Counter<'outcome'>;
 }
 
 export function createMetrics(): Metrics {
@@ -50,6 +51,12 @@ export function createMetrics(): Metrics {
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    patches: new Counter({
+      name: 'relay_patches_total',
+      help: 'Delivery outcomes: applied, a skip reason, retrying, failed.',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     ingestRefused: new Counter({
       name: 'relay_ingest_refused_total',
       help: 'Ingest requests refused (nothing stored), by reason.',
@@ -70,4 +77,30 @@ export function genesysMetricsHooks(metrics: Metrics) {
       metrics.tokenFetches.inc({ outcome: outcome.kind });
     },
   };
+}
+
+/** Queue depth by status and the oldest unfinished job's age, read from the database on each scrape. */
+export function registerQueueGauges(
+  metrics: Metrics,
+  probe: () => { byStatus: Record<string, number>; oldestPendingAgeMs: number | null },
+): void {
+  new Gauge({
+    name: 'relay_queue_jobs',
+    help: 'Jobs in the delivery queue, by status.',
+    labelNames: ['status'],
+    registers: [metrics.registry],
+    collect() {
+      const { byStatus } = probe();
+      for (const status of ['pending', 'running', 'succeeded', 'failed'])
+        this.set({ status }, byStatus[status] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'relay_queue_oldest_pending_age_seconds',
+    help: 'Age of the oldest pending or running job (0 when there is none).',
+    registers: [metrics.registry],
+    collect() {
+      this.set((probe().oldestPendingAgeMs ?? 0) / 1000);
+    },
+  });
 }

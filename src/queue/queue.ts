@@ -137,6 +137,21 @@ export class JobQueue {
     return { pending: r.pending, oldestCreatedAt: r.oldest };
   }
 
+  /** Jobs by status, and when the oldest unfinished one was enqueued (all orgs): for /metrics. */
+  depth(): { byStatus: Record<string, number>; oldestCreatedAt: number | null } {
+    const rows = this.sqlite
+      .prepare('select status, count(*) as n from jobs group by status')
+      .all() as Array<{
+      status: string;
+      n: number;
+    }>;
+    const oldest = this.sqlite
+      .prepare("select min(created_at) from jobs where status in ('pending', 'running')")
+      .pluck()
+      .get() as number | null;
+    return { byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])), oldestCreatedAt: oldest };
+  }
+
   /** Called after enqueue and retry: a runner waiting for work wakes up. */
   onWork(listener: () => void): () => void {
     this.listeners.add(listener);

@@ -117,6 +117,7 @@ describe('readiness', () => {
     const app = await startTestApp();
     try {
       app.database.close();
+      expect((await fetch(`${app.url}/metrics`)).status).toBe(200);
       const res = await fetch(`${app.url}/readyz`);
       expect(res.status).toBe(503);
       expect((await problem(res)).detail).toMatch(/database unavailable/);

@@ -87,6 +87,11 @@ describe('end to end', () => {
     };
     expect(tenant.delivery.pending).toBe(0);
     expect(tenant.delivery.lastAppliedAt).toBe(new Date(world.clock.now()).toISOString());
+    const metrics = await (await fetch(`${world.app.url}/metrics`)).text();
+    expect(metrics).toContain('relay_patches_total{outcome="applied"} 1');
+    expect(metrics).toContain('relay_queue_jobs{status="succeeded"} 1');
+    expect(metrics).toContain('relay_queue_oldest_pending_age_seconds 0');
+    expect(metrics).toContain('relay_events_received_total{outcome="accepted"} 1');
   });
 
   it('shows a waiting delivery in the tenant’s backlog', async () => {
