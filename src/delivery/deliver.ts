@@ -1,11 +1,13 @@
 import type { AuditEntry } from '../audit/types.js';
 import type { GenesysClient } from '../genesys/client.js';
 import type { Failure, Outcome } from '../genesys/outcome.js';
+import type { Conversation } from '../genesys/types.js';
 import type { Clock } from '../lib/clock.js';
-import type { Job } from '../queue/queue.js';
+import type { Job, JobQueue } from '../queue/queue.js';
 import type { Handler, JobResult } from '../queue/runner.js';
 import type { TenantStore } from '../tenants/store.js';
 import type { Budgets } from './budget.js';
+import type { ConversationCache } from './conversation-cache.js';
 import { changedAttributes, resolveParticipant } from './participants.js';
 import type { DeliverPayload } from './process-events.js';
 import type { DeliveryRecorder } from './recorder.js';
@@ -17,6 +19,12 @@ export interface DeliveryDeps {
   budgets: Budgets;
   recorder: DeliveryRecorder;
   clock: Clock;
+  /** With a queue, ready jobs queued behind this one in its lane are folded into one PATCH. */
+  queue?: JobQueue;
+  /** With a cache, a conversation read moments ago is reused instead of read again. */
+  conversations?: ConversationCache;
+  /** How many queued jobs one delivery may fold in (default 50). */
+  coalesceLimit?: number;
   /** How long a conversation or participant not visible yet is waited for (default 2 min). */
   notVisibleWindowMs?: number;
   random?: () => number;
@@ -30,46 +38,73 @@ export type SkipReason =
   | 'participant_not_found'
   | 'no_change';
 
+const FOLLOWER_LEASE_MS = 60_000;
+
 /**
- * One delivery job, per the contract's steps: read the conversation at send time, pick the
- * participant, send only what differs as `{"attributes":{…}}`, and classify what Genesys says.
- * Every Genesys call draws from the org's budget and is recorded as an attempt; every outcome is
- * one audit row (patch.applied / skipped / retrying / failed).
+ * One delivery job, per the contract's steps: read the conversation at send time (or reuse one
+ * read moments ago), pick the participant, send only what differs as `{"attributes":{…}}`, and
+ * classify what Genesys says. Ready jobs queued behind it in its lane are folded in (later
+ * events' values win per key): a burst on one participant becomes one PATCH, and each folded
+ * event's audit row names the job it went out with. Every Genesys call draws from the org's
+ * budget and is recorded as an attempt.
  */
 export function deliveryHandler(deps: DeliveryDeps): Handler {
-  const windowMs = deps.notVisibleWindowMs ?? 120_000;
-  return async (job) => {
-    const d = new Delivery(deps, job, windowMs);
-    return d.run();
-  };
+  return (job) => new Delivery(deps, job).run();
 }
 
 class Delivery {
   private readonly payload: DeliverPayload;
   private participantId: string | undefined;
+  private followers: Job[] = [];
 
   constructor(
     private readonly deps: DeliveryDeps,
     private readonly job: Job,
-    private readonly windowMs: number,
   ) {
     this.payload = job.payload as DeliverPayload;
   }
 
   async run(): Promise<JobResult> {
-    const tenant = await this.deps.tenants.get(this.job.orgId);
+    const result = await this.attempt();
+    this.settleFollowers(result);
+    return result;
+  }
+
+  private async attempt(): Promise<JobResult> {
+    const { orgId } = this.job;
+    const tenant = await this.deps.tenants.get(orgId);
     if (!tenant) return { kind: 'failed', error: 'the org is no longer installed' };
     const perMinute = tenant.settings.requestsPerMinute;
-    const api = this.deps.genesys.forOrg(this.job.orgId);
+    const api = this.deps.genesys.forOrg(orgId);
     const { conversationId } = this.payload.target;
+    const now = this.deps.clock.now();
 
-    // The read and the PATCH, reserved together (a no_change leaves one unused: conservative).
-    const budgetWait = this.budget(perMinute, 2);
+    let conversation = this.deps.conversations?.get(orgId, conversationId, now);
+    // The read (unless a fresh copy is at hand) and the PATCH, reserved together.
+    const budgetWait = this.budget(perMinute, conversation ? 1 : 2);
     if (budgetWait) return budgetWait;
-    const read = await this.call('getConversation', () => api.getConversation(conversationId));
-    if (read.kind !== 'ok') return read.kind === 'not_found' ? this.notVisible() : this.failure(read);
+    if (this.deps.queue && this.job.attempts === 0) {
+      this.followers = this.deps.queue.takeFollowers(
+        this.job.lane,
+        this.job.id,
+        now,
+        FOLLOWER_LEASE_MS,
+        this.deps.coalesceLimit ?? 50,
+      );
+    }
+    if (!conversation) {
+      const read = await this.call('getConversation', () => api.getConversation(conversationId));
+      if (read.kind !== 'ok') return read.kind === 'not_found' ? this.notVisible() : this.failure(read);
+      conversation = read.value;
+      this.deps.conversations?.put(orgId, conversationId, conversation, this.deps.clock.now());
+    }
+    return this.patch(conversation, perMinute);
+  }
 
-    const resolved = resolveParticipant(read.value, this.payload.target.participant);
+  private async patch(conversation: Conversation, perMinute: number): Promise<JobResult> {
+    const { orgId } = this.job;
+    const { conversationId } = this.payload.target;
+    const resolved = resolveParticipant(conversation, this.payload.target.participant);
     if (resolved.kind === 'participant_not_found') return this.notVisible();
     if (resolved.kind === 'conversation_ended') return this.skip('conversation_ended');
     if (resolved.kind === 'participant_terminated') {
@@ -78,13 +113,15 @@ class Delivery {
     }
     const participant = resolved.participant;
     this.participantId = participant.id;
-    const changes = changedAttributes(participant.attributes, this.payload.attributes);
+    const changes = changedAttributes(participant.attributes, this.wanted());
     if (Object.keys(changes).length === 0) return this.skip('no_change');
 
+    const api = this.deps.genesys.forOrg(orgId);
     const sent = await this.call('patchParticipantAttributes', () =>
       api.patchParticipantAttributes(conversationId, participant.id, changes),
     );
     if (sent.kind === 'ok') {
+      this.deps.conversations?.applied(orgId, conversationId, participant.id, changes);
       this.audit('patch.applied', 'applied', {
         attributes: changes,
         status: sent.status,
@@ -93,12 +130,20 @@ class Delivery {
       });
       return { kind: 'done' };
     }
+    this.deps.conversations?.drop(orgId, conversationId);
     if (sent.kind === 'not_found') return this.notVisible();
     if (sent.kind === 'conflict') return this.conflict(sent, perMinute);
     return this.failure(sent);
   }
 
-  /** A Genesys call, drawn from the org's budget by the caller, recorded as an attempt. */
+  /** The attributes to deliver: this job's, then each folded job's on top (later events win). */
+  private wanted(): Record<string, string> {
+    const out = { ...this.payload.attributes };
+    for (const f of this.followers) Object.assign(out, (f.payload as DeliverPayload).attributes);
+    return out;
+  }
+
+  /** A Genesys call (its budget already taken), recorded as an attempt. */
   private async call<T>(operation: string, send: () => Promise<Outcome<T>>): Promise<Outcome<T>> {
     const started = this.deps.clock.now();
     const t0 = performance.now();
@@ -131,19 +176,17 @@ class Delivery {
   private notVisible(): JobResult {
     const now = this.deps.clock.now();
     const waited = now - this.job.createdAt;
-    if (waited >= this.windowMs) return this.skip('participant_not_found');
+    const windowMs = this.deps.notVisibleWindowMs ?? 120_000;
+    if (waited >= windowMs) return this.skip('participant_not_found');
     const delay = visibilityDelay(Math.floor(Math.log2(waited / 1000 + 1)));
     return {
       kind: 'wait',
-      runAt: Math.min(now + delay, this.job.createdAt + this.windowMs),
+      runAt: Math.min(now + delay, this.job.createdAt + windowMs),
       reason: 'not visible yet',
     };
   }
 
-  /**
-   * 409: re-read and classify. Ended → skipped; otherwise one more try, and a second conflict
-   * fails rather than looping.
-   */
+  /** 409: re-read and classify. Ended → skipped; otherwise one more try, then failed. */
   private async conflict(f: Failure, perMinute: number): Promise<JobResult> {
     const api = this.deps.genesys.forOrg(this.job.orgId);
     // The re-read takes its own budget; without any left, the retry below decides alone.
@@ -197,20 +240,46 @@ class Delivery {
     return { kind: 'done' };
   }
 
+  /**
+   * The folded jobs share a delivered (or skipped) outcome and are done with it; after anything
+   * else (a wait, a retry, a failure of the merged PATCH) they go back to their lane untouched,
+   * to be delivered with the next attempt or on their own.
+   */
+  private settleFollowers(result: JobResult): void {
+    if (!this.deps.queue || this.followers.length === 0) return;
+    const now = this.deps.clock.now();
+    if (result.kind === 'done') for (const f of this.followers) this.deps.queue.complete(f.id, now);
+    else
+      this.deps.queue.release(
+        this.followers.map((f) => f.id),
+        now,
+      );
+  }
+
   private audit(kind: AuditEntry['kind'], outcome: string, detail: Record<string, unknown>): void {
-    this.deps.onOutcome?.(outcome);
-    this.deps.recorder.audit({
-      orgId: this.job.orgId,
-      at: this.deps.clock.now(),
-      kind,
-      actor: { type: 'system', job: this.job.id },
-      eventId: this.payload.eventId,
-      ruleIds: this.payload.rules.map((r) => r.ruleId),
-      conversationId: this.payload.target.conversationId,
-      participantId: this.participantId,
-      outcome,
-      detail: { ...detail, rules: this.payload.rules },
-    });
+    const final = kind === 'patch.applied' || kind === 'patch.skipped';
+    const jobs = final ? [this.job, ...this.followers] : [this.job];
+    for (const j of jobs) {
+      const p = j.payload as DeliverPayload;
+      this.deps.onOutcome?.(outcome);
+      this.deps.recorder.audit({
+        orgId: this.job.orgId,
+        at: this.deps.clock.now(),
+        kind,
+        actor: { type: 'system', job: this.job.id },
+        eventId: p.eventId,
+        ruleIds: p.rules.map((r) => r.ruleId),
+        conversationId: p.target.conversationId,
+        participantId: this.participantId,
+        outcome,
+        detail: {
+          ...detail,
+          rules: p.rules,
+          ...(this.followers.length > 0 ? { delivery: this.job.id, eventsInDelivery: jobs.length } : {}),
+          ...(j === this.job ? {} : { foldedInto: this.job.id }),
+        },
+      });
+    }
   }
 }
 

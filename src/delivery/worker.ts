@@ -7,6 +7,7 @@ import { Runner } from '../queue/runner.js';
 import type { RuleStore } from '../rules/store.js';
 import type { TenantStore } from '../tenants/store.js';
 import { Budgets } from './budget.js';
+import { ConversationCache } from './conversation-cache.js';
 import { deliveryHandler } from './deliver.js';
 import { EventProcessingStore } from './events-store.js';
 import { DELIVER_JOB, EventProcessor } from './process-events.js';
@@ -55,6 +56,8 @@ export class DeliveryWorker {
           budgets: this.budgets,
           recorder: new DeliveryRecorder(deps.sqlite),
           clock: deps.clock,
+          queue: this.queue,
+          conversations: new ConversationCache(),
           ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
         }),
       },

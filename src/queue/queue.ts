@@ -117,6 +117,22 @@ export class JobQueue {
     return row ? toJob(row) : undefined;
   }
 
+  /**
+   * The ready jobs queued behind a running head in its lane (oldest first, at most `limit`),
+   * leased with it so a handler can fold them into one piece of work. Only a lane's head ever runs,
+   * so nobody else can be holding them.
+   */
+  takeFollowers(lane: string, headId: string, now: number, leaseMs: number, limit: number): Job[] {
+    const rows = this.sql.followers.all({ lane, after: headId, now, lease: now + leaseMs, limit }) as Row[];
+    return rows.map(toJob).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** Followers taken but not used: back to pending, unchanged. */
+  release(ids: readonly string[], now: number): void {
+    for (const id of ids) this.sql.release.run(now, id);
+    if (ids.length > 0) this.emit();
+  }
+
   complete(id: string, now: number): void {
     this.sql.setDone.run(now, id);
   }
@@ -208,5 +224,14 @@ function prepare(sqlite: BetterSqlite3.Database) {
   const counts = sqlite.prepare(
     `select count(*) as pending, min(created_at) as oldest from jobs where status in ('pending', 'running') and org_id = ?`,
   );
-  return { insert, byKey, claimOne, setDone, setPending, setFailed, counts };
+  const followers = sqlite.prepare(
+    `update jobs set status = 'running', locked_until = @lease, updated_at = @now
+     where id in (select id from jobs where lane = @lane and status = 'pending' and run_at <= @now and id > @after
+                  order by id limit @limit)
+     returning *`,
+  );
+  const release = sqlite.prepare(
+    "update jobs set status = 'pending', locked_until = null, updated_at = ? where id = ? and status = 'running'",
+  );
+  return { insert, byKey, claimOne, setDone, setPending, setFailed, counts, followers, release };
 }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Budgets } from '../../src/delivery/budget.js';
+import { ConversationCache } from '../../src/delivery/conversation-cache.js';
 import { deliveryHandler } from '../../src/delivery/deliver.js';
 import { DELIVER_JOB, type DeliverPayload, laneOf } from '../../src/delivery/process-events.js';
 import { DeliveryRecorder } from '../../src/delivery/recorder.js';
@@ -296,5 +297,87 @@ describe('delivery', () => {
     expect(outcomes(b.eventId).map((o) => o.outcome)).toEqual(['applied']);
     // Nothing was read twice: the budget is reserved for the read and the PATCH together.
     expect(world.emu.requests.filter((r) => r.path.startsWith('/api/v2/conversations'))).toHaveLength(4);
+  });
+});
+
+describe('bursts on one participant', () => {
+  let folding: Runner;
+  beforeEach(() => {
+    const { sqlite: db } = world.app.database;
+    folding = new Runner({
+      queue,
+      handlers: {
+        [DELIVER_JOB]: deliveryHandler({
+          genesys: world.app.deps.genesys,
+          tenants: world.app.deps.tenants,
+          budgets,
+          recorder: new DeliveryRecorder(db),
+          clock: world.clock,
+          queue,
+          conversations: new ConversationCache(5_000),
+          random: () => 0.5,
+        }),
+      },
+      clock: world.clock,
+      logger: createLogger('silent'),
+    });
+  });
+
+  it('folds the jobs queued on a lane into one PATCH, later events winning, each event audited', async () => {
+    const conv = conversation([{ purpose: 'customer' }]);
+    const sent = [
+      deliver(conv.id, { step: '1', a: 'x' }),
+      deliver(conv.id, { step: '2' }),
+      deliver(conv.id, { step: '3', b: 'y' }),
+      deliver(conv.id, { step: '4' }),
+    ];
+    await folding.runUntilEmpty();
+    expect(patches().map((p) => p.body)).toEqual(['{"attributes":{"step":"4","a":"x","b":"y"}}']);
+    const head = sent[0]!.jobId;
+    for (const s of sent) {
+      expect(jobRow(s.jobId)).toMatchObject({ status: 'succeeded' });
+      const [o] = outcomes(s.eventId);
+      expect(o).toMatchObject({
+        kind: 'patch.applied',
+        detail: expect.objectContaining({ delivery: head, eventsInDelivery: 4 }),
+      });
+      if (s.jobId !== head) expect(o?.detail.foldedInto).toBe(head);
+    }
+  });
+
+  it('reuses a conversation read moments ago: a burst costs about one call per event', async () => {
+    const conv = conversation([{ purpose: 'customer' }]);
+    for (let i = 0; i < 10; i++) {
+      deliver(conv.id, { n: String(i) });
+      await folding.runUntilEmpty();
+      world.clock.advance(100);
+    }
+    const calls = world.emu.requests.filter((r) => r.path.includes(conv.id));
+    expect(calls.filter((r) => r.method === 'GET')).toHaveLength(1);
+    expect(calls.filter((r) => r.method === 'PATCH')).toHaveLength(10);
+    // Past the cache's few seconds, the conversation is read again.
+    world.clock.advance(5_000);
+    deliver(conv.id, { n: 'later' });
+    await folding.runUntilEmpty();
+    expect(world.emu.requests.filter((r) => r.path.includes(conv.id) && r.method === 'GET')).toHaveLength(2);
+  });
+
+  it('gives folded jobs back to their lane when the merged PATCH fails, and delivers them after', async () => {
+    const conv = conversation([{ purpose: 'customer' }]);
+    world.emu.injectFault({
+      method: 'PATCH',
+      path: /attributes$/,
+      status: 400,
+      body: { message: 'bad', code: 'bad.request', status: 400 },
+    });
+    const first = deliver(conv.id, { a: '1' });
+    const second = deliver(conv.id, { b: '2' });
+    await folding.runUntilEmpty();
+    expect(outcomes(first.eventId).map((o) => o.kind)).toEqual(['patch.failed']);
+    expect(outcomes(second.eventId).map((o) => o.kind)).toEqual(['patch.applied']);
+    expect(patches().map((p) => p.body)).toEqual([
+      '{"attributes":{"a":"1","b":"2"}}',
+      '{"attributes":{"b":"2"}}',
+    ]);
   });
 });
