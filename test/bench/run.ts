@@ -166,6 +166,45 @@ function matching(): Promise<string> {
   });
 }
 
+/** Delivery end to end against the emulator (its own process). */
+function delivery(): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/delivery.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.on('exit', () => {
+      try {
+        const r = JSON.parse(out) as Record<string, number>;
+        const line = (what: string, value: string, target: string) =>
+          `${what.padEnd(58)}${value.padStart(10)}   ${target}\n`;
+        resolve(
+          '\ndelivery, end to end against the emulator (signed event → 202 → rules → job → PATCH)\n\n' +
+            line('ingest → PATCH latency p50, light load (ms)', r.latencyP50!.toFixed(1), 'target ≤ 15') +
+            line('ingest → PATCH latency p99, light load (ms)', r.latencyP99!.toFixed(1), 'target ≤ 50') +
+            line('sustained events/s, emulator rate limit off', r.sustainedEventsPerSec!.toFixed(0), '') +
+            line(
+              'Genesys calls per event, 10 events/s on one conversation',
+              r.burstCallsPerEvent!.toFixed(2),
+              'target ≤ 1.2 (naive 2.0)',
+            ) +
+            line(
+              `org B's first PATCH, org A ${r.orgABacklogAtThatMoment} queued, 300/min (ms)`,
+              r.orgBFirstPatchMs!.toFixed(1),
+              'target ≤ 1000',
+            ),
+        );
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (n: number, d = 0) => n.toFixed(d).padStart(10);
 const ceiling = rows[0]?.rps ?? 0;
@@ -180,3 +219,4 @@ process.stdout.write(
     `${pad('target', 32)}${header}\n${rows.map(line).join('\n')}\n`,
 );
 process.stdout.write(await matching());
+process.stdout.write(await delivery());
