@@ -300,6 +300,73 @@ describe('delivery', () => {
   });
 });
 
+describe('delivery acceptance', () => {
+  it('after a 429 with Retry-After: 2, nothing is sent for 2 s and no attempt is used', async () => {
+    const conv = conversation([{ purpose: 'customer' }]);
+    world.emu.injectFault({
+      method: 'PATCH',
+      path: /attributes$/,
+      status: 429,
+      headers: { 'Retry-After': '2' },
+    });
+    const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });
+    await runner.runUntilEmpty();
+    const sentAt = world.clock.now();
+    world.clock.advance(1_999);
+    await runner.runUntilEmpty();
+    expect(patches()).toHaveLength(1);
+    world.clock.advance(1);
+    await runner.runUntilEmpty();
+    const [first, second] = patches();
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(2_000);
+    expect(first!.at).toBe(sentAt);
+    expect(outcomes(eventId).map((o) => o.outcome)).toEqual(['applied']);
+    expect(jobRow(jobId)).toMatchObject({ status: 'succeeded', attempts: 0 });
+  });
+
+  it('a token revoked mid-run costs exactly one refresh', async () => {
+    const conv = conversation([{ purpose: 'customer' }]);
+    deliver(conv.id, { step: '1' });
+    await runner.runUntilEmpty();
+    const cached = await world.app.deps.genesys.tokens.get(org.orgId);
+    if ('kind' in cached) throw new Error('no token');
+    world.emu.revokeToken(cached.token);
+    const tokensBefore = world.emu.requests.filter((r) => r.path === '/oauth/token').length;
+    const { eventId } = deliver(conv.id, { step: '2' });
+    await runner.runUntilEmpty();
+    expect(world.emu.requests.filter((r) => r.path === '/oauth/token')).toHaveLength(tokensBefore + 1);
+    expect(outcomes(eventId).map((o) => o.outcome)).toEqual(['applied']);
+  });
+
+  it('keeps retrying through 30 s of 5xx, then applies', async () => {
+    const conv = conversation([{ purpose: 'customer' }]);
+    world.emu.injectFault({
+      method: 'PATCH',
+      path: /attributes$/,
+      status: 503,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });
+    const start = world.clock.now();
+    while (world.clock.now() - start < 30_000) {
+      await runner.runUntilEmpty();
+      world.clock.advance(1_000);
+    }
+    world.emu.clearFaults();
+    for (
+      let i = 0;
+      i < 60 && jobRow(jobId) && (jobRow(jobId) as { status: string }).status !== 'succeeded';
+      i++
+    ) {
+      world.clock.advance(5_000);
+      await runner.runUntilEmpty();
+    }
+    const kinds = outcomes(eventId).map((o) => o.kind);
+    expect(kinds.at(-1)).toBe('patch.applied');
+    expect(kinds.filter((k) => k === 'patch.retrying').length).toBeGreaterThanOrEqual(3);
+  });
+});
+
 describe('bursts on one participant', () => {
   let folding: Runner;
   beforeEach(() => {

@@ -175,4 +175,35 @@ describe('end to end', () => {
       ]);
     expect((await detail()).deliveries).toHaveLength(2);
   });
+
+  it('keeps per-participant order: 50 events with values 1..50 end with 50', async () => {
+    const conv = world.emu.createConversation({ orgId: org.orgId, participants: [{ purpose: 'customer' }] });
+    // One after another, while the worker delivers (and folds) them as they come.
+    for (let i = 1; i <= 50; i++) {
+      const res = await send(
+        {
+          type: 'customer.updated',
+          interactionId: conv.id,
+          customer: { tier: 'gold' },
+          lastPurchase: String(i),
+        },
+        `order-${i}`,
+      );
+      expect(res.status).toBe(202);
+    }
+    await expect
+      .poll(() => world.emu.getConversation(conv.id)?.participants[0]?.attributes.last_purchase)
+      .toBe('50');
+    // Every event reached an outcome.
+    await expect
+      .poll(() =>
+        world.app.database.sqlite
+          .prepare(
+            "select count(distinct event_id) from audit_log where conversation_id = ? and kind in ('patch.applied','patch.skipped')",
+          )
+          .pluck()
+          .get(conv.id),
+      )
+      .toBe(50);
+  });
 });
