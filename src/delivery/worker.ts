@@ -71,6 +71,9 @@ export class DeliveryWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    const recovered = this.queue.recoverAbandoned(this.deps.clock.now());
+    if (recovered > 0)
+      this.deps.logger.warn('recovered deliveries interrupted by a stop', { jobs: recovered });
     this.runner.start();
     this.wake();
   }

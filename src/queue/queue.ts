@@ -133,6 +133,16 @@ export class JobQueue {
     if (ids.length > 0) this.emit();
   }
 
+  /**
+   * At start: jobs left running belong to a process that is gone. SQLite means one process owns
+   * the queue, so they go back to pending at once instead of blocking their lanes until their
+   * leases run out (a backend shared by several instances relies on lease expiry instead). The
+   * interrupted attempt counts, as an expired lease does. Returns how many were recovered.
+   */
+  recoverAbandoned(now: number): number {
+    return this.sql.recover.run({ now }).changes;
+  }
+
   complete(id: string, now: number): void {
     this.sql.setDone.run(now, id);
   }
@@ -233,5 +243,10 @@ function prepare(sqlite: BetterSqlite3.Database) {
   const release = sqlite.prepare(
     "update jobs set status = 'pending', locked_until = null, updated_at = ? where id = ? and status = 'running'",
   );
-  return { insert, byKey, claimOne, setDone, setPending, setFailed, counts, followers, release };
+  const recover = sqlite.prepare(
+    `update jobs set status = 'pending', locked_until = null, run_at = @now, updated_at = @now,
+       attempts = attempts + 1, last_error = 'interrupted: the process stopped while it ran'
+     where status = 'running'`,
+  );
+  return { insert, byKey, claimOne, setDone, setPending, setFailed, counts, followers, release, recover };
 }

@@ -268,6 +268,16 @@ describe('JobQueue and Runner', () => {
     expect(row(later!).status).toBe('pending');
   });
 
+  it('at start, gives jobs left running by a dead process back to their lanes at once', async () => {
+    const [id] = queue.enqueue([job('crashed')], clock.now());
+    queue.claim(clock.now(), 3_600_000); // running, leased for an hour, and its process is gone
+    expect(queue.recoverAbandoned(clock.now())).toBe(1);
+    expect(row(id!)).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(row(id!).last_error).toMatch(/interrupted/);
+    await runner(async () => ({ kind: 'done' })).runUntilEmpty();
+    expect(row(id!).status).toBe('succeeded');
+  });
+
   it('reports an org’s backlog', () => {
     queue.enqueue([job('1'), job('2')], clock.now());
     clock.advance(5000);
