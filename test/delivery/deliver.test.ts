@@ -163,12 +163,12 @@ describe('delivery', () => {
     ]);
   });
 
-  it('waits for a conversation that is not visible yet, without using attempts', async () => {
-    const conv = conversation([{ purpose: 'customer' }], 5_000);
+  it('waits for a conversation that is not visible yet (a draft id visible after 3 s), without using attempts', async () => {
+    const conv = conversation([{ purpose: 'customer' }], 3_000);
     const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });
     await runner.runUntilEmpty();
     expect(jobRow(jobId)).toMatchObject({ status: 'pending', attempts: 0 });
-    world.clock.advance(5_000);
+    world.clock.advance(3_000);
     await runner.runUntilEmpty();
     expect(outcomes(eventId).map((o) => o.outcome)).toEqual(['applied']);
   });
