@@ -61,8 +61,8 @@ function startTarget(kind: string): Promise<{ child: ChildProcess; info: Record<
   });
 }
 
-/** Runs a load generator (a node script printing autocannon's JSON result) in its own process. */
-function runLoad(name: string, args: string[]): Promise<Row> {
+/** Runs node with `args` in its own process and parses the JSON it prints. */
+function spawnJson<T>(args: string[]): Promise<T> {
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => {
@@ -71,13 +71,20 @@ function runLoad(name: string, args: string[]): Promise<Row> {
   return new Promise((resolve, reject) => {
     child.on('exit', () => {
       try {
-        resolve(toRow(name, JSON.parse(out) as AutocannonResult));
+        resolve(JSON.parse(out) as T);
       } catch (e) {
         reject(e);
       }
     });
   });
 }
+
+/** A load generator printing autocannon's JSON result. */
+const runLoad = (name: string, args: string[]) =>
+  spawnJson<AutocannonResult>(args).then((r) => toRow(name, r));
+
+/** A bench script of ours (TypeScript). */
+const runScript = <T>(script: string) => spawnJson<T>(['--import', 'tsx', script]);
 
 function load(name: string, url: string, extra: string[] = []): Promise<Row> {
   return runLoad(name, [
@@ -138,71 +145,39 @@ rows.push(
 rows.push(await bench('ingest', (i) => loadIngest(i)));
 
 /** Rule matching is pure CPU in one process: no HTTP, no load generator. */
-function matching(): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/match.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.on('exit', () => {
-      try {
-        type M = { rules: number; eventsPerSec: number; dryRunsPerSec: number; matchedPerEvent: number };
-        const r = JSON.parse(out) as { eventBytes: number; typical: M; broad: M };
-        const row = (name: string, m: M) =>
-          `${name.padEnd(32)}${m.eventsPerSec.toFixed(0).padStart(10)}${m.matchedPerEvent.toFixed(1).padStart(10)}${m.dryRunsPerSec.toFixed(0).padStart(12)}`;
-        resolve(
-          `\nrule matching, one core, 1,000 rules, a ${r.eventBytes}-byte event\n\n` +
-            `${'org'.padEnd(32)}${'events/s'.padStart(10)}${'matches'.padStart(10)}${'dry runs/s'.padStart(12)}\n` +
-            `${row('typical (specific rules)', r.typical)}\n${row('broad (most rules match)', r.broad)}\n`,
-        );
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
+async function matching(): Promise<string> {
+  type M = { rules: number; eventsPerSec: number; dryRunsPerSec: number; matchedPerEvent: number };
+  const r = await runScript<{ eventBytes: number; typical: M; broad: M }>('test/bench/match.ts');
+  const row = (name: string, m: M) =>
+    `${name.padEnd(32)}${m.eventsPerSec.toFixed(0).padStart(10)}${m.matchedPerEvent.toFixed(1).padStart(10)}${m.dryRunsPerSec.toFixed(0).padStart(12)}`;
+  return (
+    `\nrule matching, one core, 1,000 rules, a ${r.eventBytes}-byte event\n\n` +
+    `${'org'.padEnd(32)}${'events/s'.padStart(10)}${'matches'.padStart(10)}${'dry runs/s'.padStart(12)}\n` +
+    `${row('typical (specific rules)', r.typical)}\n${row('broad (most rules match)', r.broad)}\n`
+  );
 }
 
 /** Delivery end to end against the emulator (its own process). */
-function delivery(): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/delivery.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.on('exit', () => {
-      try {
-        const r = JSON.parse(out) as Record<string, number>;
-        const line = (what: string, value: string, target: string) =>
-          `${what.padEnd(58)}${value.padStart(10)}   ${target}\n`;
-        resolve(
-          '\ndelivery, end to end against the emulator (signed event → 202 → rules → job → PATCH)\n\n' +
-            line('ingest → PATCH latency p50, light load (ms)', r.latencyP50!.toFixed(1), 'target ≤ 15') +
-            line('ingest → PATCH latency p99, light load (ms)', r.latencyP99!.toFixed(1), 'target ≤ 50') +
-            line('sustained events/s, emulator rate limit off', r.sustainedEventsPerSec!.toFixed(0), '') +
-            line(
-              'Genesys calls per event, 10 events/s on one conversation',
-              r.burstCallsPerEvent!.toFixed(2),
-              'target ≤ 1.2 (naive 2.0)',
-            ) +
-            line(
-              `org B's first PATCH, org A ${r.orgABacklogAtThatMoment} queued, 300/min (ms)`,
-              r.orgBFirstPatchMs!.toFixed(1),
-              'target ≤ 1000',
-            ),
-        );
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
+async function delivery(): Promise<string> {
+  const r = await runScript<Record<string, number>>('test/bench/delivery.ts');
+  const line = (what: string, value: string, target: string) =>
+    `${what.padEnd(58)}${value.padStart(10)}   ${target}\n`;
+  return (
+    '\ndelivery, end to end against the emulator (signed event → 202 → rules → job → PATCH)\n\n' +
+    line('ingest → PATCH latency p50, light load (ms)', r.latencyP50!.toFixed(1), 'target ≤ 15') +
+    line('ingest → PATCH latency p99, light load (ms)', r.latencyP99!.toFixed(1), 'target ≤ 50') +
+    line('sustained events/s, emulator rate limit off', r.sustainedEventsPerSec!.toFixed(0), '') +
+    line(
+      'Genesys calls per event, 10 events/s on one conversation',
+      r.burstCallsPerEvent!.toFixed(2),
+      'target ≤ 1.2 (naive 2.0)',
+    ) +
+    line(
+      `org B's first PATCH, org A ${r.orgABacklogAtThatMoment} queued, 300/min (ms)`,
+      r.orgBFirstPatchMs!.toFixed(1),
+      'target ≤ 1000',
+    )
+  );
 }
 
 const pad = (s: string, n: number) => s.padEnd(n);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sign } from '../../src/ingest/standard-webhooks.js';
+import { signedPost } from '../helpers/signed.js';
 import { install, type SeededOrg, seedOrg, session, startWorld, type World } from '../helpers/world.js';
 
 /** The whole path in one server: signed event → 202 → rules → job → PATCH in Genesys → audit. */
@@ -39,18 +39,7 @@ beforeEach(async () => {
 afterEach(() => world.close());
 
 function send(body: unknown, msgId: string) {
-  const raw = JSON.stringify(body);
-  const ts = Math.floor(world.clock.now() / 1000);
-  return fetch(`${world.app.url}/v1/hooks/${source.id}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': msgId,
-      'webhook-timestamp': String(ts),
-      'webhook-signature': sign(source.secret, msgId, ts, raw),
-    },
-    body: raw,
-  });
+  return signedPost(world.app.url, source, body, msgId, Math.floor(world.clock.now() / 1000));
 }
 
 describe('end to end', () => {

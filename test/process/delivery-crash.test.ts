@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GenesysEmulator } from '../../src/emulator/index.js';
-import { sign } from '../../src/ingest/standard-webhooks.js';
 import { type Spawned, spawnEntry } from '../helpers/process.js';
+import { signedPost } from '../helpers/signed.js';
 import { tempDir } from '../helpers/tmp.js';
 import { INSTALLER_PERMISSIONS } from '../helpers/world.js';
 
@@ -91,18 +91,7 @@ describe('a crash in the middle of delivery', () => {
     const accepted: string[] = [];
     let next = 0;
     const send = async (i: number) => {
-      const raw = JSON.stringify({ type: 't', c: convs[i % convs.length], seq: i });
-      const ts = Math.floor(Date.now() / 1000);
-      const res = await fetch(`${url}/v1/hooks/${source.id}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'webhook-id': `m${i}`,
-          'webhook-timestamp': String(ts),
-          'webhook-signature': sign(source.secret, `m${i}`, ts, raw),
-        },
-        body: raw,
-      });
+      const res = await signedPost(url, source, { type: 't', c: convs[i % convs.length], seq: i }, `m${i}`);
       if (res.status === 202) accepted.push(((await res.json()) as { eventId: string }).eventId);
     };
     // 16 senders; the server is killed once 250 events are in, while deliveries are under way.
@@ -125,18 +114,7 @@ describe('a crash in the middle of delivery', () => {
     const url2 = await start();
     // The senders that were cut off resend, as a real sender would (dedup makes this safe).
     for (let i = 0; i < 500; i++) {
-      const raw = JSON.stringify({ type: 't', c: convs[i % convs.length], seq: i });
-      const ts = Math.floor(Date.now() / 1000);
-      const res = await fetch(`${url2}/v1/hooks/${source.id}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'webhook-id': `m${i}`,
-          'webhook-timestamp': String(ts),
-          'webhook-signature': sign(source.secret, `m${i}`, ts, raw),
-        },
-        body: raw,
-      });
+      const res = await signedPost(url2, source, { type: 't', c: convs[i % convs.length], seq: i }, `m${i}`);
       expect(res.status).toBe(202);
       // A duplicate may be an event committed just before the kill whose 202 never arrived: it
       // was accepted too, and must reach an outcome like the rest.

@@ -4,8 +4,8 @@ import { request } from 'node:http';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GenesysEmulator } from '../../src/emulator/index.js';
-import { sign } from '../../src/ingest/standard-webhooks.js';
 import { type Spawned, spawnEntry } from '../helpers/process.js';
+import { signedPost } from '../helpers/signed.js';
 import { tempDir } from '../helpers/tmp.js';
 import { INSTALLER_PERMISSIONS } from '../helpers/world.js';
 
@@ -65,21 +65,6 @@ async function seedSource(url: string): Promise<{ id: string; secret: string }> 
     json(session.token, { name: 'CRM', auth: 'standard-webhooks' }),
   );
   return (await res.json()) as { id: string; secret: string };
-}
-
-function signedPost(url: string, source: { id: string; secret: string }, body: unknown, msgId: string) {
-  const raw = JSON.stringify(body);
-  const ts = Math.floor(Date.now() / 1000);
-  return fetch(`${url}/v1/hooks/${source.id}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': msgId,
-      'webhook-timestamp': String(ts),
-      'webhook-signature': sign(source.secret, msgId, ts, raw),
-    },
-    body: raw,
-  });
 }
 
 /** Peak resident memory of a process so far, in bytes (Linux). */
