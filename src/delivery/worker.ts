@@ -98,19 +98,30 @@ export class DeliveryWorker {
       });
   }
 
+  private statsPrepared:
+    | { lastApplied: BetterSqlite3.Statement; lastRateLimited: BetterSqlite3.Statement }
+    | undefined;
+
+  /** Prepared once, on first use (the server may start before its migrations are applied). */
+  private get statsSql() {
+    this.statsPrepared ??= {
+      lastApplied: this.deps.sqlite
+        .prepare(
+          "select at from audit_log where org_id = ? and kind = 'patch.applied' order by id desc limit 1",
+        )
+        .pluck(),
+      lastRateLimited: this.deps.sqlite
+        .prepare('select max(at) from delivery_attempts where org_id = ? and status = 429')
+        .pluck(),
+    };
+    return this.statsPrepared;
+  }
+
   /** The tenant's `delivery` block: backlog, last applied, last rate limited. */
   stats(orgId: string, now: number) {
     const backlog = this.queue.backlog(orgId);
-    const applied = this.deps.sqlite
-      .prepare(
-        "select at from audit_log where org_id = ? and kind = 'patch.applied' order by id desc limit 1",
-      )
-      .pluck()
-      .get(orgId) as number | undefined;
-    const limited = this.deps.sqlite
-      .prepare('select max(at) from delivery_attempts where org_id = ? and status = 429')
-      .pluck()
-      .get(orgId) as number | null;
+    const applied = this.statsSql.lastApplied.get(orgId) as number | undefined;
+    const limited = this.statsSql.lastRateLimited.get(orgId) as number | null;
     return {
       pending: backlog.pending,
       oldestPendingAgeMs:

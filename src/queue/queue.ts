@@ -165,16 +165,8 @@ export class JobQueue {
 
   /** Jobs by status, and when the oldest unfinished one was enqueued (all orgs): for /metrics. */
   depth(): { byStatus: Record<string, number>; oldestCreatedAt: number | null } {
-    const rows = this.sqlite
-      .prepare('select status, count(*) as n from jobs group by status')
-      .all() as Array<{
-      status: string;
-      n: number;
-    }>;
-    const oldest = this.sqlite
-      .prepare("select min(created_at) from jobs where status in ('pending', 'running')")
-      .pluck()
-      .get() as number | null;
+    const rows = this.sql.byStatus.all() as Array<{ status: string; n: number }>;
+    const oldest = this.sql.oldestUnfinished.get() as number | null;
     return { byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])), oldestCreatedAt: oldest };
   }
 
@@ -248,5 +240,22 @@ function prepare(sqlite: BetterSqlite3.Database) {
        attempts = attempts + 1, last_error = 'interrupted: the process stopped while it ran'
      where status = 'running'`,
   );
-  return { insert, byKey, claimOne, setDone, setPending, setFailed, counts, followers, release, recover };
+  const byStatus = sqlite.prepare('select status, count(*) as n from jobs group by status');
+  const oldestUnfinished = sqlite
+    .prepare("select min(created_at) from jobs where status in ('pending', 'running')")
+    .pluck();
+  return {
+    insert,
+    byKey,
+    claimOne,
+    setDone,
+    setPending,
+    setFailed,
+    counts,
+    followers,
+    release,
+    recover,
+    byStatus,
+    oldestUnfinished,
+  };
 }
