@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach } from 'vitest';
+import { type EmulatorOptions, GenesysEmulator } from '../../src/emulator/index.js';
+import { tempDir } from './tmp.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -50,4 +54,45 @@ export function spawnEntry(entry: string, env: Record<string, string>): Spawned 
       }
     },
   };
+}
+
+/**
+ * For process tests: an emulator in this process and the real server (src/main.ts) pointed at it,
+ * with its own temp folder and master key; every server started is killed and the folder removed
+ * after each test.
+ */
+export function useServerProcess(label: string, emulatorOptions: EmulatorOptions = {}) {
+  const f = {} as {
+    emu: GenesysEmulator;
+    env: Record<string, string>;
+    start(extra?: Record<string, string>): Promise<{ proc: Spawned; url: string }>;
+  };
+  const children: Spawned[] = [];
+  let emuServer: { url: string; close(): Promise<void> };
+  let dir: ReturnType<typeof tempDir>;
+  beforeEach(async () => {
+    f.emu = new GenesysEmulator(emulatorOptions);
+    emuServer = await f.emu.listen({ port: 0, host: '127.0.0.1' });
+    dir = tempDir(label);
+    f.env = {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_PATH: `${dir.path}/relay.sqlite`,
+      RELAY_MASTER_KEY: randomBytes(32).toString('base64url'),
+      GENESYS_BASE_URL: emuServer.url,
+      LOG_LEVEL: 'info',
+    };
+  });
+  afterEach(async () => {
+    for (const c of children.splice(0)) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+    await emuServer.close();
+    dir.cleanup();
+  });
+  f.start = async (extra = {}) => {
+    const proc = spawnEntry('src/main.ts', { ...f.env, ...extra });
+    children.push(proc);
+    const line = await proc.waitForLog('listening');
+    return { proc, url: line.url as string };
+  };
+  return f;
 }

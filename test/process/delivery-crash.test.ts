@@ -1,46 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GenesysEmulator } from '../../src/emulator/index.js';
-import { type Spawned, spawnEntry } from '../helpers/process.js';
+import { describe, expect, it } from 'vitest';
+import { useServerProcess } from '../helpers/process.js';
 import { signedPost } from '../helpers/signed.js';
-import { tempDir } from '../helpers/tmp.js';
 import { INSTALLER_PERMISSIONS } from '../helpers/world.js';
 
 /**
  * kill -9 of the real server while 500 events are in flight: after a restart every event that was
  * answered 202 reaches an outcome (applied, skipped or failed). None is lost.
  */
-let emu: GenesysEmulator;
-let emuServer: { url: string; close(): Promise<void> };
-let dir: ReturnType<typeof tempDir>;
-let env: Record<string, string>;
-const children: Spawned[] = [];
-
-beforeEach(async () => {
-  emu = new GenesysEmulator({ rateLimitPerMinute: null });
-  emuServer = await emu.listen({ port: 0, host: '127.0.0.1' });
-  dir = tempDir('relay-crash');
-  env = {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATABASE_PATH: `${dir.path}/relay.sqlite`,
-    RELAY_MASTER_KEY: randomBytes(32).toString('base64url'),
-    GENESYS_BASE_URL: emuServer.url,
-    LOG_LEVEL: 'warn',
-  };
-});
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.child.exitCode === null) c.child.kill('SIGKILL');
-  await emuServer.close();
-  dir.cleanup();
-});
-
-async function start(): Promise<string> {
-  const proc = spawnEntry('src/main.ts', { ...env, LOG_LEVEL: 'info' });
-  children.push(proc);
-  return (await proc.waitForLog('listening')).url as string;
-}
+const server = useServerProcess('relay-crash', { rateLimitPerMinute: null });
 
 const json = (token: string, body: unknown) => ({
   method: 'POST',
@@ -50,11 +18,15 @@ const json = (token: string, body: unknown) => ({
 
 describe('a crash in the middle of delivery', () => {
   it('loses no accepted event: after kill -9 and a restart every one reaches an outcome', async () => {
-    const url = await start();
-    const org = emu.createOrg({ name: 'Acme' });
-    const user = emu.createUser({ orgId: org.id, name: 'Ada', permissions: INSTALLER_PERMISSIONS });
-    const token = emu.createUserToken(user.id);
-    const grant = emu.createClient({ orgId: org.id, permissions: ['conversation:communication:view'] });
+    const first = await server.start();
+    const url = first.url;
+    const org = server.emu.createOrg({ name: 'Acme' });
+    const user = server.emu.createUser({ orgId: org.id, name: 'Ada', permissions: INSTALLER_PERMISSIONS });
+    const token = server.emu.createUserToken(user.id);
+    const grant = server.emu.createClient({
+      orgId: org.id,
+      permissions: ['conversation:communication:view'],
+    });
     await fetch(
       `${url}/v1/install`,
       json(token, { environment: 'mypurecloud.com', clientId: grant.id, clientSecret: grant.secret }),
@@ -85,7 +57,7 @@ describe('a crash in the middle of delivery', () => {
     );
     const convs = Array.from(
       { length: 50 },
-      () => emu.createConversation({ orgId: org.id, participants: [{ purpose: 'customer' }] }).id,
+      () => server.emu.createConversation({ orgId: org.id, participants: [{ purpose: 'customer' }] }).id,
     );
 
     const accepted: string[] = [];
@@ -98,8 +70,8 @@ describe('a crash in the middle of delivery', () => {
     const killed = new Promise<void>((resolve) => {
       const senders = Array.from({ length: 16 }, async () => {
         for (let i = next++; i < 500; i = next++) {
-          if (accepted.length >= 250 && children[0]!.child.exitCode === null) {
-            children[0]!.child.kill('SIGKILL');
+          if (accepted.length >= 250 && first.proc.child.exitCode === null) {
+            first.proc.child.kill('SIGKILL');
             resolve();
           }
           await send(i).catch(() => undefined); // refused connections after the kill
@@ -108,10 +80,10 @@ describe('a crash in the middle of delivery', () => {
       void Promise.all(senders).then(() => resolve());
     });
     await killed;
-    await children[0]!.exited;
+    await first.proc.exited;
     expect(accepted.length).toBeGreaterThanOrEqual(250);
 
-    const url2 = await start();
+    const { url: url2 } = await server.start();
     // The senders that were cut off resend, as a real sender would (dedup makes this safe).
     for (let i = 0; i < 500; i++) {
       const res = await signedPost(url2, source, { type: 't', c: convs[i % convs.length], seq: i }, `m${i}`);
@@ -121,7 +93,7 @@ describe('a crash in the middle of delivery', () => {
       const { eventId } = (await res.json()) as { eventId: string };
       if (!accepted.includes(eventId)) accepted.push(eventId);
     }
-    const db = new Database(env.DATABASE_PATH!, { readonly: true });
+    const db = new Database(server.env.DATABASE_PATH!, { readonly: true });
     try {
       const outcome = db.prepare(
         "select count(distinct event_id) from audit_log where kind in ('patch.applied', 'patch.skipped', 'patch.failed') and event_id in (select value from json_each(?))",
@@ -133,7 +105,7 @@ describe('a crash in the middle of delivery', () => {
       // And every conversation ended with the last value sent to it.
       for (let c = 0; c < convs.length; c++) {
         const lastSeq = 450 + c;
-        expect(emu.getConversation(convs[c]!)?.participants[0]?.attributes.seq).toBe(String(lastSeq));
+        expect(server.emu.getConversation(convs[c]!)?.participants[0]?.attributes.seq).toBe(String(lastSeq));
       }
     } finally {
       db.close();

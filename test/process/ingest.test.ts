@@ -1,52 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GenesysEmulator } from '../../src/emulator/index.js';
-import { type Spawned, spawnEntry } from '../helpers/process.js';
+import { describe, expect, it } from 'vitest';
+import { useServerProcess } from '../helpers/process.js';
 import { signedPost } from '../helpers/signed.js';
-import { tempDir } from '../helpers/tmp.js';
 import { INSTALLER_PERMISSIONS } from '../helpers/world.js';
 
 /** The real server process (as `npm start` runs it) against the emulator in this process. */
-let emu: GenesysEmulator;
-let emuServer: { url: string; close(): Promise<void> };
-let dir: { path: string; cleanup(): void };
-let env: Record<string, string>;
-const children: Spawned[] = [];
-
-beforeEach(async () => {
-  emu = new GenesysEmulator();
-  emuServer = await emu.listen({ port: 0, host: '127.0.0.1' });
-  dir = tempDir('relay-ingest-proc');
-  env = {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATABASE_PATH: `${dir.path}/relay.sqlite`,
-    RELAY_MASTER_KEY: randomBytes(32).toString('base64url'),
-    GENESYS_BASE_URL: emuServer.url,
-    LOG_LEVEL: 'warn',
-  };
-});
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.child.exitCode === null) c.child.kill('SIGKILL');
-  await emuServer.close();
-  dir.cleanup();
-});
-
-async function startServer(extra: Record<string, string> = {}): Promise<{ proc: Spawned; url: string }> {
-  const proc = spawnEntry('src/main.ts', { ...env, LOG_LEVEL: 'info', ...extra });
-  children.push(proc);
-  const line = await proc.waitForLog('listening');
-  return { proc, url: line.url as string };
-}
+const server = useServerProcess('relay-ingest-proc');
+const startServer = (extra: Record<string, string> = {}) => server.start(extra);
 
 /** Installs an org through the API and creates a standard-webhooks source. */
 async function seedSource(url: string): Promise<{ id: string; secret: string }> {
-  const org = emu.createOrg({ name: 'Acme' });
-  const admin = emu.createUser({ orgId: org.id, name: 'Ada', permissions: INSTALLER_PERMISSIONS });
-  const userToken = emu.createUserToken(admin.id);
+  const org = server.emu.createOrg({ name: 'Acme' });
+  const admin = server.emu.createUser({ orgId: org.id, name: 'Ada', permissions: INSTALLER_PERMISSIONS });
+  const userToken = server.emu.createUserToken(admin.id);
   const json = (token: string, body: unknown) => ({
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -115,7 +83,7 @@ describe('ingest in the real server process', () => {
     for (let i = 0; i < 20; i++)
       expect((await signedPost(url, source, { warm: i }, `warm-${i}`)).status).toBe(202);
     // Let the warm-up events be processed first, so what is measured is the large bodies alone.
-    const db = new Database(env.DATABASE_PATH!, { readonly: true });
+    const db = new Database(server.env.DATABASE_PATH!, { readonly: true });
     await expect
       .poll(() => db.prepare("select count(*) from events where state = 'pending'").pluck().get())
       .toBe(0);
@@ -143,7 +111,7 @@ describe('ingest in the real server process', () => {
 
     const second = await startServer();
     expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
-    const db = new Database(env.DATABASE_PATH!, { readonly: true });
+    const db = new Database(server.env.DATABASE_PATH!, { readonly: true });
     try {
       const row = () =>
         db.prepare('select body, state from events where id = ?').get(eventId) as {
