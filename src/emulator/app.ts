@@ -7,17 +7,18 @@ import type { EmuEnv, EmulatorCore } from './core.js';
 import { apiError, jsonResponse } from './errors.js';
 import { registerIdentity } from './identity.js';
 import { registerOAuth } from './oauth.js';
-import { auth, correlation, faults, recorder } from './pipeline.js';
+import { auth, correlation, faults, latency, recorder } from './pipeline.js';
 
 /**
  * One app for both hosts: the login host's /oauth/token and the API host's /api/v2, plus the
  * emulator's own control surface under /__emulator (never recorded, never faulted).
- * Middleware order matters: record → correlation id → faults → auth + rate limit → route.
+ * Middleware order matters: record → correlation id → latency → faults → auth + rate limit → route.
  */
 export function createApp(core: EmulatorCore, target: ControlTarget): Hono<EmuEnv> {
   const app = new Hono<EmuEnv>();
   app.use('*', recorder(core));
   app.use('/api/v2/*', correlation());
+  app.use('/api/v2/*', latency(core));
   app.use('*', faults(core));
   app.use('/api/v2/*', auth(core));
 

@@ -105,6 +105,7 @@ const schemas = {
     tokenLifetimeSeconds: z.number().int().positive().optional(),
     endedParticipantPatch: z.enum(['accept', 'conflict', 'bad_request']).optional(),
     attributeMode: z.enum(['merge', 'replace']).optional(),
+    latencyMs: z.number().int().nonnegative().max(60_000).optional(),
   }),
   advance: z.object({ ms: z.number().int().nonnegative() }),
 };

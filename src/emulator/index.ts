@@ -45,6 +45,7 @@ const DEFAULTS: ResolvedOptions = {
   tokenLifetimeSeconds: undefined,
   endedParticipantPatch: 'accept',
   attributeMode: 'merge',
+  latencyMs: 0,
 };
 
 /**

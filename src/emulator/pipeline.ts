@@ -91,6 +91,18 @@ export function correlation(): MiddlewareHandler<EmuEnv> {
   };
 }
 
+/**
+ * Genesys is not instant: with `latencyMs`, each API call is answered that much later, in arrival
+ * order (a crash test needs PATCHes in flight; a demo looks real).
+ */
+export function latency(core: EmulatorCore): MiddlewareHandler<EmuEnv> {
+  return async (_c, next) => {
+    const ms = core.options.latencyMs;
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+    return next();
+  };
+}
+
 /** Injected faults win over everything else (but the request is still recorded). */
 export function faults(core: EmulatorCore): MiddlewareHandler<EmuEnv> {
   return async (c, next) => {

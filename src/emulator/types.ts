@@ -17,6 +17,8 @@ export interface EmulatorOptions {
   endedParticipantPatch?: EndedParticipantPatch;
   /** 'merge' (default): keys sent are set, others kept. 'replace': the sent map replaces the old one. */
   attributeMode?: AttributeMode;
+  /** Milliseconds each /api/v2 request waits before it is handled (Genesys' own latency). Default 0. */
+  latencyMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -25,6 +27,7 @@ export interface ResolvedOptions {
   tokenLifetimeSeconds: number | undefined;
   endedParticipantPatch: EndedParticipantPatch;
   attributeMode: AttributeMode;
+  latencyMs: number;
 }
 
 export interface PermissionPolicy {

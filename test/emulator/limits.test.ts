@@ -137,3 +137,21 @@ describe('fault injection', () => {
     expect((await tokenRequest(h.url, client.id, client.secret)).status).toBe(200);
   });
 });
+
+describe('latency', () => {
+  it('with latencyMs, an API call is answered no sooner than that, and is recorded while in flight', async () => {
+    const { token } = await h.orgWithClient('Slow');
+    h.emu.configure({ latencyMs: 80 });
+    try {
+      h.emu.clearRequests();
+      const started = performance.now();
+      const pending = me(token);
+      await expect.poll(() => h.emu.requests.map((r) => r.status)).toEqual([0]);
+      expect((await pending).status).toBe(200);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(75);
+      expect(h.emu.requests.map((r) => r.status)).toEqual([200]);
+    } finally {
+      h.emu.configure({ latencyMs: 0 });
+    }
+  });
+});
