@@ -175,6 +175,12 @@ export const jobs = sqliteTable(
     maxAttempts: integer().notNull(),
     runAt: integer().notNull(),
     lockedUntil: integer(),
+    /**
+     * The allocation (one run, and the jobs it folded in) that last held the job. Every state
+     * change names it, so a run that lost its lease changes nothing. Cleared when the job is
+     * settled or released; still set on jobs a dead process held, so they fold together again.
+     */
+    owner: text(),
     lastError: text(),
     idempotencyKey: text(),
     createdAt: integer().notNull(),

@@ -56,6 +56,8 @@ class Delivery {
   private readonly payload: DeliverPayload;
   private participantId: string | undefined;
   private followers: Job[] = [];
+  /** Audit rows of this run, written with the jobs' new state (and only if the run still owns them). */
+  private readonly entries: Array<{ entry: AuditEntry; outcome: string }> = [];
 
   constructor(
     private readonly deps: DeliveryDeps,
@@ -66,8 +68,14 @@ class Delivery {
 
   async run(): Promise<JobResult> {
     const result = await this.attempt();
-    this.settleFollowers(result);
-    return result;
+    return { ...result, followers: this.followers, effects: () => this.record() };
+  }
+
+  private record(): void {
+    for (const { entry, outcome } of this.entries) {
+      this.deps.recorder.audit(entry);
+      this.deps.onOutcome?.(outcome);
+    }
   }
 
   private async attempt(): Promise<JobResult> {
@@ -83,10 +91,11 @@ class Delivery {
     // The read (unless a fresh copy is at hand) and the PATCH, reserved together.
     const budgetWait = this.budget(perMinute, conversation ? 1 : 2);
     if (budgetWait) return budgetWait;
-    if (this.deps.queue && this.job.attempts === 0) {
+    // On every attempt, not only the first: after a crash or a retry the jobs that went out
+    // together must go out together again, or an older value could follow a newer one.
+    if (this.deps.queue) {
       this.followers = this.deps.queue.takeFollowers(
-        this.job.lane,
-        this.job.id,
+        this.job,
         now,
         FOLLOWER_LEASE_MS,
         this.deps.coalesceLimit ?? 50,
@@ -240,43 +249,29 @@ class Delivery {
     return { kind: 'done' };
   }
 
-  /**
-   * The folded jobs share a delivered (or skipped) outcome and are done with it; after anything
-   * else (a wait, a retry, a failure of the merged PATCH) they go back to their lane untouched,
-   * to be delivered with the next attempt or on their own.
-   */
-  private settleFollowers(result: JobResult): void {
-    if (!this.deps.queue || this.followers.length === 0) return;
-    const now = this.deps.clock.now();
-    if (result.kind === 'done') for (const f of this.followers) this.deps.queue.complete(f.id, now);
-    else
-      this.deps.queue.release(
-        this.followers.map((f) => f.id),
-        now,
-      );
-  }
-
   private audit(kind: AuditEntry['kind'], outcome: string, detail: Record<string, unknown>): void {
     const final = kind === 'patch.applied' || kind === 'patch.skipped';
     const jobs = final ? [this.job, ...this.followers] : [this.job];
     for (const j of jobs) {
       const p = j.payload as DeliverPayload;
-      this.deps.onOutcome?.(outcome);
-      this.deps.recorder.audit({
-        orgId: this.job.orgId,
-        at: this.deps.clock.now(),
-        kind,
-        actor: { type: 'system', job: this.job.id },
-        eventId: p.eventId,
-        ruleIds: p.rules.map((r) => r.ruleId),
-        conversationId: p.target.conversationId,
-        participantId: this.participantId,
+      this.entries.push({
         outcome,
-        detail: {
-          ...detail,
-          rules: p.rules,
-          ...(this.followers.length > 0 ? { delivery: this.job.id, eventsInDelivery: jobs.length } : {}),
-          ...(j === this.job ? {} : { foldedInto: this.job.id }),
+        entry: {
+          orgId: this.job.orgId,
+          at: this.deps.clock.now(),
+          kind,
+          actor: { type: 'system', job: this.job.id },
+          eventId: p.eventId,
+          ruleIds: p.rules.map((r) => r.ruleId),
+          conversationId: p.target.conversationId,
+          participantId: this.participantId,
+          outcome,
+          detail: {
+            ...detail,
+            rules: p.rules,
+            ...(this.followers.length > 0 ? { delivery: this.job.id, eventsInDelivery: jobs.length } : {}),
+            ...(j === this.job ? {} : { foldedInto: this.job.id }),
+          },
         },
       });
     }

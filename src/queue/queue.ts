@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { newId } from '../lib/ids.js';
 
@@ -24,6 +25,25 @@ export interface Job {
   runAt: number;
   createdAt: number;
   lastError: string | null;
+  /** The allocation holding the job while it runs: every state change must name it. */
+  owner: string;
+}
+
+/** Where a run leaves its job. */
+export type Settlement =
+  | { status: 'succeeded' }
+  /** Back to its lane until `runAt`; `countAttempt: false` for waits that are not failures (429, budget). */
+  | { status: 'pending'; runAt: number; error: string; countAttempt: boolean }
+  | { status: 'failed'; error: string; countAttempt: boolean };
+
+export interface Settle {
+  /** The head the run claimed (its `owner` is checked). */
+  job: Job;
+  outcome: Settlement;
+  /** Jobs folded into the run: done with it when it succeeded, otherwise back to pending untouched. */
+  followers?: readonly Job[];
+  /** Writes that must land only while the run still owns its jobs (audit rows), in the same transaction. */
+  effects?: () => void;
 }
 
 interface Row {
@@ -37,6 +57,7 @@ interface Row {
   run_at: number;
   created_at: number;
   last_error: string | null;
+  owner: string;
 }
 
 const toJob = (r: Row): Job => ({
@@ -50,7 +71,11 @@ const toJob = (r: Row): Job => ({
   runAt: r.run_at,
   createdAt: r.created_at,
   lastError: r.last_error,
+  owner: r.owner,
 });
+
+/** One allocation id per claim: 96 random bits, like liteque's `allocationId`. */
+const newOwner = () => randomBytes(12).toString('base64url');
 
 export const DEFAULT_MAX_ATTEMPTS = 10;
 
@@ -97,9 +122,10 @@ export class JobQueue {
   }
 
   /**
-   * Takes the next claimable job and leases it until `now + leaseMs`. `served` ranks orgs by when
-   * this worker last served them (higher = more recent): among equally busy orgs, the one served
-   * longest ago goes first, which is a round robin across orgs however long one org's backlog is.
+   * Takes the next claimable job and leases it to a new owner until `now + leaseMs`. `served`
+   * ranks orgs by when this worker last served them (higher = more recent): among equally busy
+   * orgs, the one served longest ago goes first, which is a round robin across orgs however long
+   * one org's backlog is.
    */
   claim(
     now: number,
@@ -110,6 +136,7 @@ export class JobQueue {
     const params = {
       now,
       lease: now + leaseMs,
+      owner: newOwner(),
       paused: JSON.stringify(pausedOrgs),
       served: JSON.stringify(served),
     };
@@ -118,43 +145,49 @@ export class JobQueue {
   }
 
   /**
-   * The ready jobs queued behind a running head in its lane (oldest first, at most `limit`),
-   * leased with it so a handler can fold them into one piece of work. Only a lane's head ever runs,
-   * so nobody else can be holding them.
+   * The jobs queued behind a running head in its lane, leased to the head's owner so a handler can
+   * fold them into one piece of work (oldest first). Always every job that a dead run had folded
+   * (a crash, an expired lease: they still name its owner), so values that may already have
+   * reached Genesys are never followed by older ones; then ready ones, up to `limit`. Only a
+   * lane's head ever runs, so no live run can be holding any of them.
    */
-  takeFollowers(lane: string, headId: string, now: number, leaseMs: number, limit: number): Job[] {
-    const rows = this.sql.followers.all({ lane, after: headId, now, lease: now + leaseMs, limit }) as Row[];
+  takeFollowers(head: Job, now: number, leaseMs: number, limit: number): Job[] {
+    const rows = this.sql.followers.all({
+      lane: head.lane,
+      after: head.id,
+      owner: head.owner,
+      now,
+      lease: now + leaseMs,
+      limit,
+    }) as Row[];
     return rows.map(toJob).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
-  /** Followers taken but not used: back to pending, unchanged. */
-  release(ids: readonly string[], now: number): void {
-    for (const id of ids) this.sql.release.run(now, id);
-    if (ids.length > 0) this.emit();
+  /**
+   * Ends a run in one transaction: the head's new state, its followers', and the run's `effects`.
+   * Nothing is written unless the run still owns the head (its lease may have run out and another
+   * run claimed it): returns false then.
+   */
+  settle(s: Settle, now: number): boolean {
+    const settled = this.sql.settle(s, now);
+    if (settled && (s.outcome.status === 'pending' || (s.followers?.length ?? 0) > 0)) this.emit();
+    return settled;
+  }
+
+  /** Keeps the leases of live runs (their owners) from running out while they wait on Genesys. */
+  extend(owners: readonly string[], now: number, leaseMs: number): void {
+    if (owners.length > 0) this.sql.extend.run({ owners: JSON.stringify(owners), lease: now + leaseMs, now });
   }
 
   /**
    * At start: jobs left running belong to a process that is gone. SQLite means one process owns
    * the queue, so they go back to pending at once instead of blocking their lanes until their
    * leases run out (a backend shared by several instances relies on lease expiry instead). The
-   * interrupted attempt counts, as an expired lease does. Returns how many were recovered.
+   * interrupted attempt counts, as an expired lease does. They keep their dead owner, so the jobs
+   * that were folded together fold together again. Returns how many were recovered.
    */
   recoverAbandoned(now: number): number {
     return this.sql.recover.run({ now }).changes;
-  }
-
-  complete(id: string, now: number): void {
-    this.sql.setDone.run(now, id);
-  }
-
-  /** Back to pending until `runAt`; `countAttempt: false` for waits that are not failures (429, budget). */
-  retry(id: string, now: number, runAt: number, error: string, countAttempt: boolean): void {
-    this.sql.setPending.run({ id, now, runAt, error, counted: countAttempt ? 1 : 0 });
-    this.emit();
-  }
-
-  fail(id: string, now: number, error: string, countAttempt = true): void {
-    this.sql.setFailed.run({ id, now, error, counted: countAttempt ? 1 : 0 });
   }
 
   /** Unfinished jobs of an org, and when the oldest of them was enqueued. */
@@ -197,7 +230,7 @@ function prepare(sqlite: BetterSqlite3.Database) {
    * paused orgs (no budget, rate limited) are skipped without blocking anyone else.
    */
   const claimOne = sqlite.prepare(
-    `update jobs set status = 'running', locked_until = @lease, updated_at = @now,
+    `update jobs set status = 'running', locked_until = @lease, owner = @owner, updated_at = @now,
          attempts = attempts + (case when status = 'running' then 1 else 0 end),
          last_error = case when status = 'running' then 'lease expired' else last_error end
        where id = (
@@ -211,29 +244,64 @@ function prepare(sqlite: BetterSqlite3.Database) {
          limit 1)
        returning *`,
   );
-  const setDone = sqlite.prepare(
-    "update jobs set status = 'succeeded', locked_until = null, updated_at = ? where id = ? and status = 'running'",
-  );
-  const setPending = sqlite.prepare(
-    `update jobs set status = 'pending', locked_until = null, run_at = @runAt, updated_at = @now,
+  const head = {
+    succeeded: sqlite.prepare(
+      `update jobs set status = 'succeeded', locked_until = null, owner = null, updated_at = @now
+       where id = @id and owner = @owner and status = 'running'`,
+    ),
+    pending: sqlite.prepare(
+      `update jobs set status = 'pending', locked_until = null, owner = null, run_at = @runAt, updated_at = @now,
          attempts = attempts + @counted, last_error = @error
-       where id = @id and status = 'running'`,
-  );
-  const setFailed = sqlite.prepare(
-    `update jobs set status = 'failed', locked_until = null, updated_at = @now, last_error = @error,
-         attempts = attempts + @counted where id = @id and status = 'running'`,
+       where id = @id and owner = @owner and status = 'running'`,
+    ),
+    failed: sqlite.prepare(
+      `update jobs set status = 'failed', locked_until = null, owner = null, updated_at = @now, last_error = @error,
+         attempts = attempts + @counted
+       where id = @id and owner = @owner and status = 'running'`,
+    ),
+  };
+  const follower = {
+    done: sqlite.prepare(
+      `update jobs set status = 'succeeded', locked_until = null, owner = null, updated_at = @now
+       where id = @id and owner = @owner and status = 'running'`,
+    ),
+    release: sqlite.prepare(
+      `update jobs set status = 'pending', locked_until = null, owner = null, updated_at = @now
+       where id = @id and owner = @owner and status = 'running'`,
+    ),
+  };
+  const settle = sqlite.transaction((s: Settle, now: number): boolean => {
+    const o = s.outcome;
+    const base = { id: s.job.id, owner: s.job.owner, now };
+    const changed =
+      o.status === 'succeeded'
+        ? head.succeeded.run(base)
+        : o.status === 'pending'
+          ? head.pending.run({ ...base, runAt: o.runAt, error: o.error, counted: o.countAttempt ? 1 : 0 })
+          : head.failed.run({ ...base, error: o.error, counted: o.countAttempt ? 1 : 0 });
+    if (changed.changes !== 1) return false;
+    const f = o.status === 'succeeded' ? follower.done : follower.release;
+    for (const j of s.followers ?? []) f.run({ id: j.id, owner: s.job.owner, now });
+    s.effects?.();
+    return true;
+  });
+  const extend = sqlite.prepare(
+    `update jobs set locked_until = @lease, updated_at = @now
+     where owner in (select value from json_each(@owners)) and status = 'running'`,
   );
   const counts = sqlite.prepare(
     `select count(*) as pending, min(created_at) as oldest from jobs where status in ('pending', 'running') and org_id = ?`,
   );
+  // A dead run's jobs (still naming its owner), then ready ones; `union` drops the overlap.
   const followers = sqlite.prepare(
-    `update jobs set status = 'running', locked_until = @lease, updated_at = @now
-     where id in (select id from jobs where lane = @lane and status = 'pending' and run_at <= @now and id > @after
-                  order by id limit @limit)
+    `update jobs set status = 'running', locked_until = @lease, owner = @owner, updated_at = @now
+     where id in (
+       select id from jobs where lane = @lane and id > @after and status in ('pending', 'running')
+         and owner is not null and owner != @owner
+       union
+       select id from (select id from jobs where lane = @lane and status = 'pending' and run_at <= @now
+         and id > @after order by id limit @limit))
      returning *`,
-  );
-  const release = sqlite.prepare(
-    "update jobs set status = 'pending', locked_until = null, updated_at = ? where id = ? and status = 'running'",
   );
   const recover = sqlite.prepare(
     `update jobs set status = 'pending', locked_until = null, run_at = @now, updated_at = @now,
@@ -248,12 +316,10 @@ function prepare(sqlite: BetterSqlite3.Database) {
     insert,
     byKey,
     claimOne,
-    setDone,
-    setPending,
-    setFailed,
+    settle,
+    extend,
     counts,
     followers,
-    release,
     recover,
     byStatus,
     oldestUnfinished,

@@ -1,16 +1,22 @@
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import type { Job, JobQueue } from './queue.js';
+import type { Job, JobQueue, Settlement } from './queue.js';
 
 /** What a handler says happened to its job. */
-export type JobResult =
+export type JobResult = (
   | { kind: 'done' }
   /** A failure worth another attempt at `runAt` (counts against `maxAttempts`). */
   | { kind: 'retry'; runAt: number; error: string }
   /** Not a failure: try again at `runAt` without using an attempt (429, no budget yet). */
   | { kind: 'wait'; runAt: number; reason: string }
   /** Final: no more attempts. */
-  | { kind: 'failed'; error: string };
+  | { kind: 'failed'; error: string }
+) & {
+  /** Jobs the handler folded in (`JobQueue.takeFollowers`): settled with the head. */
+  followers?: readonly Job[];
+  /** Writes (audit rows) committed with the job's new state, and only if the run still owns it. */
+  effects?: () => void;
+};
 
 export type Handler = (job: Job, signal: AbortSignal) => Promise<JobResult>;
 
@@ -37,12 +43,16 @@ export interface RunnerOptions {
  * claiming and waits for the jobs in flight.
  */
 export class Runner {
-  private readonly inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>();
+  private readonly inFlight = new Map<
+    string,
+    { done: Promise<void>; abort: AbortController; owner: string }
+  >();
   private running = false;
   /** When each org was last served (a counter): fairness across orgs. */
   private readonly served: Record<string, number> = {};
   private tick = 0;
   private timer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly o: Required<Omit<RunnerOptions, 'pausedOrgs'>> & Pick<RunnerOptions, 'pausedOrgs'>;
 
@@ -60,7 +70,15 @@ export class Runner {
     if (this.running) return;
     this.running = true;
     this.unsubscribe = this.o.queue.onWork(() => this.pump());
+    // A live run keeps its lease: only a stopped or stalled process loses jobs to lease expiry.
+    this.heartbeat = setInterval(() => this.extendLeases(), Math.max(1_000, this.o.leaseMs / 3));
+    this.heartbeat.unref();
     this.pump();
+  }
+
+  private extendLeases(): void {
+    const owners = [...this.inFlight.values()].map((f) => f.owner);
+    this.o.queue.extend(owners, this.o.clock.now(), this.o.leaseMs);
   }
 
   /** Stops claiming and resolves once every job in flight has finished. */
@@ -68,6 +86,7 @@ export class Runner {
     this.running = false;
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     await Promise.all([...this.inFlight.values()].map((f) => f.done));
   }
 
@@ -103,14 +122,18 @@ export class Runner {
       this.inFlight.delete(job.id);
       if (this.running) setImmediate(() => this.pump());
     });
-    this.inFlight.set(job.id, { done, abort });
+    this.inFlight.set(job.id, { done, abort, owner: job.owner });
     return true;
   }
 
   private async execute(job: Job, signal: AbortSignal): Promise<void> {
-    const { queue, clock, logger } = this.o;
+    const { clock, logger } = this.o;
     if (job.attempts >= job.maxAttempts) {
-      queue.fail(job.id, clock.now(), job.lastError ?? 'attempts exhausted', false);
+      this.settle(job, {
+        status: 'failed',
+        error: job.lastError ?? 'attempts exhausted',
+        countAttempt: false,
+      });
       return;
     }
     const handler = this.o.handlers[job.kind];
@@ -126,21 +149,30 @@ export class Runner {
         result = { kind: 'retry', runAt: clock.now() + this.o.retryDelayMs(job.attempts + 1), error };
       }
     }
-    const now = clock.now();
-    switch (result.kind) {
-      case 'done':
-        queue.complete(job.id, now);
-        return;
-      case 'wait':
-        queue.retry(job.id, now, result.runAt, result.reason, false);
-        return;
-      case 'retry':
-        if (job.attempts + 1 >= job.maxAttempts) queue.fail(job.id, now, result.error);
-        else queue.retry(job.id, now, result.runAt, result.error, true);
-        return;
-      case 'failed':
-        queue.fail(job.id, now, result.error);
-        return;
-    }
+    this.settle(job, settlementOf(job, result), result);
+  }
+
+  private settle(job: Job, outcome: Settlement, result?: JobResult): void {
+    const settled = this.o.queue.settle(
+      { job, outcome, followers: result?.followers, effects: result?.effects },
+      this.o.clock.now(),
+    );
+    // Its lease ran out and another run took the job: that run owns the outcome now.
+    if (!settled) this.o.logger.warn('job lease lost before it finished', { jobId: job.id, kind: job.kind });
+  }
+}
+
+function settlementOf(job: Job, result: JobResult): Settlement {
+  switch (result.kind) {
+    case 'done':
+      return { status: 'succeeded' };
+    case 'wait':
+      return { status: 'pending', runAt: result.runAt, error: result.reason, countAttempt: false };
+    case 'retry':
+      return job.attempts + 1 >= job.maxAttempts
+        ? { status: 'failed', error: result.error, countAttempt: true }
+        : { status: 'pending', runAt: result.runAt, error: result.error, countAttempt: true };
+    case 'failed':
+      return { status: 'failed', error: result.error, countAttempt: true };
   }
 }

@@ -429,6 +429,25 @@ describe('bursts on one participant', () => {
     expect(world.emu.requests.filter((r) => r.path.includes(conv.id) && r.method === 'GET')).toHaveLength(2);
   });
 
+  it('a retried delivery folds its lane again: what went out together never goes out one by one', async () => {
+    const conv = conversation([{ purpose: 'customer' }]);
+    // A 503 may still have been applied: the retry must carry the newest values again.
+    world.emu.injectFault({ method: 'PATCH', path: /attributes$/, status: 503 });
+    const sent = [
+      deliver(conv.id, { step: '1' }),
+      deliver(conv.id, { step: '2' }),
+      deliver(conv.id, { step: '3' }),
+    ];
+    await folding.runUntilEmpty();
+    world.clock.advance(RETRY_SCHEDULE_MS[0]! * 2);
+    await folding.runUntilEmpty();
+    expect(patches().map((p) => p.body)).toEqual([
+      '{"attributes":{"step":"3"}}',
+      '{"attributes":{"step":"3"}}',
+    ]);
+    for (const s of sent) expect(outcomes(s.eventId).at(-1)?.kind).toBe('patch.applied');
+  });
+
   it('gives folded jobs back to their lane when the merged PATCH fails, and delivers them after', async () => {
     const conv = conversation([{ purpose: 'customer' }]);
     world.emu.injectFault({

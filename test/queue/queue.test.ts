@@ -278,6 +278,84 @@ describe('JobQueue and Runner', () => {
     expect(row(id!).status).toBe('succeeded');
   });
 
+  it('a run whose lease ran out and whose job was claimed again can neither complete, retry nor fail it', async () => {
+    const [id] = queue.enqueue([job('stalled')], clock.now());
+    const stale = queue.claim(clock.now(), 1_000)!;
+    clock.advance(1_001);
+    const fresh = queue.claim(clock.now(), 60_000)!;
+    expect(fresh.id).toBe(id);
+    expect(fresh.owner).not.toBe(stale.owner);
+    let effects = 0;
+    const outcomes = [
+      { status: 'succeeded' },
+      { status: 'pending', runAt: clock.now(), error: 'x', countAttempt: true },
+      { status: 'failed', error: 'x', countAttempt: true },
+    ] as const;
+    for (const outcome of outcomes) {
+      expect(queue.settle({ job: stale, outcome, effects: () => effects++ }, clock.now())).toBe(false);
+    }
+    expect(effects).toBe(0);
+    expect(row(id!)).toMatchObject({ status: 'running', attempts: 1, last_error: 'lease expired' });
+    expect(
+      queue.settle({ job: fresh, outcome: { status: 'succeeded' }, effects: () => effects++ }, clock.now()),
+    ).toBe(true);
+    expect(effects).toBe(1);
+    expect(row(id!).status).toBe('succeeded');
+  });
+
+  it('a live run extends its lease, so nobody else claims its job while it waits', () => {
+    queue.enqueue([job('slow')], clock.now());
+    const live = queue.claim(clock.now(), 1_000)!;
+    clock.advance(900);
+    queue.extend([live.owner], clock.now(), 1_000);
+    clock.advance(900);
+    expect(queue.claim(clock.now(), 1_000)).toBeUndefined();
+    clock.advance(101);
+    expect(queue.claim(clock.now(), 1_000)?.id).toBe(live.id);
+  });
+
+  it('jobs folded together by a run that died are folded together again, whatever the limit', () => {
+    const ids = queue.enqueue(
+      Array.from({ length: 6 }, (_, n) => job('lane', { n })),
+      clock.now(),
+    );
+    const head = queue.claim(clock.now(), 60_000)!;
+    expect(queue.takeFollowers(head, clock.now(), 60_000, 3).map((j) => j.id)).toEqual(ids.slice(1, 4));
+    // The process dies mid-PATCH; at the next start its jobs are recovered.
+    expect(queue.recoverAbandoned(clock.now())).toBe(4);
+    const again = queue.claim(clock.now(), 60_000)!;
+    expect(again.id).toBe(ids[0]);
+    // A limit of 1 still takes all three the dead run had folded (and one ready job beyond them
+    // would be allowed too): an older value can never go out alone after a newer one did.
+    expect(queue.takeFollowers(again, clock.now(), 60_000, 1).map((j) => j.id)).toEqual(ids.slice(1, 4));
+  });
+
+  it('followers are settled with their head: done with it, or back to pending untouched', () => {
+    const ids = queue.enqueue(
+      Array.from({ length: 3 }, (_, n) => job('lane', { n })),
+      clock.now(),
+    );
+    let head = queue.claim(clock.now(), 60_000)!;
+    let followers = queue.takeFollowers(head, clock.now(), 60_000, 10);
+    const retryAt = clock.now() + 5_000;
+    queue.settle(
+      {
+        job: head,
+        outcome: { status: 'pending', runAt: retryAt, error: 'HTTP 503', countAttempt: true },
+        followers,
+      },
+      clock.now(),
+    );
+    expect(ids.map((id) => row(id).status)).toEqual(['pending', 'pending', 'pending']);
+    expect(row(ids[1]!)).toMatchObject({ attempts: 0, last_error: null });
+    clock.advance(5_000);
+    head = queue.claim(clock.now(), 60_000)!;
+    followers = queue.takeFollowers(head, clock.now(), 60_000, 10);
+    expect(followers).toHaveLength(2);
+    queue.settle({ job: head, outcome: { status: 'succeeded' }, followers }, clock.now());
+    expect(ids.map((id) => row(id).status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+  });
+
   it('reports an org’s backlog', () => {
     queue.enqueue([job('1'), job('2')], clock.now());
     clock.advance(5000);
