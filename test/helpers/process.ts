@@ -2,9 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach } from 'vitest';
 import { type EmulatorOptions, GenesysEmulator } from '../../src/emulator/index.js';
 import { tempDir } from './tmp.js';
+import { INSTALLER_PERMISSIONS } from './world.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -95,4 +97,63 @@ export function useServerProcess(label: string, emulatorOptions: EmulatorOptions
     return { proc, url: line.url as string };
   };
   return f;
+}
+
+/**
+ * An installed org on a running server with a 6,000/min budget, one standard-webhooks source, a
+ * rule `set: {seq: $.seq}` targeting `$.c`'s customer, and `conversations` fresh conversations.
+ */
+export async function seqRelay(
+  server: ReturnType<typeof useServerProcess>,
+  url: string,
+  conversations: number,
+): Promise<{ source: { id: string; secret: string }; convs: string[] }> {
+  const emu = server.emu;
+  const org = emu.createOrg({ name: 'Acme' });
+  const user = emu.createUser({ orgId: org.id, name: 'Ada', permissions: INSTALLER_PERMISSIONS });
+  const token = emu.createUserToken(user.id);
+  const grant = emu.createClient({ orgId: org.id, permissions: ['conversation:communication:view'] });
+  const call = async (method: string, path: string, bearer: string, body: unknown) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as Record<string, unknown>;
+  };
+  const env = { environment: 'mypurecloud.com' };
+  await call('POST', '/v1/install', token, { ...env, clientId: grant.id, clientSecret: grant.secret });
+  const session = (await call('POST', '/v1/session', token, env)).token as string;
+  await call('PATCH', '/v1/tenant', session, { settings: { requestsPerMinute: 6000 } });
+  const source = (await call('POST', '/v1/sources', session, { name: 'CRM', auth: 'standard-webhooks' })) as {
+    id: string;
+    secret: string;
+  };
+  await call('POST', '/v1/rules', session, {
+    name: 'seq',
+    when: { path: '$.type', op: 'exists' },
+    target: { conversationId: '$.c' },
+    set: { seq: '{{ $.seq }}' },
+  });
+  const convs = Array.from(
+    { length: conversations },
+    () => emu.createConversation({ orgId: org.id, participants: [{ purpose: 'customer' }] }).id,
+  );
+  return { source, convs };
+}
+
+/** How many of `eventIds` have a delivery outcome (applied, skipped or failed) in the server's audit. */
+export function eventsWithOutcome(databasePath: string, eventIds: readonly string[]): number {
+  const db = new Database(databasePath, { readonly: true });
+  try {
+    return db
+      .prepare(
+        "select count(distinct event_id) from audit_log where kind in ('patch.applied', 'patch.skipped', 'patch.failed') and event_id in (select value from json_each(?))",
+      )
+      .pluck()
+      .get(JSON.stringify(eventIds)) as number;
+  } finally {
+    db.close();
+  }
 }

@@ -1,8 +1,6 @@
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { useServerProcess } from '../helpers/process.js';
+import { eventsWithOutcome, seqRelay, useServerProcess } from '../helpers/process.js';
 import { signedPost } from '../helpers/signed.js';
-import { INSTALLER_PERMISSIONS } from '../helpers/world.js';
 
 /**
  * kill -9 of the real server while 500 events are in flight: after a restart every event that was
@@ -10,55 +8,11 @@ import { INSTALLER_PERMISSIONS } from '../helpers/world.js';
  */
 const server = useServerProcess('relay-crash', { rateLimitPerMinute: null });
 
-const json = (token: string, body: unknown) => ({
-  method: 'POST',
-  headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
-
 describe('a crash in the middle of delivery', () => {
   it('loses no accepted event: after kill -9 and a restart every one reaches an outcome', async () => {
     const first = await server.start();
     const url = first.url;
-    const org = server.emu.createOrg({ name: 'Acme' });
-    const user = server.emu.createUser({ orgId: org.id, name: 'Ada', permissions: INSTALLER_PERMISSIONS });
-    const token = server.emu.createUserToken(user.id);
-    const grant = server.emu.createClient({
-      orgId: org.id,
-      permissions: ['conversation:communication:view'],
-    });
-    await fetch(
-      `${url}/v1/install`,
-      json(token, { environment: 'mypurecloud.com', clientId: grant.id, clientSecret: grant.secret }),
-    );
-    const session = (
-      (await (await fetch(`${url}/v1/session`, json(token, { environment: 'mypurecloud.com' }))).json()) as {
-        token: string;
-      }
-    ).token;
-    await fetch(`${url}/v1/tenant`, {
-      ...json(session, { settings: { requestsPerMinute: 6000 } }),
-      method: 'PATCH',
-    });
-    const source = (await (
-      await fetch(`${url}/v1/sources`, json(session, { name: 'CRM', auth: 'standard-webhooks' }))
-    ).json()) as {
-      id: string;
-      secret: string;
-    };
-    await fetch(
-      `${url}/v1/rules`,
-      json(session, {
-        name: 'seq',
-        when: { path: '$.type', op: 'exists' },
-        target: { conversationId: '$.c' },
-        set: { seq: '{{ $.seq }}' },
-      }),
-    );
-    const convs = Array.from(
-      { length: 50 },
-      () => server.emu.createConversation({ orgId: org.id, participants: [{ purpose: 'customer' }] }).id,
-    );
+    const { source, convs } = await seqRelay(server, url, 50);
 
     const accepted: string[] = [];
     let next = 0;
@@ -93,22 +47,14 @@ describe('a crash in the middle of delivery', () => {
       const { eventId } = (await res.json()) as { eventId: string };
       if (!accepted.includes(eventId)) accepted.push(eventId);
     }
-    const db = new Database(server.env.DATABASE_PATH!, { readonly: true });
-    try {
-      const outcome = db.prepare(
-        "select count(distinct event_id) from audit_log where kind in ('patch.applied', 'patch.skipped', 'patch.failed') and event_id in (select value from json_each(?))",
-      );
-      await expect
-        .poll(() => outcome.pluck().get(JSON.stringify(accepted)), { timeout: 30_000, interval: 100 })
-        .toBe(accepted.length);
-      expect(new Set(accepted).size).toBe(500);
-      // And every conversation ended with the last value sent to it.
-      for (let c = 0; c < convs.length; c++) {
-        const lastSeq = 450 + c;
-        expect(server.emu.getConversation(convs[c]!)?.participants[0]?.attributes.seq).toBe(String(lastSeq));
-      }
-    } finally {
-      db.close();
+    await expect
+      .poll(() => eventsWithOutcome(server.env.DATABASE_PATH!, accepted), { timeout: 30_000, interval: 100 })
+      .toBe(accepted.length);
+    expect(new Set(accepted).size).toBe(500);
+    // And every conversation ended with the last value sent to it.
+    for (let c = 0; c < convs.length; c++) {
+      const lastSeq = 450 + c;
+      expect(server.emu.getConversation(convs[c]!)?.participants[0]?.attributes.seq).toBe(String(lastSeq));
     }
   }, 60_000);
 });
