@@ -2,6 +2,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { loadKeys } from './crypto/keys.js';
 import { openDatabase } from './db/client.js';
+import { DatabaseInUseError, lockDatabase } from './db/instance-lock.js';
 import { buildDeps } from './deps.js';
 import { startServer } from './http/server.js';
 import { systemClock } from './lib/clock.js';
@@ -15,6 +16,8 @@ import { createLogger } from './lib/logger.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // Before anything touches the database (the master key file sits beside it too).
+  const lock = lockDatabase(config.database.path);
   const keys = loadKeys(config, logger);
   const database = openDatabase(config.database.path);
   database.migrate();
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
       await deps.genesys.close();
     } finally {
       database.close();
+      lock.release();
     }
     logger.info('stopped');
     process.exit(0);
@@ -45,8 +49,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  // Bad configuration: one line naming the variable, no stack.
-  if (err instanceof ConfigError) console.error(err.message);
+  // Bad configuration, or the database taken by another process: one line, no stack.
+  if (err instanceof ConfigError || err instanceof DatabaseInUseError) console.error(err.message);
   else console.error('fatal:', err instanceof Error ? (err.stack ?? err.message) : err);
   process.exit(1);
 });
