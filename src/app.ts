@@ -14,6 +14,7 @@ import { registerOpsRoutes } from './ops/routes.js';
 import { registerRuleRoutes } from './rules/routes.js';
 import { registerSourceRoutes } from './sources/routes.js';
 import { registerTenantRoutes } from './tenants/routes.js';
+import { registerUiConfigRoute } from './ui/config-route.js';
 
 /**
  * A bare app with our middleware and error mapping but no routes: `createApp` adds the routes.
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerRuleRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerIngestRoute(app, deps);
+  registerUiConfigRoute(app, deps);
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
     app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   }
