@@ -104,7 +104,7 @@ export function buildDeps(input: {
       onAccepted: () => delivery.wake(),
     }),
     delivery,
-    eventQueries: sqliteEventQueries(database.db),
+    eventQueries: sqliteEventQueries(database.db, database.sqlite),
     wakeDelivery: () => delivery.wake(),
     deliveryStats: (orgId, now) => delivery.stats(orgId, now),
     clock,

@@ -18,6 +18,34 @@ const Detail = z
   })
   .openapi('EventDetail');
 
+const EVENT_ID = /^evt_[0-9a-z]{26}$/;
+const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
+const decodeCursor = (c: string) => Buffer.from(c, 'base64url').toString();
+
+const ListQuery = z.object({
+  sourceId: z.string().min(1).optional(),
+  conversationId: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z
+    .string()
+    .optional()
+    .refine((c) => c === undefined || EVENT_ID.test(decodeCursor(c)), {
+      message: 'not a cursor from a previous page',
+    }),
+});
+
+const Summary = z
+  .object({
+    id: z.string(),
+    sourceId: z.string(),
+    receivedAt: z.string(),
+    state: z.string(),
+    replays: z.number().int(),
+    outcome: z.enum(['pending', 'unmatched', 'applied', 'skipped', 'retrying', 'failed', 'mixed']),
+    conversationIds: z.array(z.string()),
+  })
+  .openapi('EventSummary');
+
 export function registerEventRoutes(
   app: OpenAPIHono<AppEnv>,
   deps: {
@@ -29,6 +57,38 @@ export function registerEventRoutes(
   },
 ): void {
   const tags = ['events'];
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/events',
+      tags,
+      summary: 'Recent events, newest first, each with its outcome; by source or conversation',
+      description:
+        '`outcome`: `pending` (not processed, or deliveries queued), `unmatched`, `applied`, `skipped`, `retrying`, `failed`, or `mixed` when its deliveries ended differently. After a replay, the latest processing counts.',
+      security: SESSION_SECURITY,
+      middleware: [requireSession(deps, 'viewer')] as const,
+      request: { query: ListQuery },
+      responses: {
+        200: json(
+          z.object({ items: z.array(Summary), nextCursor: z.string().nullable() }),
+          'A page of events',
+        ),
+        ...problems(401, 422),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const page = await deps.eventQueries.list(c.get('ctx').tenant.orgId, {
+        sourceId: q.sourceId,
+        conversationId: q.conversationId,
+        limit: q.limit,
+        before: q.cursor === undefined ? undefined : decodeCursor(q.cursor),
+      });
+      const last = page.items.at(-1);
+      return c.json({ items: page.items, nextCursor: page.more && last ? encodeCursor(last.id) : null }, 200);
+    },
+  );
+
   app.openapi(
     createRoute({
       method: 'get',

@@ -1,9 +1,11 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { appendAudit, sqliteAuditStore } from '../audit/store.js';
 import type { AuditEntry, AuditItem } from '../audit/types.js';
 import type { Db } from '../db/client.js';
 import { deliveryAttempts, events, jobs } from '../db/schema.js';
 import { DELIVER_JOB } from '../delivery/process-events.js';
+import { type EventListFilter, type EventSummary, sqliteEventList } from './list-store.js';
 
 export interface EventDetail {
   event: {
@@ -40,6 +42,8 @@ export interface EventDetail {
 
 /** Reading one event with everything that happened to it; replaying it. Scoped by org. */
 export interface EventQueries {
+  /** Newest first, each with its outcome; `more` when another page follows. */
+  list(orgId: string, filter: EventListFilter): Promise<{ items: EventSummary[]; more: boolean }>;
   get(orgId: string, id: string): Promise<EventDetail | undefined>;
   /** Puts it back to pending for processing under today's rules; false when the org has no such event. */
   replay(orgId: string, id: string, audit: AuditEntry): Promise<number | undefined>;
@@ -47,9 +51,13 @@ export interface EventQueries {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function sqliteEventQueries(db: Db): EventQueries {
+export function sqliteEventQueries(db: Db, sqlite: BetterSqlite3.Database): EventQueries {
   const audit = sqliteAuditStore(db);
+  const list = sqliteEventList(sqlite);
   return {
+    async list(orgId, filter) {
+      return list(orgId, filter);
+    },
     async get(orgId, id) {
       const e = db
         .select()

@@ -165,6 +165,49 @@ describe('end to end', () => {
     expect((await detail()).deliveries).toHaveLength(2);
   });
 
+  it('GET /v1/events lists recent events newest first with their outcome, by conversation and in pages', async () => {
+    const a = world.emu.createConversation({ orgId: org.orgId, participants: [{ purpose: 'customer' }] });
+    const b = world.emu.createConversation({ orgId: org.orgId, participants: [{ purpose: 'customer' }] });
+    const ids: string[] = [];
+    const post = async (body: unknown, msg: string) => {
+      ids.push(((await (await send(body, msg)).json()) as { eventId: string }).eventId);
+    };
+    await post(
+      { type: 'customer.updated', interactionId: a.id, customer: { tier: 'gold' }, lastPurchase: '1' },
+      'l1',
+    );
+    await post(
+      { type: 'customer.updated', interactionId: b.id, customer: { tier: 'gold' }, lastPurchase: '2' },
+      'l2',
+    );
+    await post({ type: 'other' }, 'l3');
+    const viewer = await session(world, org.viewer);
+    type Page = {
+      items: Array<{ id: string; outcome: string; conversationIds: string[]; sourceId: string }>;
+      nextCursor: string | null;
+    };
+    const list = async (query: string) =>
+      (await (await world.call('GET', `/v1/events${query}`, { token: viewer })).json()) as Page;
+    await expect
+      .poll(async () => (await list('')).items.map((e) => [e.id, e.outcome]))
+      .toEqual([
+        [ids[2], 'unmatched'],
+        [ids[1], 'applied'],
+        [ids[0], 'applied'],
+      ]);
+    const byConversation = await list(`?conversationId=${a.id}`);
+    expect(byConversation.items).toEqual([
+      expect.objectContaining({ id: ids[0], sourceId: source.id, conversationIds: [a.id] }),
+    ]);
+    const first = await list('?limit=2');
+    expect(first.items.map((e) => e.id)).toEqual([ids[2], ids[1]]);
+    const second = await list(`?limit=2&cursor=${first.nextCursor}`);
+    expect(second).toEqual({ items: [expect.objectContaining({ id: ids[0] })], nextCursor: null });
+    expect((await list('?sourceId=src_none')).items).toEqual([]);
+    expect((await world.call('GET', '/v1/events?cursor=nope', { token: viewer })).status).toBe(422);
+    expect((await world.call('GET', '/v1/events')).status).toBe(401);
+  });
+
   it('keeps per-participant order: 50 events with values 1..50 end with 50', async () => {
     const conv = world.emu.createConversation({ orgId: org.orgId, participants: [{ purpose: 'customer' }] });
     // One after another, while the worker delivers (and folds) them as they come.

@@ -1,0 +1,116 @@
+import type BetterSqlite3 from 'better-sqlite3';
+
+/** Where an event stands, as an admin reads it in the events list. */
+export type EventOutcome = 'pending' | 'unmatched' | 'applied' | 'skipped' | 'retrying' | 'failed' | 'mixed';
+
+export interface EventSummary {
+  id: string;
+  sourceId: string;
+  receivedAt: string;
+  state: string;
+  replays: number;
+  outcome: EventOutcome;
+  conversationIds: string[];
+}
+
+export interface EventListFilter {
+  sourceId?: string | undefined;
+  conversationId?: string | undefined;
+  /** Only events older than this id (the previous page's last). */
+  before?: string | undefined;
+  limit: number;
+}
+
+interface AuditRow {
+  event_id: string;
+  kind: string;
+  conversation_id: string | null;
+  detail: string | null;
+}
+
+/** An event's audit rows, oldest first: what its latest processing decided and what came of it. */
+export function outcomeOf(state: string, rows: readonly AuditRow[]): EventOutcome {
+  if (state === 'pending') return 'pending';
+  // Only the rows since the latest processing count (a replay starts again).
+  let start = -1;
+  for (let i = rows.length - 1; i >= 0 && start < 0; i--) {
+    const kind = rows[i]!.kind;
+    if (kind === 'event.matched' || kind === 'event.unmatched') start = i;
+  }
+  if (start < 0) return 'pending';
+  const processing = rows[start]!;
+  if (processing.kind === 'event.unmatched') return 'unmatched';
+  const deliveries = Number(
+    (JSON.parse(processing.detail ?? '{}') as { deliveries?: number }).deliveries ?? 1,
+  );
+  const finals = new Set<string>();
+  let ended = 0;
+  let retrying = false;
+  for (const r of rows.slice(start + 1)) {
+    if (r.kind === 'patch.retrying') retrying = true;
+    else if (r.kind === 'patch.applied' || r.kind === 'patch.skipped' || r.kind === 'patch.failed') {
+      finals.add(r.kind.slice('patch.'.length));
+      ended++;
+    }
+  }
+  if (ended < deliveries) return retrying ? 'retrying' : 'pending';
+  return finals.size === 1 ? ([...finals][0] as EventOutcome) : 'mixed';
+}
+
+/**
+ * GET /v1/events: an org's events, newest first, each with its outcome. By conversation, the
+ * event ids come from the audit rows that name it (events do not store their targets).
+ */
+export function sqliteEventList(sqlite: BetterSqlite3.Database) {
+  let prepared: ReturnType<typeof prepare> | undefined;
+  return (orgId: string, f: EventListFilter): { items: EventSummary[]; more: boolean } => {
+    prepared ??= prepare(sqlite);
+    const params = { orgId, sourceId: f.sourceId ?? null, before: f.before ?? null, limit: f.limit + 1 };
+    const events = (
+      f.conversationId === undefined
+        ? prepared.page.all(params)
+        : prepared.byConversation.all({ ...params, conversationId: f.conversationId })
+    ) as Array<{ id: string; source_id: string; received_at: number; state: string; replays: number }>;
+    const shown = events.slice(0, f.limit);
+    const audit = prepared.audit.all(orgId, JSON.stringify(shown.map((e) => e.id))) as AuditRow[];
+    const byEvent = new Map<string, AuditRow[]>();
+    for (const r of audit) byEvent.set(r.event_id, [...(byEvent.get(r.event_id) ?? []), r]);
+    return {
+      items: shown.map((e) => {
+        const rows = byEvent.get(e.id) ?? [];
+        return {
+          id: e.id,
+          sourceId: e.source_id,
+          receivedAt: new Date(e.received_at).toISOString(),
+          state: e.state,
+          replays: e.replays,
+          outcome: outcomeOf(e.state, rows),
+          conversationIds: [...new Set(rows.flatMap((r) => (r.conversation_id ? [r.conversation_id] : [])))],
+        };
+      }),
+      more: events.length > f.limit,
+    };
+  };
+}
+
+function prepare(sqlite: BetterSqlite3.Database) {
+  const columns = 'e.id, e.source_id, e.received_at, e.state, e.replays';
+  const filters = `(@sourceId is null or e.source_id = @sourceId) and (@before is null or e.id < @before)`;
+  return {
+    page: sqlite.prepare(
+      `select ${columns} from events e where e.org_id = @orgId and ${filters} order by e.id desc limit @limit`,
+    ),
+    byConversation: sqlite.prepare(
+      `select ${columns} from events e
+       where e.org_id = @orgId and ${filters} and e.id in (
+         select event_id from audit_log where org_id = @orgId and conversation_id = @conversationId and event_id is not null)
+       order by e.id desc limit @limit`,
+    ),
+    audit: sqlite.prepare(
+      `select event_id, kind, conversation_id, detail from audit_log
+       where org_id = ? and event_id in (select value from json_each(?))
+         and kind in ('event.matched', 'event.unmatched', 'patch.applied', 'patch.skipped', 'patch.retrying', 'patch.failed')
+       order by id`,
+    ),
+  };
+}
