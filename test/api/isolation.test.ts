@@ -192,6 +192,7 @@ describe('tenant isolation', () => {
         'DELETE /v1/rules/{id}',
         'GET /v1/rules/{id}/versions',
         'GET /v1/rules/{id}/versions/{n}',
+        'GET /v1/events',
         'GET /v1/events/{id}',
         'POST /v1/events/{id}/replay',
       ]),
