@@ -57,6 +57,23 @@ export function outcomeOf(state: string, rows: readonly AuditRow[]): EventOutcom
   return finals.size === 1 ? ([...finals][0] as EventOutcome) : 'mixed';
 }
 
+/** The org's latest stored events (of one source, or all), newest first: what a backtest reads. */
+export function sqliteRecentEvents(sqlite: BetterSqlite3.Database) {
+  let recent: BetterSqlite3.Statement | undefined;
+  return (orgId: string, sourceId: string | undefined, limit: number) => {
+    recent ??= sqlite.prepare(
+      `select id, source_id as sourceId, received_at as receivedAt, body from events
+       where org_id = @orgId and (@sourceId is null or source_id = @sourceId) order by id desc limit @limit`,
+    );
+    return recent.all({ orgId, sourceId: sourceId ?? null, limit }) as Array<{
+      id: string;
+      sourceId: string;
+      receivedAt: number;
+      body: string;
+    }>;
+  };
+}
+
 /**
  * GET /v1/events: an org's events, newest first, each with its outcome. By conversation, the
  * event ids come from the audit rows that name it (events do not store their targets).

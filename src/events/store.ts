@@ -5,7 +5,13 @@ import type { AuditEntry, AuditItem } from '../audit/types.js';
 import type { Db } from '../db/client.js';
 import { deliveryAttempts, events, jobs } from '../db/schema.js';
 import { DELIVER_JOB } from '../delivery/process-events.js';
-import { type EventListFilter, type EventSummary, sqliteEventList } from './list-store.js';
+import type { RecentEvents } from '../rules/backtest.js';
+import {
+  type EventListFilter,
+  type EventSummary,
+  sqliteEventList,
+  sqliteRecentEvents,
+} from './list-store.js';
 
 export interface EventDetail {
   event: {
@@ -41,7 +47,7 @@ export interface EventDetail {
 }
 
 /** Reading one event with everything that happened to it; replaying it. Scoped by org. */
-export interface EventQueries {
+export interface EventQueries extends RecentEvents {
   /** Newest first, each with its outcome; `more` when another page follows. */
   list(orgId: string, filter: EventListFilter): Promise<{ items: EventSummary[]; more: boolean }>;
   get(orgId: string, id: string): Promise<EventDetail | undefined>;
@@ -54,9 +60,13 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function sqliteEventQueries(db: Db, sqlite: BetterSqlite3.Database): EventQueries {
   const audit = sqliteAuditStore(db);
   const list = sqliteEventList(sqlite);
+  const recent = sqliteRecentEvents(sqlite);
   return {
     async list(orgId, filter) {
       return list(orgId, filter);
+    },
+    async recent(orgId, sourceId, limit) {
+      return recent(orgId, sourceId, limit);
     },
     async get(orgId, id) {
       const e = db

@@ -6,6 +6,7 @@ import { ADMIN_BODY_LIMIT, json, jsonRequest, problems, SESSION_SECURITY } from 
 import { notFound } from '../http/problem.js';
 import type { Clock } from '../lib/clock.js';
 import type { TenantStore } from '../tenants/store.js';
+import { backtest, MAX_BACKTEST_EVENTS, type RecentEvents } from './backtest.js';
 import { dryRun } from './dry-run.js';
 import { createRule, deleteRule, getRuleInOrg, type RulesDeps, ruleView, updateRule } from './manage.js';
 import { RuleBodySchema } from './schemas.js';
@@ -29,24 +30,66 @@ const VersionInfo = z.object({
 });
 const TestBody = z
   .strictObject({
-    event: z.record(z.string(), z.unknown()).openapi({ description: 'The event, as a source would send it' }),
+    event: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .openapi({ description: 'The event, as a source would send it (a dry run)' }),
     sourceId: z.string().min(1).optional(),
     rule: RuleBodySchema.optional(),
+    recent: z.number().int().min(1).max(MAX_BACKTEST_EVENTS).optional().openapi({
+      description: 'A backtest: run `rule` against the org’s last N stored events of its source',
+    }),
+  })
+  .superRefine((b, ctx) => {
+    if (b.event === undefined && b.recent === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['event'],
+        message: 'give an event (dry run) or recent: N (backtest)',
+      });
+    if (b.event !== undefined && b.recent !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['recent'], message: 'give either event or recent, not both' });
+    if (b.recent !== undefined && b.rule === undefined)
+      ctx.addIssue({ code: 'custom', path: ['rule'], message: 'a backtest runs a draft: give rule' });
   })
   .openapi('RuleTest');
-const TestResult = z
+const DryRunResult = z
   .object({
     matches: z.array(z.record(z.string(), z.unknown())),
     patches: z.array(z.record(z.string(), z.unknown())),
     misses: z.array(z.record(z.string(), z.unknown())),
   })
   .openapi('RuleTestResult');
+const BacktestResult = z
+  .object({
+    backtest: z.object({
+      considered: z.number().int(),
+      matched: z.number().int(),
+      missed: z.number().int(),
+      attributes: z.array(
+        z.object({ name: z.string(), events: z.number().int(), sampleValues: z.array(z.string()) }),
+      ),
+      samples: z.object({
+        matched: z.array(
+          z.object({
+            eventId: z.string(),
+            receivedAt: z.string(),
+            attributes: z.record(z.string(), z.string()),
+          }),
+        ),
+        missed: z.array(
+          z.object({ eventId: z.string(), receivedAt: z.string(), reasons: z.array(z.string()) }),
+        ),
+      }),
+    }),
+  })
+  .openapi('RuleBacktestResult');
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function registerRuleRoutes(
   app: OpenAPIHono<AppEnv>,
-  deps: RulesDeps & { sessions: Sessions; tenants: TenantStore; clock: Clock },
+  deps: RulesDeps & { sessions: Sessions; tenants: TenantStore; clock: Clock; eventQueries: RecentEvents },
 ): void {
   const tags = ['rules'];
   const viewer = requireSession(deps, 'viewer');
@@ -91,9 +134,25 @@ export function registerRuleRoutes(
       security: SESSION_SECURITY,
       middleware: [viewer, body] as const,
       request: jsonRequest(TestBody),
-      responses: { 200: json(TestResult, 'What would happen'), ...problems(401, 413, 415, 422) },
+      responses: {
+        200: json(z.union([DryRunResult, BacktestResult]), 'What would happen'),
+        ...problems(401, 413, 415, 422),
+      },
     }),
-    async (c) => c.json(await dryRun(deps, c.get('ctx'), c.req.valid('json')), 200),
+    async (c) => {
+      const input = c.req.valid('json');
+      const ctx = c.get('ctx');
+      if (input.recent !== undefined && input.rule) {
+        const recentEvents = deps.eventQueries;
+        const result = await backtest({ ...deps, recentEvents }, ctx, {
+          ...input,
+          rule: input.rule,
+          recent: input.recent,
+        });
+        return c.json({ backtest: result }, 200);
+      }
+      return c.json(await dryRun(deps, ctx, { ...input, event: input.event ?? {} }), 200);
+    },
   );
 
   app.openapi(

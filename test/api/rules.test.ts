@@ -6,6 +6,7 @@ let org: SeededOrg;
 let admin: string;
 let viewer: string;
 let sourceId: string;
+let sourceToken: string;
 
 const platinum = (over: Record<string, unknown> = {}) => ({
   name: 'Platinum tier from CRM',
@@ -38,7 +39,7 @@ beforeEach(async () => {
     token: admin,
     body: { name: 'CRM', auth: 'bearer' },
   });
-  sourceId = ((await src.json()) as { id: string }).id;
+  ({ id: sourceId, secret: sourceToken } = (await src.json()) as { id: string; secret: string });
 });
 afterEach(() => world.close());
 
@@ -272,5 +273,57 @@ describe('POST /v1/rules/test', () => {
     expect(
       await errorPaths(await world.call('POST', '/v1/rules/test', { token: admin, body: { event: [1] } })),
     ).toEqual(['event']);
+  });
+
+  it('backtests a draft against the source’s last N stored events: counts, attributes, samples, nothing sent', async () => {
+    const tiers = ['gold', 'silver', 'platinum', 'platinum'];
+    for (const [i, tier] of tiers.entries()) {
+      const res = await fetch(`${world.app.url}/v1/hooks/${sourceId}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sourceToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...event, customer: { tier }, lastPurchase: `p${i}` }),
+      });
+      expect(res.status).toBe(202);
+    }
+    const stored = () =>
+      world.app.database.sqlite
+        .prepare('select (select count(*) from audit_log) + (select count(*) from jobs) as n')
+        .get();
+    const before = stored();
+    const run = async (body: unknown) => {
+      const res = await world.call('POST', '/v1/rules/test', { token: viewer, body });
+      expect(res.status, await res.clone().text()).toBe(200);
+      return ((await res.json()) as { backtest: Record<string, unknown> }).backtest;
+    };
+    const all = await run({ rule: platinum(), recent: 10 });
+    expect(all).toMatchObject({ considered: 4, matched: 3, missed: 1 });
+    expect(all.attributes).toEqual([
+      { name: 'customer_tier', events: 3, sampleValues: ['platinum', 'gold'] },
+      { name: 'last_purchase', events: 3, sampleValues: ['p3', 'p2', 'p0'] },
+    ]);
+    expect(all.samples).toMatchObject({
+      matched: [
+        { attributes: { customer_tier: 'platinum', last_purchase: 'p3' } },
+        { attributes: { customer_tier: 'platinum', last_purchase: 'p2' } },
+        { attributes: { customer_tier: 'gold', last_purchase: 'p0' } },
+      ],
+      missed: [{ reasons: ['$.customer.tier is "silver" (wanted in ["gold","platinum"])'] }],
+    });
+    expect(await run({ rule: platinum(), recent: 2 })).toMatchObject({
+      considered: 2,
+      matched: 2,
+      missed: 0,
+    });
+    expect(stored()).toEqual(before);
+    expect(world.emu.requests.filter((r) => r.path.includes('/conversations/'))).toEqual([]);
+  });
+
+  it('422 for a backtest without a rule, past 1,000 events, or with an event too', async () => {
+    const paths = async (body: unknown) =>
+      errorPaths(await world.call('POST', '/v1/rules/test', { token: admin, body }));
+    expect(await paths({ recent: 10 })).toEqual(['rule']);
+    expect(await paths({ rule: platinum(), recent: 1001 })).toEqual(['recent']);
+    expect(await paths({ rule: platinum(), recent: 5, event })).toEqual(['recent']);
+    expect(await paths({ rule: platinum() })).toEqual(['event']);
   });
 });
