@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { auditLog } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
@@ -29,25 +29,24 @@ export function appendAudit(tx: Db | Tx, entry: AuditEntry): string {
   return id;
 }
 
+export type AuditRow = typeof auditLog.$inferSelect;
+
 export interface AuditStore {
   /** Newest first; `nextCursor` is the last item's id when more may follow. */
   list(orgId: string, filter: AuditFilter): Promise<{ items: AuditItem[]; more: boolean }>;
+  /** Oldest first, rows as stored (JSON columns as text), after the row `after`: the export's pages. */
+  exportPage(
+    orgId: string,
+    filter: Omit<AuditFilter, 'limit' | 'before'>,
+    after: string | undefined,
+    limit: number,
+  ): Promise<AuditRow[]>;
 }
 
 export function sqliteAuditStore(db: Db): AuditStore {
   return {
     async list(orgId, f) {
-      const where: SQL[] = [eq(auditLog.orgId, orgId)];
-      if (f.kinds?.length) where.push(inArray(auditLog.kind, f.kinds));
-      if (f.outcome !== undefined) where.push(eq(auditLog.outcome, f.outcome));
-      if (f.conversationId !== undefined) where.push(eq(auditLog.conversationId, f.conversationId));
-      if (f.sourceId !== undefined) where.push(eq(auditLog.sourceId, f.sourceId));
-      if (f.eventId !== undefined) where.push(eq(auditLog.eventId, f.eventId));
-      if (f.ruleId !== undefined) {
-        where.push(sql`exists (select 1 from json_each(${auditLog.ruleIds}) where value = ${f.ruleId})`);
-      }
-      if (f.from !== undefined) where.push(gte(auditLog.at, f.from));
-      if (f.to !== undefined) where.push(lt(auditLog.at, f.to));
+      const where = conditions(orgId, f);
       if (f.before !== undefined) where.push(lt(auditLog.id, f.before));
       const rows = db
         .select()
@@ -58,10 +57,37 @@ export function sqliteAuditStore(db: Db): AuditStore {
         .all();
       return { items: rows.slice(0, f.limit).map(toItem), more: rows.length > f.limit };
     },
+    async exportPage(orgId, f, after, limit) {
+      const where = conditions(orgId, f);
+      if (after !== undefined) where.push(gt(auditLog.id, after));
+      return db
+        .select()
+        .from(auditLog)
+        .where(and(...where))
+        .orderBy(asc(auditLog.id))
+        .limit(limit)
+        .all();
+    },
   };
 }
 
-function toItem(r: typeof auditLog.$inferSelect): AuditItem {
+/** The filters of both the query and the export, always inside one org. */
+function conditions(orgId: string, f: Omit<AuditFilter, 'limit' | 'before'>): SQL[] {
+  const where: SQL[] = [eq(auditLog.orgId, orgId)];
+  if (f.kinds?.length) where.push(inArray(auditLog.kind, f.kinds));
+  if (f.outcome !== undefined) where.push(eq(auditLog.outcome, f.outcome));
+  if (f.conversationId !== undefined) where.push(eq(auditLog.conversationId, f.conversationId));
+  if (f.sourceId !== undefined) where.push(eq(auditLog.sourceId, f.sourceId));
+  if (f.eventId !== undefined) where.push(eq(auditLog.eventId, f.eventId));
+  if (f.ruleId !== undefined) {
+    where.push(sql`exists (select 1 from json_each(${auditLog.ruleIds}) where value = ${f.ruleId})`);
+  }
+  if (f.from !== undefined) where.push(gte(auditLog.at, f.from));
+  if (f.to !== undefined) where.push(lt(auditLog.at, f.to));
+  return where;
+}
+
+function toItem(r: AuditRow): AuditItem {
   return {
     id: r.id,
     at: new Date(r.at).toISOString(),

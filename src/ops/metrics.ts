@@ -13,6 +13,7 @@ export interface Metrics {
   readonly ingestEvents: Counter<'outcome'>;
   readonly ingestRefused: Counter<'reason'>;
   readonly patches: Counter<'outcome'>;
+  readonly auditExportedRows: Counter<'format'>;
 }
 
 export function createMetrics(): Metrics {
@@ -49,6 +50,12 @@ export function createMetrics(): Metrics {
       name: 'relay_events_received_total',
       help: 'Events answered 202 at ingest: accepted (new) or duplicate (a repeated webhook-id / Idempotency-Key).',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    auditExportedRows: new Counter({
+      name: 'relay_audit_exported_rows_total',
+      help: 'Audit rows written to export streams (read only as fast as clients take them).',
+      labelNames: ['format'],
       registers: [registry],
     }),
     patches: new Counter({
