@@ -25,6 +25,7 @@ async function main(): Promise<void> {
   const app = createApp(deps);
   const server = await startServer(app, { port: config.http.port, host: config.http.host });
   deps.delivery.start();
+  deps.pruner.start();
   logger.info('listening', { url: server.url, database: config.database.path });
 
   let stopping = false;
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     try {
       await server.close();
       // Deliveries in flight finish; queued ones wait in the database for the next start.
+      await deps.pruner.stop();
       await deps.delivery.stop();
       await deps.genesys.close();
     } finally {

@@ -18,6 +18,7 @@ export const AUDIT_KINDS = [
   'tenant.installed',
   'tenant.updated',
   'tenant.uninstalled',
+  'audit.pruned',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
