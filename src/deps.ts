@@ -11,6 +11,7 @@ import { SourceCache } from './ingest/source-cache.js';
 import { type EventStore, sqliteEventStore } from './ingest/store.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
+import { type LineageStore, sqliteLineageStore } from './lineage/store.js';
 import { createMetrics, genesysMetricsHooks, type Metrics, registerQueueGauges } from './ops/metrics.js';
 import { Pruner } from './retention/pruner.js';
 import { sqliteRetentionStore } from './retention/store.js';
@@ -34,6 +35,7 @@ export interface AppDeps extends TenancyDeps, SourcesDeps, RulesDeps {
   wakeDelivery: () => void;
   /** Retention: started by main.ts beside delivery. */
   pruner: Pruner;
+  lineage: LineageStore;
 }
 
 export function buildDeps(input: {
@@ -118,6 +120,7 @@ export function buildDeps(input: {
     genesys,
     tenants,
     audit: sqliteAuditStore(database.db),
+    lineage: sqliteLineageStore(database.sqlite),
     pruner: new Pruner({
       store: sqliteRetentionStore(database.sqlite),
       appendAudit: async (entry) => {

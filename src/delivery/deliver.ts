@@ -265,7 +265,11 @@ class Delivery {
       const own = keys.filter((k) => winner.get(k) === j && k in changes);
       if (own.length > 0) {
         const attributes = Object.fromEntries(own.map((k) => [k, changes[k]]));
-        this.entry(j, 'patch.applied', 'applied', { attributes, ...result });
+        // Which rule (and version) set each of them: lineage answers "why does she have this value".
+        const from = Object.fromEntries(
+          own.flatMap((k) => (payloadOf(j).from[k] ? [[k, payloadOf(j).from[k]]] : [])),
+        );
+        this.entry(j, 'patch.applied', 'applied', { attributes, from, ...result });
         continue;
       }
       const later = [...new Set(keys.map((k) => winner.get(k)!).filter((w) => w !== j))];
@@ -290,6 +294,7 @@ class Delivery {
         kind,
         actor: { type: 'system', job: this.job.id },
         eventId: p.eventId,
+        sourceId: p.sourceId,
         ruleIds: p.rules.map((r) => r.ruleId),
         conversationId: p.target.conversationId,
         participantId: this.participantId,

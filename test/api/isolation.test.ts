@@ -40,6 +40,7 @@ const QUERY_VALUES: Record<string, (f: Fixture) => string> = {
   limit: () => '500',
   cursor: () => '',
   format: () => 'ndjson',
+  participantId: () => 'participant-of-A',
 };
 
 /** Bodies for writes without ids: they act on B's own org and must leave A alone. */
@@ -182,6 +183,7 @@ describe('tenant isolation', () => {
         'DELETE /v1/tenant',
         'GET /v1/audit',
         'GET /v1/audit/export',
+        'GET /v1/lineage',
         'GET /v1/sources',
         'POST /v1/sources',
         'POST /v1/sources/{id}/rotate',
