@@ -1,4 +1,5 @@
 import { createApp } from './app.js';
+import { backfillChains } from './audit/store.js';
 import { ConfigError, loadConfig } from './config.js';
 import { loadKeys } from './crypto/keys.js';
 import { openDatabase } from './db/client.js';
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   const keys = loadKeys(config, logger);
   const database = openDatabase(config.database.path);
   database.migrate();
+  const chained = backfillChains(database.db);
+  if (chained > 0) logger.info('chained audit rows written before the hash chain existed', { rows: chained });
   const deps = buildDeps({ config, database, logger, clock: systemClock, keys });
   const app = createApp(deps);
   const server = await startServer(app, { port: config.http.port, host: config.http.host });

@@ -55,8 +55,14 @@ describe('architecture', () => {
       .map((f) => f.path);
     expect(writers.sort()).toEqual(['src/audit/store.ts', 'src/retention/store.ts']);
     const store = src.find((f) => f.path === 'src/audit/store.ts')?.text ?? '';
-    expect(store).not.toMatch(/\.(update|delete)\(auditLog\)/);
-    // The uninstall purge goes through ORG_TABLES; retention will be the other deleter.
-    expect(src.filter((f) => /\.update\(auditLog\)/.test(f.text))).toEqual([]);
+    expect(store).not.toMatch(/\.delete\(auditLog\)/);
+    // One update only: chaining rows written before the hash chain existed (seq and hash, nothing else).
+    expect(store.match(/\.update\(auditLog\)\.set\([^)]*\)/g)).toEqual([
+      '.update(auditLog).set({ seq, hash })',
+    ]);
+    // The uninstall purge goes through ORG_TABLES; retention is the other deleter.
+    expect(src.filter((f) => /\.update\(auditLog\)/.test(f.text)).map((f) => f.path)).toEqual([
+      'src/audit/store.ts',
+    ]);
   });
 });

@@ -18,6 +18,8 @@ export const CSV_COLUMNS = [
   'participantId',
   'outcome',
   'detail',
+  'seq',
+  'hash',
 ] as const;
 
 /**
@@ -59,7 +61,7 @@ export function auditExportStream(
  */
 export function ndjsonLine(r: AuditRow): string {
   const s = JSON.stringify;
-  return `{"id":${s(r.id)},"at":${s(iso(r.at))},"kind":${s(r.kind)},"actor":${r.actor},"sourceId":${s(r.sourceId)},"eventId":${s(r.eventId)},"ruleIds":${r.ruleIds ?? '[]'},"conversationId":${s(r.conversationId)},"participantId":${s(r.participantId)},"outcome":${s(r.outcome)},"detail":${r.detail ?? '{}'}}\n`;
+  return `{"id":${s(r.id)},"at":${s(iso(r.at))},"kind":${s(r.kind)},"actor":${r.actor},"sourceId":${s(r.sourceId)},"eventId":${s(r.eventId)},"ruleIds":${r.ruleIds ?? '[]'},"conversationId":${s(r.conversationId)},"participantId":${s(r.participantId)},"outcome":${s(r.outcome)},"detail":${r.detail ?? '{}'},"seq":${s(r.seq)},"hash":${s(r.hash)}}\n`;
 }
 
 /** RFC 4180: one record per line (CRLF), every cell neutralised and quoted as needed. */
@@ -76,6 +78,8 @@ export function csvLine(r: AuditRow): string {
     r.participantId,
     r.outcome,
     r.detail ?? '{}',
+    r.seq === null ? null : String(r.seq),
+    r.hash,
   ];
   return `${cells.map(csvCell).join(',')}\r\n`;
 }

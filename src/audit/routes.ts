@@ -63,6 +63,8 @@ export const AuditItemSchema = z
     participantId: z.string().nullable(),
     outcome: z.string().nullable(),
     detail: z.record(z.string(), z.unknown()),
+    seq: z.number().int().nullable().openapi({ description: 'Its place in the org’s hash chain' }),
+    hash: z.string().nullable().openapi({ description: 'SHA-256 of the previous row’s hash and this row' }),
   })
   .openapi('AuditItem');
 

@@ -103,6 +103,8 @@ describe('GET /v1/audit/export', () => {
       'participantId',
       'outcome',
       'detail',
+      'seq',
+      'hash',
     ]);
     const expected = (await allPages('&kind=patch.skipped&conversationId=conv-3')) as Array<{
       id: string;
