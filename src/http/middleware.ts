@@ -1,10 +1,11 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { newId } from '../lib/ids.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../lib/json-depth.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { RequestContext } from './context.js';
-import { AppError } from './problem.js';
+import { AppError, jsonTooDeep } from './problem.js';
 
 export type AppEnv = { Variables: { requestId: string; ctx: RequestContext } };
 
@@ -54,7 +55,8 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 /**
  * For routes that take a JSON body: 415 unless `Content-Type` is JSON (Hono's validator would
  * silently skip the body otherwise), 413 past `maxBytes` while reading (a huge body is never
- * buffered whole), 400 when it does not parse. The parsed body is then cached for the validator.
+ * buffered whole), 400 when it nests deeper than 64 levels (checked before parsing, so nothing
+ * after it meets hostile depth) or does not parse. The body is then cached for the validator.
  */
 export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   const limit = bodyLimit({
@@ -71,14 +73,16 @@ export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
         'Send the body as JSON with Content-Type: application/json.',
       );
     }
+    let text = '';
     await limit(c, async () => {
-      const text = await c.req.text();
-      try {
-        JSON.parse(text);
-      } catch {
-        throw new AppError('malformed_json', 'The request body is not valid JSON.');
-      }
-      await next();
+      text = await c.req.text();
     });
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) throw jsonTooDeep(MAX_JSON_DEPTH);
+    try {
+      JSON.parse(text);
+    } catch {
+      throw new AppError('malformed_json', 'The request body is not valid JSON.');
+    }
+    await next();
   };
 }

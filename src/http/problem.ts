@@ -13,6 +13,7 @@ import type { z } from 'zod';
 export type ErrorCode =
   | 'bad_request'
   | 'malformed_json'
+  | 'json_too_deep'
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
@@ -28,6 +29,7 @@ export type ErrorCode =
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   bad_request: 400,
   malformed_json: 400,
+  json_too_deep: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -44,6 +46,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
 const TITLE: Record<ErrorCode, string> = {
   bad_request: 'Bad request',
   malformed_json: 'Malformed JSON',
+  json_too_deep: 'JSON nested too deeply',
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
   not_found: 'Not found',
@@ -83,6 +86,8 @@ export const badRequest = (detail: string) => new AppError('bad_request', detail
 export const unauthorized = (detail: string) => new AppError('unauthorized', detail);
 export const forbidden = (detail: string) => new AppError('forbidden', detail);
 export const conflict = (detail: string) => new AppError('conflict', detail);
+export const jsonTooDeep = (max: number) =>
+  new AppError('json_too_deep', `The JSON nests deeper than ${max} levels (arrays and objects).`);
 export const validationFailed = (errors: FieldError[], detail = 'The request does not validate.') =>
   new AppError('validation_failed', detail, { errors });
 

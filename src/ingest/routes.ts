@@ -4,8 +4,9 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/middleware.js';
 import { json, problems } from '../http/openapi.js';
-import { AppError, notFound, unauthorized } from '../http/problem.js';
+import { AppError, jsonTooDeep, notFound, unauthorized } from '../http/problem.js';
 import type { Clock } from '../lib/clock.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../lib/json-depth.js';
 import type { Metrics } from '../ops/metrics.js';
 import { bearerMatches } from './bearer.js';
 import { type IngestSource, SourceCache } from './source-cache.js';
@@ -27,6 +28,7 @@ type Reason =
   | 'bad_token'
   | 'bad_idempotency_key'
   | 'malformed_json'
+  | 'json_too_deep'
   | 'not_object';
 
 class Refused extends AppError {
@@ -46,7 +48,7 @@ const route = createRoute({
   tags: ['ingest'],
   summary: 'Send an event (authenticated by the source’s own secret)',
   description:
-    'standard-webhooks sources: `webhook-id`, `webhook-timestamp`, `webhook-signature` per the Standard Webhooks specification. bearer sources: `Authorization: Bearer <token>` and an optional `Idempotency-Key`. Body: a JSON object of at most 256 KiB. 202 only once the event is stored.',
+    'standard-webhooks sources: `webhook-id`, `webhook-timestamp`, `webhook-signature` per the Standard Webhooks specification. bearer sources: `Authorization: Bearer <token>` and an optional `Idempotency-Key`. Body: a JSON object of at most 256 KiB, nested at most 64 levels (deeper: 400 `json_too_deep`). 202 only once the event is stored.',
   request: {
     params: z.object({ sourceId: z.string().openapi({ param: { name: 'sourceId', in: 'path' } }) }),
     body: { required: true, content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } },
@@ -96,6 +98,8 @@ async function ingest(c: Context<AppEnv>, deps: Parameters<typeof registerIngest
   const now = deps.clock.now();
   const dedupKey = authenticate(c, source, raw, now);
   const body = new TextDecoder().decode(raw);
+  // Before parsing: what is stored must be showable, and showing or matching it walks its depth.
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) throw new Refused('json_too_deep', jsonTooDeep(MAX_JSON_DEPTH));
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);

@@ -154,3 +154,27 @@ export function expectRows(app: TestApp, orgId: string, expected: Record<string,
     throw new Error(`rows of ${orgId}: expected ${JSON.stringify(want)}, got ${JSON.stringify(actual)}`);
   }
 }
+
+export interface InstalledOrg {
+  org: SeededOrg;
+  /** Our own sessions for the org's admin and viewer. */
+  admin: string;
+  viewer: string;
+  /** A standard-webhooks source of the org. */
+  source: { id: string; secret: string };
+}
+
+/** A seeded org, installed, with admin and viewer sessions and one standard-webhooks source. */
+export async function installedOrg(world: World, name: string): Promise<InstalledOrg> {
+  const org = seedOrg(world, name);
+  const res = await install(world, org);
+  if (res.status !== 201) throw new Error(`install: ${res.status} ${await res.text()}`);
+  const admin = await session(world, org.admin);
+  const created = await world.call('POST', '/v1/sources', {
+    token: admin,
+    body: { name: `${name} webhooks`, auth: 'standard-webhooks' },
+  });
+  if (created.status !== 201) throw new Error(`source: ${created.status} ${await created.text()}`);
+  const source = (await created.json()) as { id: string; secret: string };
+  return { org, admin, viewer: await session(world, org.viewer), source };
+}
