@@ -22,11 +22,18 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'validation_failed'
+  | 'client_aborted'
   | 'genesys_unavailable'
   | 'service_unavailable'
   | 'internal';
 
-const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+/**
+ * nginx's "client closed request": the client went away before its request had arrived. No one
+ * receives it; it is for the access log and metrics, so an abort is not counted as our failure.
+ */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+const STATUS: Record<ErrorCode, ContentfulStatusCode | typeof CLIENT_CLOSED_REQUEST> = {
   bad_request: 400,
   malformed_json: 400,
   json_too_deep: 400,
@@ -38,6 +45,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   validation_failed: 422,
+  client_aborted: CLIENT_CLOSED_REQUEST,
   genesys_unavailable: 502,
   service_unavailable: 503,
   internal: 500,
@@ -55,6 +63,7 @@ const TITLE: Record<ErrorCode, string> = {
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   validation_failed: 'Validation failed',
+  client_aborted: 'Client closed request',
   genesys_unavailable: 'Genesys Cloud unavailable',
   service_unavailable: 'Service unavailable',
   internal: 'Internal server error',
@@ -69,7 +78,7 @@ export interface FieldError {
 }
 
 export class AppError extends Error {
-  readonly status: ContentfulStatusCode;
+  readonly status: ContentfulStatusCode | typeof CLIENT_CLOSED_REQUEST;
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
@@ -88,6 +97,8 @@ export const forbidden = (detail: string) => new AppError('forbidden', detail);
 export const conflict = (detail: string) => new AppError('conflict', detail);
 export const jsonTooDeep = (max: number) =>
   new AppError('json_too_deep', `The JSON nests deeper than ${max} levels (arrays and objects).`);
+export const clientAborted = () =>
+  new AppError('client_aborted', 'The client closed the connection before the request body arrived.');
 export const validationFailed = (errors: FieldError[], detail = 'The request does not validate.') =>
   new AppError('validation_failed', detail, { errors });
 

@@ -4,7 +4,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/middleware.js';
 import { json, problems } from '../http/openapi.js';
-import { AppError, jsonTooDeep, notFound, unauthorized } from '../http/problem.js';
+import { AppError, clientAborted, jsonTooDeep, notFound, unauthorized } from '../http/problem.js';
 import type { Clock } from '../lib/clock.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../lib/json-depth.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -29,7 +29,8 @@ type Reason =
   | 'bad_idempotency_key'
   | 'malformed_json'
   | 'json_too_deep'
-  | 'not_object';
+  | 'not_object'
+  | 'aborted';
 
 class Refused extends AppError {
   constructor(
@@ -172,10 +173,13 @@ const tooLarge = (max: number) =>
 /**
  * On node:http, straight from the socket: building a web `Request` and its stream costs more per
  * event than the signature check and the SQL together (measured). Past `max` the rest of the body
- * is read and dropped, not kept, and the 413 goes out.
+ * is read and dropped, not kept, and the 413 goes out. A client gone before the end (an `error`
+ * or a `close` first, or already gone when we get here, where no event would come) is refused as
+ * aborted, so the request always ends and nothing is stored.
  */
 function readIncoming(incoming: IncomingMessage, max: number): Promise<Buffer> {
   if (Number(incoming.headers['content-length'] ?? Number.NaN) > max) return Promise.reject(tooLarge(max));
+  if (incoming.destroyed) return Promise.reject(aborted());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -189,13 +193,19 @@ function readIncoming(incoming: IncomingMessage, max: number): Promise<Buffer> {
       chunks.length = 0;
       reject(tooLarge(max));
     };
+    const onGone = () => {
+      if (!incoming.readableEnded) reject(aborted());
+    };
     incoming.on('data', onData);
     incoming.once('end', () => {
       if (!refused) resolve(Buffer.concat(chunks, size));
     });
-    incoming.once('error', reject);
+    incoming.once('error', onGone);
+    incoming.once('close', onGone);
   });
 }
+
+const aborted = () => new Refused('aborted', clientAborted());
 
 /**
  * The body, refused with 413 as soon as it passes `max` bytes: a declared Content-Length over the
