@@ -18,10 +18,12 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'method_not_allowed'
+  | 'request_timeout'
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'validation_failed'
+  | 'headers_too_large'
   | 'client_aborted'
   | 'genesys_unavailable'
   | 'service_unavailable'
@@ -41,10 +43,12 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode | typeof CLIENT_CLOSED_REQU
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   validation_failed: 422,
+  headers_too_large: 431,
   client_aborted: CLIENT_CLOSED_REQUEST,
   genesys_unavailable: 502,
   service_unavailable: 503,
@@ -59,10 +63,12 @@ const TITLE: Record<ErrorCode, string> = {
   forbidden: 'Forbidden',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
+  request_timeout: 'Request timeout',
   conflict: 'Conflict',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   validation_failed: 'Validation failed',
+  headers_too_large: 'Request header fields too large',
   client_aborted: 'Client closed request',
   genesys_unavailable: 'Genesys Cloud unavailable',
   service_unavailable: 'Service unavailable',

@@ -2,6 +2,8 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
+import type { Logger } from '../lib/logger.js';
+import { answerClientError } from './client-error.js';
 
 export interface RunningServer {
   /** `http://host:port` with the port actually bound (useful with port 0). */
@@ -16,12 +18,16 @@ export interface RunningServer {
 
 type FetchApp = { fetch: (req: Request) => Response | Promise<Response> };
 
-/** Serves a fetch-style app (ours, the emulator, a bench baseline) on node:http. */
+/**
+ * Serves a fetch-style app (ours, the emulator, a bench baseline) on node:http. Requests Node's
+ * parser refuses get a problem+json answer too (`answerClientError`), logged to `logger` if given.
+ */
 export async function startServer(
   app: FetchApp,
-  opts: { port: number; host: string },
+  opts: { port: number; host: string; logger?: Logger },
 ): Promise<RunningServer> {
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  server.on('clientError', (err, socket) => answerClientError(err, socket, opts.logger));
   // Above Node's defaults so a load balancer's idle keep-alive (often 60 s) is closed by it, not us.
   server.keepAliveTimeout = 65_000;
   let closing = false;
