@@ -65,7 +65,11 @@ export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   const limit = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
-      throw new AppError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`);
+      // bodyLimit has opened the body's web stream, so the unread rest is not drained: node-server
+      // cuts the socket 500 ms later, under the client's next request on it. Close it with this.
+      throw new AppError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`, {
+        headers: { connection: 'close' },
+      });
     },
   });
   return async function jsonBody(c, next) {
