@@ -1,8 +1,9 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { RequestError } from '@hono/node-server';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
-import { AppError, type ErrorCode, PROBLEM_CONTENT_TYPE, problemBody } from './problem.js';
+import { AppError, type ErrorCode, PROBLEM_CONTENT_TYPE, problemBody, problemResponse } from './problem.js';
 
 /** Node's parser and timeout errors that mean something other than a plain 400. */
 const ANSWERS: Record<string, { code: ErrorCode; detail: string }> = {
@@ -47,4 +48,24 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, lo
   // Destroyed once written, not at once: destroying right away may drop what is still buffered.
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
   logger?.info('client_error', { requestId, status: problem.status, reason: err.code ?? err.message });
+}
+
+/**
+ * For node-server's `errorHandler`: a request whose target or Host it cannot make a URL of (no
+ * Host, `OPTIONS *`, a bad absolute URL) never reaches the app, and its own answer is a bare 400.
+ * Anything else here escaped the app's error mapping: a 500, logged in full like app.onError does.
+ */
+export function answerRequestError(err: unknown, logger?: Logger): Response {
+  const requestId = newId('req');
+  if (err instanceof RequestError) {
+    logger?.info('client_error', { requestId, status: 400, reason: err.message });
+    const detail = `The request target or Host header cannot be served (${err.message}).`;
+    // As Node closes after its own answer to a Host-less request.
+    return problemResponse(
+      new AppError('bad_request', detail, { headers: { connection: 'close' } }),
+      requestId,
+    );
+  }
+  logger?.error('unhandled error', { requestId, err });
+  return problemResponse(new AppError('internal', 'Something went wrong on our side.'), requestId);
 }

@@ -50,6 +50,18 @@ describe('requests Node’s parser refuses', () => {
     expect(errorLines()).toEqual([]);
   });
 
+  it('no Host header, or a target that is not a path: 400 problem+json, not a bare 400', async () => {
+    expectProblem(await exchange('GET /healthz HTTP/1.1\r\n\r\n'), 400, 'bad_request');
+    expectProblem(await exchange('GET /healthz HTTP/1.0\r\n\r\n'), 400, 'bad_request');
+    const star = await exchange('OPTIONS * HTTP/1.1\r\nhost: relay\r\nconnection: close\r\n\r\n');
+    expect(star.status).toBe(400);
+    expect(JSON.parse(star.body)).toMatchObject({
+      code: 'bad_request',
+      requestId: star.headers['x-request-id'],
+    });
+    expect(errorLines()).toEqual([]);
+  });
+
   it('a chunk size that is not hex: 400 problem+json', async () => {
     const res = await exchange(
       'POST /v1/session HTTP/1.1\r\nhost: relay\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n',
