@@ -36,8 +36,15 @@ export function rawExchange(
   });
 }
 
-/** The first response in the bytes from `rawExchange`, or undefined when there is none. */
+/**
+ * The first final response in the bytes from `rawExchange` (a `100 Continue` before it is
+ * skipped), or undefined when there is none.
+ */
 export function parseRawResponse(raw: Buffer): RawResponse | undefined {
+  if (/^HTTP\/1\.1 1\d\d /.test(raw.subarray(0, 13).toString('latin1'))) {
+    const interim = raw.indexOf('\r\n\r\n');
+    return interim === -1 ? undefined : parseRawResponse(raw.subarray(interim + 4));
+  }
   const end = raw.indexOf('\r\n\r\n');
   if (end === -1) return undefined;
   const [statusLine = '', ...lines] = raw.subarray(0, end).toString('latin1').split('\r\n');

@@ -1,4 +1,5 @@
 import { GenesysEmulator } from '../../src/emulator/index.js';
+import type { EmulatorOptions } from '../../src/emulator/types.js';
 import { startTestApp, type TestApp } from './app.js';
 import { ManualClock } from './clock.js';
 
@@ -28,10 +29,10 @@ export interface World {
 
 /** The app and the emulator over real HTTP on 127.0.0.1, sharing one manual clock. */
 export async function startWorld(
-  opts: { env?: Record<string, string>; delivery?: boolean } = {},
+  opts: { env?: Record<string, string>; delivery?: boolean; emulator?: Omit<EmulatorOptions, 'clock'> } = {},
 ): Promise<World> {
   const clock = new ManualClock();
-  const emu = new GenesysEmulator({ clock: clock.now });
+  const emu = new GenesysEmulator({ ...opts.emulator, clock: clock.now });
   const emuServer = await emu.listen({ port: 0, host: '127.0.0.1' });
   const app = await startTestApp({
     genesysBaseUrl: emuServer.url,
