@@ -57,17 +57,19 @@ describe('ingest', () => {
     expect(res.status, await res.clone().text()).toBe(202);
   });
 
-  it('accepts exactly 64 levels; GET /v1/events/{id} shows the body as sent and it replays', async () => {
-    const raw = nested(64);
+  it('accepts exactly 64 levels; GET /v1/events/{id} shows the body exactly as sent and it replays', async () => {
+    // Spacing, 1e309 and a repeated key would not survive parsing and encoding again.
+    const raw = `{ "big": 1e309, "k": 1, "k": 2,\n "a": ${'['.repeat(63)}${']'.repeat(63)} }`;
     const res = await ingest(raw);
     expect(res.status, await res.clone().text()).toBe(202);
     const { eventId } = (await res.json()) as { eventId: string };
     const shown = await world.call('GET', `/v1/events/${eventId}`, { token: acme.viewer });
     expect(shown.status).toBe(200);
     expect(shown.headers.get('content-type')).toMatch(/^application\/json/);
-    const detail = (await shown.json()) as { event: { id: string; body: unknown; headers: object } };
+    const text = await shown.text();
+    expect(text).toContain(`"body":${raw}`);
+    const detail = JSON.parse(text) as { event: { id: string; headers: object } };
     expect(detail.event.id).toBe(eventId);
-    expect(JSON.stringify(detail.event.body)).toBe(raw);
     expect(detail.event.headers).toMatchObject({ 'content-type': 'application/json' });
     const replay = await world.call('POST', `/v1/events/${eventId}/replay`, { token: acme.admin });
     expect(replay.status).toBe(202);
