@@ -56,7 +56,7 @@ export async function startTestApp(
   if (opts.migrate !== false) database.migrate();
   const clock = opts.clock ?? new ManualClock();
   const deps = buildDeps({ config, database, logger, clock, keys: loadKeys(config, logger) });
-  const server: RunningServer = await startServer(createApp(deps), { port: 0, host: '127.0.0.1' });
+  const server: RunningServer = await startServer(createApp(deps), { port: 0, host: '127.0.0.1', logger });
   if (opts.delivery) deps.delivery.start();
   let closed = false;
   return {
