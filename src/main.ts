@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   if (chained > 0) logger.info('chained audit rows written before the hash chain existed', { rows: chained });
   const deps = buildDeps({ config, database, logger, clock: systemClock, keys });
   const app = createApp(deps);
-  const server = await startServer(app, { port: config.http.port, host: config.http.host });
+  const server = await startServer(app, { port: config.http.port, host: config.http.host, logger });
   deps.delivery.start();
   deps.pruner.start();
   logger.info('listening', { url: server.url, database: config.database.path });
