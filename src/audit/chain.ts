@@ -188,10 +188,15 @@ export class ChainWalk {
     return undefined;
   }
 
-  /** The head the database says it has: rows after the last one walked were deleted otherwise. */
-  head(head: { seq: number; hash: string } | undefined): void {
-    if (this.firstMismatch || !head) return;
-    if (head.seq !== this.prev.seq || head.hash !== this.prev.hash) {
+  /**
+   * The end of the log: a signed checkpoint past the last row, or a head the database holds past
+   * it, means rows at the end were deleted.
+   */
+  end(head?: { seq: number; hash: string }): void {
+    if (this.firstMismatch) return;
+    const signedPast = [...this.signed.keys()].some((seq) => seq > this.prev.seq);
+    const headPast = head !== undefined && (head.seq !== this.prev.seq || head.hash !== this.prev.hash);
+    if (signedPast || headPast) {
       this.fail({ seq: this.prev.seq + 1, id: null }, `rows after ${this.prev.seq} are missing`);
     }
   }
