@@ -156,12 +156,15 @@ export function preparedAuditAppend(
     `insert into audit_heads (org_id, seq, hash) values (?, ?, ?)
      on conflict (org_id) do update set seq = excluded.seq, hash = excluded.hash`,
   );
-  return sqlite.transaction((e: AuditEntry) => {
+  const append = (e: AuditEntry) => {
     const row = chainedRow(e, head.get(e.orgId) as Head);
     insert.run(row);
     move.run(e.orgId, row.seq, row.hash);
     return row.id;
-  });
+  };
+  const alone = sqlite.transaction(append);
+  // Inside the caller's transaction already (the hot paths): no savepoint of its own.
+  return (e) => (sqlite.inTransaction ? append(e) : alone(e));
 }
 
 /**

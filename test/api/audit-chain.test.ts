@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { canonicalJson, checkpointValid } from '../../src/audit/chain.js';
+import { canonicalJson, checkpointValid, deepCanonicalJson } from '../../src/audit/chain.js';
 import { appendAudit, backfillChains } from '../../src/audit/store.js';
 import { tempDir } from '../helpers/tmp.js';
 import { install, type SeededOrg, seedOrg, session, startWorld, type World } from '../helpers/world.js';
@@ -176,5 +177,15 @@ describe('canonical JSON (RFC 8785)', () => {
       at = next;
     }
     expect(canonicalJson(deep).length).toBe(200_002); // 100,001 levels, no recursion
+  });
+
+  it('the fast walk and the deep walk give one answer for any JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(canonicalJson(v)).toBe(deepCanonicalJson(v));
+        expect(JSON.parse(canonicalJson(v))).toEqual(JSON.parse(JSON.stringify(v)));
+      }),
+      { seed: 7, numRuns: 500 },
+    );
   });
 });
