@@ -153,6 +153,7 @@ export function buildDeps(input: {
       clock,
       logger,
       metrics,
+      afterRun: () => database.optimize(),
     }),
     sealer,
     sessions: createSessions(keys),

@@ -19,8 +19,10 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export interface RelayDatabase {
   readonly db: Db;
   readonly sqlite: Database.Database;
-  /** Applies the committed migrations not yet applied. */
+  /** Applies the committed migrations not yet applied (and refreshes the planner's statistics). */
   migrate(): void;
+  /** Refreshes the query planner's statistics where they are stale (cheap; run periodically). */
+  optimize(): void;
   /** Whether the database answers and every committed migration is applied. */
   readiness(): { ready: true } | { ready: false; reason: string };
   close(): void;
@@ -45,12 +47,26 @@ export function openDatabase(path: string): RelayDatabase {
   return {
     db,
     sqlite,
-    migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    migrate: () => {
+      migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+      optimize(sqlite);
+    },
+    optimize: () => optimize(sqlite),
     readiness: () => readiness(sqlite, latest),
     close: () => {
       if (sqlite.open) sqlite.close();
     },
   };
+}
+
+/**
+ * Without statistics SQLite's planner walks an org's whole (org_id, id) index for an audit filter
+ * that has an index of its own: an eventId filter took 4.2 ms on 500,000 rows, 0.01 ms after
+ * ANALYZE. `analysis_limit` keeps ANALYZE to a sample, so this stays cheap on a large database.
+ */
+function optimize(sqlite: Database.Database): void {
+  sqlite.pragma('analysis_limit = 1000');
+  sqlite.pragma('optimize = 0x10002');
 }
 
 /** The `when` of the newest committed migration, as drizzle records it in `created_at`. */

@@ -4,23 +4,28 @@ import { randomBytes } from 'node:crypto';
 export type IdPrefix = 'src' | 'rule' | 'evt' | 'aud' | 'job' | 'att' | 'req';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
-let lastTime = -1;
-let lastRandom = new Uint8Array(10);
+/**
+ * Per prefix: ids of one kind are strictly increasing, and an audit id's time is its row's `at`
+ * (retention and time-range filters read it), whatever clock other kinds of id were made with.
+ */
+const last = new Map<IdPrefix, { time: number; random: Uint8Array }>();
 
 /**
  * `prefix_` + a ULID-shaped, lower-case, 26-character body: 48 bits of milliseconds then 80 random
  * bits. Ids sort by creation time as strings; within one millisecond the random part is
- * incremented, so ids made by one process are strictly increasing (keyset pagination relies on it).
+ * incremented, so ids of one prefix made by one process are strictly increasing (keyset pagination
+ * relies on it).
  * Prefixed string ids also avoid SQLite reusing integer ids of deleted rows.
  */
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
-  if (now <= lastTime) {
-    increment(lastRandom);
+  let state = last.get(prefix);
+  if (state && now <= state.time) {
+    increment(state.random);
   } else {
-    lastTime = now;
-    lastRandom = new Uint8Array(randomBytes(10));
+    state = { time: now, random: new Uint8Array(randomBytes(10)) };
+    last.set(prefix, state);
   }
-  return `${prefix}_${encodeTime(lastTime)}${encodeRandom(lastRandom)}`;
+  return `${prefix}_${encodeTime(state.time)}${encodeRandom(state.random)}`;
 }
 
 function encodeTime(ms: number): string {
