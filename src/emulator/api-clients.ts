@@ -14,6 +14,7 @@ const clientSchema = z.looseObject({
   description: z.string().optional(),
   authorizedGrantType: z.enum(['CODE', 'TOKEN', 'SAML2BEARER', 'PASSWORD', 'CLIENT-CREDENTIALS']),
   accessTokenValiditySeconds: z.number().int().min(300).max(172_800).optional(),
+  registeredRedirectUri: z.array(z.url({ protocol: /^https?$/ })).optional(),
   roleIds: z.array(z.string().min(1)).optional(),
   roleDivisions: z.array(z.looseObject({ roleId: z.string().min(1) })).optional(),
   // The wizard sends lower-case 'inactive' on uninstall (facts §6), so accept any case.
@@ -49,9 +50,11 @@ export function registerClients(app: Hono<EmuEnv>, core: EmulatorCore): void {
     const bad = unassignableRole(c, core, roleIds, []);
     if (bad) return bad;
     const { name, description, authorizedGrantType, accessTokenValiditySeconds, state } = body.value;
+    const { registeredRedirectUri } = body.value;
     const client = ids.createClient({
       orgId: tokenOf(c).orgId,
       ...{ name, description, authorizedGrantType, accessTokenValiditySeconds, roleIds, state },
+      registeredRedirectUri,
     });
     return jsonResponse(200, clientJson(client));
   });
@@ -77,6 +80,7 @@ export function registerClients(app: Hono<EmuEnv>, core: EmulatorCore): void {
     client.name = body.value.name;
     client.description = body.value.description ?? '';
     client.authorizedGrantType = body.value.authorizedGrantType;
+    client.registeredRedirectUri = [...new Set(body.value.registeredRedirectUri ?? [])];
     client.accessTokenValiditySeconds = body.value.accessTokenValiditySeconds ?? DEFAULT_TOKEN_SECONDS;
     client.roleIds = roleIds;
     if (body.value.state) ids.setClientState(client.id, body.value.state);
@@ -129,6 +133,7 @@ function clientJson(client: EmulatedClient): Record<string, unknown> {
     description: client.description,
     accessTokenValiditySeconds: client.accessTokenValiditySeconds,
     authorizedGrantType: client.authorizedGrantType,
+    registeredRedirectUri: [...client.registeredRedirectUri],
     secret: client.secret,
     roleIds: [...client.roleIds],
     scope: [],

@@ -2,20 +2,24 @@ import { Hono } from 'hono';
 import { registerClients } from './api-clients.js';
 import { registerConversations } from './api-conversations.js';
 import { registerRoles } from './api-roles.js';
+import { registerAuthorize } from './authorize.js';
 import { type ControlTarget, controlRouter } from './control.js';
 import type { EmuEnv, EmulatorCore } from './core.js';
+import { cors } from './cors.js';
 import { apiError, jsonResponse } from './errors.js';
 import { registerIdentity } from './identity.js';
 import { registerOAuth } from './oauth.js';
 import { auth, correlation, faults, latency, recorder } from './pipeline.js';
 
 /**
- * One app for both hosts: the login host's /oauth/token and the API host's /api/v2, plus the
- * emulator's own control surface under /__emulator (never recorded, never faulted).
- * Middleware order matters: record → correlation id → latency → faults → auth + rate limit → route.
+ * One app for both hosts: the login host's /oauth/authorize and /oauth/token and the API host's
+ * /api/v2, plus the emulator's own control surface under /__emulator (never recorded, never faulted).
+ * Middleware order matters: CORS (preflights end there) → record → correlation id → latency →
+ * faults → auth + rate limit → route.
  */
 export function createApp(core: EmulatorCore, target: ControlTarget): Hono<EmuEnv> {
   const app = new Hono<EmuEnv>();
+  app.use('*', cors());
   app.use('*', recorder(core));
   app.use('/api/v2/*', correlation());
   app.use('/api/v2/*', latency(core));
@@ -24,6 +28,7 @@ export function createApp(core: EmulatorCore, target: ControlTarget): Hono<EmuEn
 
   app.route('/__emulator', controlRouter(target));
   registerOAuth(app, core);
+  registerAuthorize(app, core);
   registerIdentity(app, core);
   registerConversations(app, core);
   registerRoles(app, core);

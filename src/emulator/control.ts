@@ -75,6 +75,10 @@ const schemas = {
     roleIds: z.array(str).optional(),
     accessTokenValiditySeconds: z.number().int().positive().optional(),
     secret: str.optional(),
+    authorizedGrantType: z
+      .enum(['CLIENT-CREDENTIALS', 'CODE', 'TOKEN', 'SAML2BEARER', 'PASSWORD'])
+      .optional(),
+    registeredRedirectUri: z.array(str).optional(),
     state: clientState.optional(),
   }),
   state: z.object({ state: clientState }),

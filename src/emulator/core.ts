@@ -1,3 +1,4 @@
+import type { AuthorizationCodes } from './codes.js';
 import type { ConversationState } from './conversations.js';
 import type { FaultStore } from './faults.js';
 import type { IdentityState } from './state.js';
@@ -7,6 +8,7 @@ import type { RecordedRequest, ResolvedOptions } from './types.js';
 /** Everything the HTTP layer needs, shared by the Genesys routes and the control router. */
 export interface EmulatorCore {
   readonly identity: IdentityState;
+  readonly codes: AuthorizationCodes;
   readonly conversations: ConversationState;
   readonly faults: FaultStore;
   readonly requests: RecordedRequest[];

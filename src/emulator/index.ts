@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app.js';
+import { AuthorizationCodes } from './codes.js';
 import { ConversationState } from './conversations.js';
 import type { EmulatorCore } from './core.js';
 import { FaultStore } from './faults.js';
@@ -64,6 +65,7 @@ export class GenesysEmulator {
     const now = () => this.options.clock() + this.offsetMs;
     this.core = {
       identity: new IdentityState(now),
+      codes: new AuthorizationCodes(now),
       conversations: new ConversationState(now),
       faults: new FaultStore(),
       requests: [],

@@ -24,6 +24,16 @@ function slug(name: string): string {
   );
 }
 
+/** Absolute http(s) URLs only: /oauth/authorize compares them exactly and redirects to them. */
+function redirectUris(uris: readonly string[]): string[] {
+  for (const uri of uris) {
+    if (!URL.canParse(uri) || !/^https?:$/.test(new URL(uri).protocol)) {
+      throw new EmulatorInputError(`registeredRedirectUri ${JSON.stringify(uri)} is not an http(s) URL`);
+    }
+  }
+  return [...new Set(uris)];
+}
+
 /** Identity side of the emulated platform: orgs, users, roles, OAuth clients and tokens. */
 export class IdentityState {
   readonly orgs = new Map<string, EmulatedOrg>();
@@ -118,6 +128,7 @@ export class IdentityState {
 
   createClient(input: ClientInput): EmulatedClient {
     this.requireOrg(input.orgId);
+    const registeredRedirectUri = redirectUris(input.registeredRedirectUri ?? []);
     const name = input.name ?? 'Emulated client';
     const roleIds = unique(input.roleIds ?? []);
     for (const roleId of roleIds) this.requireRole(input.orgId, roleId);
@@ -133,6 +144,7 @@ export class IdentityState {
       description: input.description ?? '',
       secret: input.secret ?? randomSecret(),
       authorizedGrantType: input.authorizedGrantType ?? 'CLIENT-CREDENTIALS',
+      registeredRedirectUri,
       accessTokenValiditySeconds: input.accessTokenValiditySeconds ?? DEFAULT_TOKEN_SECONDS,
       roleIds,
       state: input.state ?? 'Active',
@@ -140,7 +152,7 @@ export class IdentityState {
     };
     if (this.clients.has(client.id)) throw new EmulatorInputError(`client ${client.id} already exists`);
     this.clients.set(client.id, client);
-    return { ...client, roleIds: [...roleIds] };
+    return { ...client, roleIds: [...roleIds], registeredRedirectUri: [...client.registeredRedirectUri] };
   }
 
   requireClient(clientId: string): EmulatedClient {
@@ -168,15 +180,21 @@ export class IdentityState {
     );
   }
 
+  /**
+   * `clientId`: the emulated client that issued it (authorization-code login), so disabling or
+   * deleting that client ends the user's token too, as Genesys documents for every token of a client.
+   */
   issueUserToken(
     userId: string,
     lifetimeSeconds: number,
     vendorApp: VendorApp,
     scopes: string[],
+    clientId?: string,
   ): TokenRecord {
     const user = this.users.get(userId);
     if (!user) throw new EmulatorInputError(`unknown user ${userId}`, 404);
-    return this.tokens.issue({ kind: 'user', orgId: user.orgId, userId, vendorApp, scopes }, lifetimeSeconds);
+    const grant = { kind: 'user' as const, orgId: user.orgId, userId, vendorApp, scopes };
+    return this.tokens.issue(clientId ? { ...grant, clientId } : grant, lifetimeSeconds);
   }
 
   /** A token that may be used right now, or undefined (unknown, revoked, expired, dead client/user). */

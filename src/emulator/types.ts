@@ -71,7 +71,10 @@ export interface EmulatedClient {
   name: string;
   description: string;
   secret: string;
+  /** 'CLIENT-CREDENTIALS', or 'CODE' (authorization code, with or without PKCE), 'TOKEN', … */
   authorizedGrantType: string;
+  /** Where /oauth/authorize may send a CODE client's users back to (exact match). */
+  registeredRedirectUri: string[];
   accessTokenValiditySeconds: number;
   roleIds: string[];
   state: ClientState;
@@ -203,5 +206,6 @@ export interface ClientInput {
   accessTokenValiditySeconds?: number;
   secret?: string;
   authorizedGrantType?: string;
+  registeredRedirectUri?: string[];
   state?: ClientState;
 }

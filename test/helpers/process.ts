@@ -21,8 +21,8 @@ export interface Spawned {
 }
 
 /** Runs a TypeScript entry (src/main.ts, the emulator) as a real process, as `npm start` would. */
-export function spawnEntry(entry: string, env: Record<string, string>): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+export function spawnEntry(entry: string, env: Record<string, string>, args: string[] = []): Spawned {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
