@@ -109,7 +109,7 @@ export const en = {
   'sources.rotated': 'Secret rotated',
   'sources.previousUntil': 'previous secret valid until {until}',
   'sources.rotate': 'Rotate secret',
-  'sources.rotateNamed': 'Rotate the secret of {name}',
+  'sources.rotateNamed': 'Rotate secret of {name}',
   'sources.deleteNamed': 'Delete {name}',
   'sources.rotateTitle': 'Rotate the secret of {name}?',
   'sources.rotateBody':

@@ -34,7 +34,9 @@ export function RuleEditor(p: PageProps & { id: string | null }) {
       .get<StoredRule>(`/v1/rules/${p.id}`)
       .then((r) => {
         setStored(r);
-        fromForm(bodyOf(r));
+        // Not fromForm: loading after a create must not hide its "saved" note.
+        setBody(bodyOf(r));
+        setJson(pretty(bodyOf(r)));
       })
       .catch(setError);
   }, [p.id]);
