@@ -9,19 +9,20 @@ import { Button, TextField } from '../ui/field.js';
 import { useLoad } from '../use-load.js';
 import type { PageProps } from './shell.js';
 
+// gux-badge accents: info, success, warning, error, inherit.
 const ACCENT: Record<Outcome, string> = {
   pending: 'info',
-  unmatched: 'neutral',
-  applied: 'green',
-  skipped: 'yellow',
-  retrying: 'yellow',
-  failed: 'red',
-  mixed: 'yellow',
+  unmatched: 'inherit',
+  applied: 'success',
+  skipped: 'inherit',
+  retrying: 'warning',
+  failed: 'error',
+  mixed: 'warning',
 };
 
 export function OutcomeBadge({ outcome }: { outcome: Outcome }) {
   return (
-    <gux-badge accent={ACCENT[outcome] ?? 'neutral'} data-outcome={outcome}>
+    <gux-badge accent={ACCENT[outcome] ?? 'inherit'} data-outcome={outcome}>
       {t(`outcome.${outcome}` as 'outcome.applied')}
     </gux-badge>
   );

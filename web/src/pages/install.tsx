@@ -116,7 +116,14 @@ export function Install(p: {
           {t('install.createButton')}
         </Button>
       </section>
-      <section aria-labelledby="given-h" class="card">
+      <form
+        aria-labelledby="given-h"
+        class="card"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void install('given');
+        }}
+      >
         <h2 id="given-h">{t('install.givenTitle')}</h2>
         <p>{t('install.givenHelp')}</p>
         <TextField
@@ -140,7 +147,7 @@ export function Install(p: {
         >
           {t('install.givenButton')}
         </Button>
-      </section>
+      </form>
     </main>
   );
 }
