@@ -148,7 +148,10 @@ describe('an org admin in the browser', () => {
     await page.getByRole('link', { name: 'Tier from CRM' }).click();
     await page.getByLabel('Recent events to test').fill('10');
     await button('Run backtest').click();
-    await page.getByTestId('backtest-result').getByText('1 events considered: 1 matched, 0 missed').waitFor();
+    await page
+      .getByTestId('backtest-result')
+      .getByText('Of the last 1 events: 1 matched, 0 missed')
+      .waitFor();
   });
 
   it('filters the audit log, and shows no export link while export is off', async () => {

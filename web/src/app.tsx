@@ -32,6 +32,8 @@ type Phase =
   | { kind: 'install'; env: EnvironmentInfo }
   | { kind: 'ready'; signed: Signed };
 
+let reauthenticating = false;
+
 export function App() {
   const [cfg, setCfg] = useState<UiConfig | null>(null);
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
@@ -69,6 +71,8 @@ export function App() {
         session: () => storedSession()?.session ?? null,
         // Our session expired mid-work: sign in again; the hash route comes back after the trip.
         onExpired: () => {
+          if (reauthenticating) return; // several requests may see the same expiry
+          reauthenticating = true;
           const env = envOf(c, storedSession()?.environment ?? rememberedEnvironment() ?? '');
           storeSession(null);
           if (env) signIn(c, env);

@@ -15,10 +15,10 @@ export function diffLines(a: string, b: string): DiffLine[] {
     if (i < x.length && j < y.length && x[i] === y[j]) {
       out.push({ kind: 'same', text: x[i++]! });
       j++;
-    } else if (j < y.length && (i >= x.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      out.push({ kind: 'added', text: y[j++]! });
-    } else {
+    } else if (i < x.length && (j >= y.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
       out.push({ kind: 'removed', text: x[i++]! });
+    } else {
+      out.push({ kind: 'added', text: y[j++]! });
     }
   }
   return out;

@@ -212,7 +212,7 @@ export const en = {
   'backtest.recent': 'Recent events to test',
   'backtest.limit': 'From 1 to 1000',
   'backtest.run': 'Run backtest',
-  'backtest.summary': '{considered} events considered: {matched} matched, {missed} missed',
+  'backtest.summary': 'Of the last {considered} events: {matched} matched, {missed} missed',
   'backtest.attributes': 'Attributes it would set',
   'backtest.attribute': 'Attribute',
   'backtest.events': 'Events',
@@ -282,6 +282,12 @@ export const en = {
   'settings.endedPatch': 'Update until the conversation ends',
   'settings.save': 'Save settings',
   'settings.saved': 'Settings saved.',
+
+  'grant.title': 'Replace the OAuth client',
+  'grant.help':
+    'Attribute Relay uses the client-credentials client {id}. Give another one of your organization (its role must hold conversation:communication:view); it is verified with Genesys Cloud before it replaces the current one.',
+  'grant.button': 'Verify and replace',
+  'grant.done': 'The new client is verified and in use.',
 
   'uninstall.title': 'Uninstall',
   'uninstall.what':

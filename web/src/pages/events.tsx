@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import { pretty, when } from '../format.js';
 import { t } from '../i18n.js';
@@ -42,6 +42,13 @@ export function Events(_p: PageProps) {
     setCursor(page.nextCursor);
     return page;
   }, [filter]);
+  // While something is still on its way, look again every few seconds.
+  const moving = pages.some((e) => e.outcome === 'pending' || e.outcome === 'retrying');
+  useEffect(() => {
+    if (!moving) return;
+    const timer = setTimeout(first.reload, 3_000);
+    return () => clearTimeout(timer);
+  }, [moving, pages]);
   const more = async () => {
     const page = await api.get<Page<EventSummary>>(
       `/v1/events${query({ conversationId: filter, limit: 50, cursor })}`,

@@ -5,6 +5,7 @@ import { t } from '../i18n.js';
 import { Alert, ErrorAlert, fieldErrors } from '../ui/alert.js';
 import { Confirm } from '../ui/dialog.js';
 import { Button, Select, TextField } from '../ui/field.js';
+import { ReplaceGrant } from './grant.js';
 import type { PageProps } from './shell.js';
 
 /** The org's settings (with their limits) and uninstall behind a typed confirmation. */
@@ -84,6 +85,7 @@ export function Settings(p: PageProps & { onUninstalled: () => void; onSignIn: (
       )}
       {saved && <Alert accent="success">{t('settings.saved')}</Alert>}
       <ErrorAlert error={error} />
+      {p.canWrite && <ReplaceGrant {...p} />}
       {p.canWrite && <Uninstall {...p} />}
     </section>
   );
