@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp } from '../helpers/app.js';
 import { launchBrowser, screenshot, seriousViolations } from '../helpers/browser.js';
 import { startUiWorld, type UiWorld } from '../helpers/ui-world.js';
-import { type SeededOrg, seedOrg } from '../helpers/world.js';
+import { type SeededOrg, seedOrg, session } from '../helpers/world.js';
 
 /**
  * Who may do what, and where the page may run: install with the admin's own client, a viewer
@@ -54,13 +54,36 @@ describe('the admin page', () => {
   });
 
   it('shows a viewer everything read-only, and the API refuses a forced write', async () => {
+    // Something to see: a source and a rule, made by the admin through the API.
+    const admin = await session(
+      world,
+      world.emu.createUserToken(org.adminUserId, { vendorApp: { id: world.clientId } }),
+    );
+    const made = await world.call('POST', '/v1/sources', {
+      token: admin,
+      body: { name: 'ERP', auth: 'bearer' },
+    });
+    expect(made.status).toBe(201);
+    const rule = await world.call('POST', '/v1/rules', {
+      token: admin,
+      body: {
+        name: 'Order status',
+        when: { path: '$.order.status', op: 'exists' },
+        target: { conversationId: '$.conversationId' },
+        set: { orderStatus: '{{ $.order.status }}' },
+      },
+    });
+    expect(rule.status).toBe(201);
     const page = await newPage();
     await signIn(page, 'Globex Viewer');
     await page.getByText('Globex Viewer · viewer (read-only)').waitFor();
     const writes = [
       'Create source',
       'Rotate secret',
+      'Delete',
+      'Disable',
       'Save settings',
+      'Verify and replace',
       'Uninstall',
       'Create rule',
       'Save rule',
@@ -72,6 +95,8 @@ describe('the admin page', () => {
     ] as const) {
       await page.getByRole('link', { name: section, exact: true }).click();
       await page.getByRole('heading', { name: ready, exact: true }).waitFor();
+      if (section !== 'Settings')
+        await page.getByRole('cell', { name: section === 'Sources' ? 'ERP' : 'Order status' }).waitFor();
       for (const name of writes)
         expect(await page.getByRole('button', { name }).count(), `${section}: ${name}`).toBe(0);
       expect(await page.getByRole('link', { name: 'New rule' }).count()).toBe(0);
