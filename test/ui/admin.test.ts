@@ -81,6 +81,19 @@ describe('an org admin in the browser', () => {
     await page.getByRole('cell', { name: 'CRM', exact: true }).waitFor();
   });
 
+  it('rotates the secret behind a confirmation, and says how long the old one still works', async () => {
+    await button(/^Rotate secret of CRM/).click();
+    const dialog = page.locator('gux-modal');
+    await dialog.getByText('The current one keeps working for 24 hours').waitFor();
+    await checkPage('rotate-dialog');
+    await dialog.getByRole('button', { name: 'Rotate secret', exact: true }).click();
+    await page.getByText('The previous secret keeps working until').waitFor();
+    const rotated = await page.getByLabel('Secret', { exact: true }).inputValue();
+    expect(rotated).not.toBe(source.secret);
+    source = { ...source, secret: rotated };
+    await button('I have stored the secret').click();
+  });
+
   it('writes a rule with a mistake, sees the error on the field, fixes it and saves', async () => {
     await page.getByRole('link', { name: 'Rules', exact: true }).click();
     await page.getByRole('link', { name: 'New rule' }).click();
@@ -141,6 +154,10 @@ describe('an org admin in the browser', () => {
     await page.getByRole('link', { name: /^evt_/ }).click();
     await page.locator('[data-kind="patch.applied"]').waitFor();
     await checkPage('event-detail');
+    await button('Replay').click();
+    await page.locator('gux-modal').getByRole('button', { name: 'Replay' }).click();
+    await page.getByText('Replay queued.').waitFor();
+    await page.locator('[data-kind="event.replayed"]').waitFor();
   });
 
   it('backtests the rule against the stored event', async () => {
@@ -152,6 +169,15 @@ describe('an org admin in the browser', () => {
       .getByTestId('backtest-result')
       .getByText('Of the last 1 events: 1 matched, 0 missed')
       .waitFor();
+  });
+
+  it('disables the rule in one click, and diffs the two versions', async () => {
+    await page.getByRole('link', { name: 'Rules', exact: true }).click();
+    await button(/^Disable Tier from CRM/).click();
+    await page.getByRole('cell', { name: 'Off', exact: true }).waitFor();
+    await page.getByRole('link', { name: 'Tier from CRM' }).click();
+    await page.locator('.diff .removed', { hasText: '"enabled": true' }).waitFor();
+    await page.locator('.diff .added', { hasText: '"enabled": false' }).waitFor();
   });
 
   it('filters the audit log, and shows no export link while export is off', async () => {
