@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
-import { when } from '../format.js';
+import { pretty, when } from '../format.js';
 import { t } from '../i18n.js';
 import type { AuditItem, Page } from '../types.js';
 import { ErrorAlert } from '../ui/alert.js';
@@ -95,6 +95,7 @@ export function Audit(p: PageProps) {
               <th scope="col">{t('audit.outcome')}</th>
               <th scope="col">{t('audit.actor')}</th>
               <th scope="col">{t('audit.subject')}</th>
+              <th scope="col">{t('audit.detail')}</th>
             </tr>
           </thead>
           <tbody>
@@ -108,6 +109,14 @@ export function Audit(p: PageProps) {
                   {a.eventId && <a href={`#/events/${a.eventId}`}>{a.eventId}</a>}
                   {a.conversationId && ` · ${t('events.conversationShort', { id: a.conversationId })}`}
                   {a.ruleIds.length > 0 && ` · ${a.ruleIds.join(', ')}`}
+                </td>
+                <td>
+                  {Object.keys(a.detail).length > 0 && (
+                    <details>
+                      <summary>{t('audit.show')}</summary>
+                      <pre>{pretty(a.detail)}</pre>
+                    </details>
+                  )}
                 </td>
               </tr>
             ))}

@@ -156,6 +156,19 @@ export function EventDetailPage(p: PageProps & { id: string }) {
               </li>
             ))}
           </ol>
+          <h2>{t('events.deliveries')}</h2>
+          {d.deliveries.length === 0 && <p>{t('events.noDeliveries')}</p>}
+          <ul>
+            {d.deliveries.map((x) => (
+              <li key={x.jobId} data-delivery={x.status}>
+                <strong>{x.status}</strong>
+                {x.attempts > 0 && ` · ${t('events.deliveryAttempts', { n: x.attempts })}`}
+                {x.nextAttemptAt && ` · ${t('events.nextAttempt', { at: when(x.nextAttemptAt) })}`}
+                {x.lastError && ` · ${x.lastError}`}
+                <pre>{pretty({ target: x.target, attributes: x.attributes })}</pre>
+              </li>
+            ))}
+          </ul>
           <h2>{t('events.attempts')}</h2>
           <gux-table>
             <table slot="data">
