@@ -106,6 +106,10 @@ describe('an org admin in the browser', () => {
     expect(await pathError.textContent()).toMatch(/\.\./);
     // The JSON view follows the form.
     expect(JSON.parse(await page.getByLabel('Rule as JSON').inputValue()).when.all[0].path).toBe('$..type');
+    // …and the form follows the JSON view.
+    const json = JSON.parse(await page.getByLabel('Rule as JSON').inputValue());
+    await page.getByLabel('Rule as JSON').fill(JSON.stringify({ ...json, priority: 150 }, null, 2));
+    expect(await page.getByLabel('Priority').inputValue()).toBe('150');
     await page.getByLabel('Condition 1: path').fill('$.type');
     await button('Create rule').click();
     await page.getByText('Saved as version 1.').waitFor();
@@ -163,6 +167,11 @@ describe('an org admin in the browser', () => {
   it('backtests the rule against the stored event', async () => {
     await page.getByRole('link', { name: 'Rules', exact: true }).click();
     await page.getByRole('link', { name: 'Tier from CRM' }).click();
+    // The dry run can start from a stored event of the rule's source.
+    await page.getByLabel('Recent event', { exact: true }).selectOption({ index: 1 });
+    await expect.poll(() => page.getByLabel('Event (JSON)').inputValue()).toContain('platinum');
+    await button('Run dry run').click();
+    await page.getByTestId('dry-run-result').getByText('Matching rules: 1').waitFor();
     await page.getByLabel('Recent events to test').fill('10');
     await button('Run backtest').click();
     await page

@@ -61,3 +61,24 @@ export function readValue(op: string, text: string): unknown {
 
 /** An error path from the API (`when.all[1].op`) as a DOM id. */
 export const fieldId = (path: string): string => `f-${path.replace(/[^A-Za-z0-9]+/g, '-')}`;
+
+/**
+ * The body as the form can show it: JSON typed by hand may lack parts or hold the wrong types,
+ * and the form must not break on it (the server names what is wrong on save).
+ */
+export function formView(raw: RuleBody): RuleBody {
+  const b = (raw ?? {}) as Partial<RuleBody>;
+  const obj = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  const target = obj(b.target) ? b.target : { conversationId: '', participant: { purpose: 'customer' } };
+  const participant = obj(target.participant) ? target.participant : { purpose: 'customer' };
+  return {
+    name: typeof b.name === 'string' ? b.name : '',
+    enabled: b.enabled !== false,
+    priority: typeof b.priority === 'number' ? b.priority : 100,
+    sourceId: typeof b.sourceId === 'string' ? b.sourceId : null,
+    when: obj(b.when) ? b.when : { all: [] },
+    target: { conversationId: String(target.conversationId ?? ''), participant },
+    set: obj(b.set) ? Object.fromEntries(Object.entries(b.set).map(([k, v]) => [k, String(v)])) : {},
+  };
+}

@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { pretty } from '../format.js';
 import { t } from '../i18n.js';
 import { go } from '../route.js';
-import { bodyOf, emptyRule, flatten } from '../rule-model.js';
+import { bodyOf, emptyRule, flatten, formView } from '../rule-model.js';
 import type { RuleBody, Source, StoredRule } from '../types.js';
 import { Alert, ErrorAlert, fieldErrors } from '../ui/alert.js';
 import { Button, TextArea } from '../ui/field.js';
@@ -76,7 +76,8 @@ export function RuleEditor(p: PageProps & { id: string | null }) {
   };
 
   const errors = fieldErrors(error);
-  const flat = body.when ? flatten(body.when) : null;
+  const view = formView(body);
+  const flat = flatten(view.when);
   const readOnly = !p.canWrite;
   return (
     <section aria-labelledby="editor-h">
@@ -91,7 +92,7 @@ export function RuleEditor(p: PageProps & { id: string | null }) {
       {saved && <Alert accent="success">{t('editor.saved', { version: stored?.version ?? '' })}</Alert>}
       <div class="split">
         <RuleForm
-          body={body}
+          body={view}
           flat={flat}
           sources={sources.data?.items ?? []}
           errors={errors}
