@@ -9,6 +9,7 @@ import { SECURITY_SCHEMES } from './http/openapi.js';
 import { AppError, fromHttpException, problemResponse, zodFieldErrors } from './http/problem.js';
 import { registerIngestRoute } from './ingest/routes.js';
 import type { Logger } from './lib/logger.js';
+import { registerLineageRoute } from './lineage/routes.js';
 import type { Metrics } from './ops/metrics.js';
 import { registerOpsRoutes } from './ops/routes.js';
 import { registerRuleRoutes } from './rules/routes.js';
@@ -71,6 +72,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerSourceRoutes(app, deps);
   registerRuleRoutes(app, deps);
   registerEventRoutes(app, deps);
+  registerLineageRoute(app, deps);
   registerIngestRoute(app, deps);
   registerUiConfigRoute(app, deps);
   registerUiRoutes(app, deps);

@@ -1,4 +1,4 @@
-import { type AuditStore, sqliteAuditStore } from './audit/store.js';
+import { type AuditStore, appendAudit, sqliteAuditStore } from './audit/store.js';
 import type { Config } from './config.js';
 import type { Keys } from './crypto/keys.js';
 import { createSealer } from './crypto/secrets.js';
@@ -11,7 +11,10 @@ import { SourceCache } from './ingest/source-cache.js';
 import { type EventStore, sqliteEventStore } from './ingest/store.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
+import { type LineageStore, sqliteLineageStore } from './lineage/store.js';
 import { createMetrics, genesysMetricsHooks, type Metrics, registerQueueGauges } from './ops/metrics.js';
+import { Pruner } from './retention/pruner.js';
+import { sqliteRetentionStore } from './retention/store.js';
 import type { RulesDeps } from './rules/manage.js';
 import { sqliteRuleStore } from './rules/store.js';
 import type { SourcesDeps } from './sources/manage.js';
@@ -30,6 +33,9 @@ export interface AppDeps extends TenancyDeps, SourcesDeps, RulesDeps {
   delivery: DeliveryWorker;
   eventQueries: EventQueries;
   wakeDelivery: () => void;
+  /** Retention: started by main.ts beside delivery. */
+  pruner: Pruner;
+  lineage: LineageStore;
 }
 
 export function buildDeps(input: {
@@ -114,6 +120,16 @@ export function buildDeps(input: {
     genesys,
     tenants,
     audit: sqliteAuditStore(database.db),
+    lineage: sqliteLineageStore(database.sqlite),
+    pruner: new Pruner({
+      store: sqliteRetentionStore(database.sqlite),
+      appendAudit: async (entry) => {
+        appendAudit(database.db, entry);
+      },
+      clock,
+      logger,
+      metrics,
+    }),
     sealer,
     sessions: createSessions(keys),
     manifest: loadManifest(),

@@ -1,4 +1,5 @@
 import { createApp } from './app.js';
+import { backfillChains } from './audit/store.js';
 import { ConfigError, loadConfig } from './config.js';
 import { loadKeys } from './crypto/keys.js';
 import { openDatabase } from './db/client.js';
@@ -21,10 +22,13 @@ async function main(): Promise<void> {
   const keys = loadKeys(config, logger);
   const database = openDatabase(config.database.path);
   database.migrate();
+  const chained = backfillChains(database.db);
+  if (chained > 0) logger.info('chained audit rows written before the hash chain existed', { rows: chained });
   const deps = buildDeps({ config, database, logger, clock: systemClock, keys });
   const app = createApp(deps);
-  const server = await startServer(app, { port: config.http.port, host: config.http.host });
+  const server = await startServer(app, { port: config.http.port, host: config.http.host, logger });
   deps.delivery.start();
+  deps.pruner.start();
   logger.info('listening', { url: server.url, database: config.database.path });
 
   let stopping = false;
@@ -35,6 +39,7 @@ async function main(): Promise<void> {
     try {
       await server.close();
       // Deliveries in flight finish; queued ones wait in the database for the next start.
+      await deps.pruner.stop();
       await deps.delivery.stop();
       await deps.genesys.close();
     } finally {

@@ -4,7 +4,9 @@ import { requireSession } from '../http/auth.js';
 import type { AppEnv } from '../http/middleware.js';
 import { json, problems, SESSION_SECURITY } from '../http/openapi.js';
 import type { Clock } from '../lib/clock.js';
+import type { Metrics } from '../ops/metrics.js';
 import type { TenantStore } from '../tenants/store.js';
+import { auditExportStream, exportFileName } from './export.js';
 import type { AuditStore } from './store.js';
 import { AUDIT_KINDS } from './types.js';
 
@@ -61,6 +63,8 @@ export const AuditItemSchema = z
     participantId: z.string().nullable(),
     outcome: z.string().nullable(),
     detail: z.record(z.string(), z.unknown()),
+    seq: z.number().int().nullable().openapi({ description: 'Its place in the org’s hash chain' }),
+    hash: z.string().nullable().openapi({ description: 'SHA-256 of the previous row’s hash and this row' }),
   })
   .openapi('AuditItem');
 
@@ -68,10 +72,62 @@ const AuditPage = z
   .object({ items: z.array(AuditItemSchema), nextCursor: z.string().nullable() })
   .openapi('AuditPage');
 
+const ExportQuery = AuditQuery.omit({ limit: true, cursor: true }).extend({
+  format: z.enum(['ndjson', 'csv']).default('ndjson'),
+});
+
+const filterOf = (q: Omit<z.infer<typeof ExportQuery>, 'format'>) => ({
+  kinds: q.kind,
+  outcome: q.outcome,
+  conversationId: q.conversationId,
+  ruleId: q.ruleId,
+  sourceId: q.sourceId,
+  eventId: q.eventId,
+  from: q.from,
+  to: q.to,
+});
+
 export function registerAuditRoutes(
   app: OpenAPIHono<AppEnv>,
-  deps: { audit: AuditStore; sessions: Sessions; tenants: TenantStore; clock: Clock },
+  deps: { audit: AuditStore; sessions: Sessions; tenants: TenantStore; clock: Clock; metrics: Metrics },
 ): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/audit/export',
+      tags: ['audit'],
+      summary: 'The org’s audit log as a file, oldest first, streamed: NDJSON or CSV, same filters',
+      description:
+        'NDJSON: one item per line, as `GET /v1/audit` shows it. CSV (RFC 4180, CRLF, a header row): the same columns, JSON columns as JSON text; a cell a spreadsheet would run as a formula starts with an apostrophe.',
+      security: SESSION_SECURITY,
+      middleware: [requireSession(deps, 'viewer')] as const,
+      request: { query: ExportQuery },
+      responses: {
+        200: {
+          description: 'The file',
+          content: { 'application/x-ndjson': { schema: z.string() }, 'text/csv': { schema: z.string() } },
+        },
+        ...problems(401, 422),
+      },
+    }),
+    (c) => {
+      const q = c.req.valid('query');
+      const orgId = c.get('ctx').tenant.orgId;
+      const counter = deps.metrics.auditExportedRows.labels({ format: q.format });
+      const stream = auditExportStream(deps.audit, orgId, filterOf(q), q.format, (n) => counter.inc(n));
+      const name = exportFileName(orgId, q.from, q.to, q.format);
+      return new Response(stream, {
+        headers: {
+          'content-type':
+            q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+          'content-disposition': `attachment; filename="${name}"`,
+          'cache-control': 'no-store',
+          'x-request-id': c.get('requestId'),
+        },
+      }) as never;
+    },
+  );
+
   app.openapi(
     createRoute({
       method: 'get',
@@ -86,14 +142,7 @@ export function registerAuditRoutes(
     async (c) => {
       const q = c.req.valid('query');
       const page = await deps.audit.list(c.get('ctx').tenant.orgId, {
-        kinds: q.kind,
-        outcome: q.outcome,
-        conversationId: q.conversationId,
-        ruleId: q.ruleId,
-        sourceId: q.sourceId,
-        eventId: q.eventId,
-        from: q.from,
-        to: q.to,
+        ...filterOf(q),
         limit: q.limit,
         before: q.cursor === undefined ? undefined : decodeCursor(q.cursor),
       });

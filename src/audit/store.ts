@@ -1,53 +1,81 @@
-import { and, desc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
-import { auditLog } from '../db/schema.js';
+import { auditHeads, auditLog } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
+import { type ChainItem, genesisHash, rowHash } from './chain.js';
 import type { AuditEntry, AuditFilter, AuditItem } from './types.js';
+
+type Head = { seq: number; hash: string } | undefined;
+
+/**
+ * The row an entry becomes in its org's hash chain after `head`: the JSON columns as stored, and
+ * the seq and hash that chain it (src/audit/chain.ts says what the hash covers).
+ */
+function chainedRow(e: AuditEntry, head: Head) {
+  const row = {
+    id: newId('aud', e.at),
+    orgId: e.orgId,
+    at: e.at,
+    kind: e.kind,
+    actor: JSON.stringify(e.actor),
+    sourceId: e.sourceId ?? null,
+    eventId: e.eventId ?? null,
+    ruleIds: e.ruleIds?.length ? JSON.stringify(e.ruleIds) : null,
+    conversationId: e.conversationId ?? null,
+    participantId: e.participantId ?? null,
+    outcome: e.outcome ?? null,
+    detail: e.detail ? JSON.stringify(e.detail) : null,
+    seq: (head?.seq ?? 0) + 1,
+    hash: '',
+  };
+  // Hashed as it will be read back (parsed from its stored text), so verifying recomputes it exactly.
+  row.hash = rowHash(head?.hash ?? genesisHash(e.orgId), chainItem(row));
+  return row;
+}
+
+/** The fields a row's hash covers, from the row as stored. */
+export function chainItem(r: StoredRow & { seq: number | null }): ChainItem {
+  return { seq: r.seq ?? 0, ...baseItem(r) };
+}
 
 /**
  * Appends one audit row inside the caller's transaction (fail-closed: if it throws, the change it
- * records rolls back with it). The only writer of `audit_log` besides retention and the purge.
+ * records rolls back with it), chained to its org's head. The only writer of `audit_log` besides
+ * retention and the purge.
  */
 export function appendAudit(tx: Db | Tx, entry: AuditEntry): string {
-  const id = newId('aud', entry.at);
-  tx.insert(auditLog)
-    .values({
-      id,
-      orgId: entry.orgId,
-      at: entry.at,
-      kind: entry.kind,
-      actor: JSON.stringify(entry.actor),
-      sourceId: entry.sourceId ?? null,
-      eventId: entry.eventId ?? null,
-      ruleIds: entry.ruleIds?.length ? JSON.stringify(entry.ruleIds) : null,
-      conversationId: entry.conversationId ?? null,
-      participantId: entry.participantId ?? null,
-      outcome: entry.outcome ?? null,
-      detail: entry.detail ? JSON.stringify(entry.detail) : null,
-    })
+  const head = tx
+    .select({ seq: auditHeads.seq, hash: auditHeads.hash })
+    .from(auditHeads)
+    .where(eq(auditHeads.orgId, entry.orgId))
+    .get();
+  const row = chainedRow(entry, head);
+  tx.insert(auditLog).values(row).run();
+  tx.insert(auditHeads)
+    .values({ orgId: entry.orgId, seq: row.seq, hash: row.hash })
+    .onConflictDoUpdate({ target: auditHeads.orgId, set: { seq: row.seq, hash: row.hash } })
     .run();
-  return id;
+  return row.id;
 }
+
+export type AuditRow = typeof auditLog.$inferSelect;
 
 export interface AuditStore {
   /** Newest first; `nextCursor` is the last item's id when more may follow. */
   list(orgId: string, filter: AuditFilter): Promise<{ items: AuditItem[]; more: boolean }>;
+  /** Oldest first, rows as stored (JSON columns as text), after the row `after`: the export's pages. */
+  exportPage(
+    orgId: string,
+    filter: Omit<AuditFilter, 'limit' | 'before'>,
+    after: string | undefined,
+    limit: number,
+  ): Promise<AuditRow[]>;
 }
 
 export function sqliteAuditStore(db: Db): AuditStore {
   return {
     async list(orgId, f) {
-      const where: SQL[] = [eq(auditLog.orgId, orgId)];
-      if (f.kinds?.length) where.push(inArray(auditLog.kind, f.kinds));
-      if (f.outcome !== undefined) where.push(eq(auditLog.outcome, f.outcome));
-      if (f.conversationId !== undefined) where.push(eq(auditLog.conversationId, f.conversationId));
-      if (f.sourceId !== undefined) where.push(eq(auditLog.sourceId, f.sourceId));
-      if (f.eventId !== undefined) where.push(eq(auditLog.eventId, f.eventId));
-      if (f.ruleId !== undefined) {
-        where.push(sql`exists (select 1 from json_each(${auditLog.ruleIds}) where value = ${f.ruleId})`);
-      }
-      if (f.from !== undefined) where.push(gte(auditLog.at, f.from));
-      if (f.to !== undefined) where.push(lt(auditLog.at, f.to));
+      const where = conditions(orgId, f);
       if (f.before !== undefined) where.push(lt(auditLog.id, f.before));
       const rows = db
         .select()
@@ -58,10 +86,43 @@ export function sqliteAuditStore(db: Db): AuditStore {
         .all();
       return { items: rows.slice(0, f.limit).map(toItem), more: rows.length > f.limit };
     },
+    async exportPage(orgId, f, after, limit) {
+      const where = conditions(orgId, f);
+      if (after !== undefined) where.push(gt(auditLog.id, after));
+      return db
+        .select()
+        .from(auditLog)
+        .where(and(...where))
+        .orderBy(asc(auditLog.id))
+        .limit(limit)
+        .all();
+    },
   };
 }
 
-function toItem(r: typeof auditLog.$inferSelect): AuditItem {
+/** The filters of both the query and the export, always inside one org. */
+function conditions(orgId: string, f: Omit<AuditFilter, 'limit' | 'before'>): SQL[] {
+  const where: SQL[] = [eq(auditLog.orgId, orgId)];
+  if (f.kinds?.length) where.push(inArray(auditLog.kind, f.kinds));
+  if (f.outcome !== undefined) where.push(eq(auditLog.outcome, f.outcome));
+  if (f.conversationId !== undefined) where.push(eq(auditLog.conversationId, f.conversationId));
+  if (f.sourceId !== undefined) where.push(eq(auditLog.sourceId, f.sourceId));
+  if (f.eventId !== undefined) where.push(eq(auditLog.eventId, f.eventId));
+  if (f.ruleId !== undefined) {
+    where.push(sql`exists (select 1 from json_each(${auditLog.ruleIds}) where value = ${f.ruleId})`);
+  }
+  if (f.from !== undefined) where.push(gte(auditLog.at, f.from));
+  if (f.to !== undefined) where.push(lt(auditLog.at, f.to));
+  return where;
+}
+
+function toItem(r: AuditRow): AuditItem {
+  return { ...baseItem(r), seq: r.seq, hash: r.hash };
+}
+
+type StoredRow = Omit<AuditRow, 'seq' | 'hash'>;
+
+function baseItem(r: StoredRow): Omit<AuditItem, 'seq' | 'hash'> {
   return {
     id: r.id,
     at: new Date(r.at).toISOString(),
@@ -78,32 +139,70 @@ function toItem(r: typeof auditLog.$inferSelect): AuditItem {
 }
 
 /**
- * The same append as `appendAudit`, as one prepared statement for hot paths (ingest writes an
- * `event.received` row per event). Call it inside the caller's transaction.
+ * The same append as `appendAudit`, as prepared statements for hot paths (ingest writes an
+ * `event.received` row per event). A savepoint inside the caller's transaction (a transaction of
+ * its own otherwise), so the row and its chain head move together.
  */
 export function preparedAuditAppend(
   sqlite: import('better-sqlite3').Database,
 ): (entry: AuditEntry) => string {
+  const head = sqlite.prepare('select seq, hash from audit_heads where org_id = ?');
   const insert = sqlite.prepare(
     `insert into audit_log (id, org_id, at, kind, actor, source_id, event_id, rule_ids, conversation_id,
-       participant_id, outcome, detail) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       participant_id, outcome, detail, seq, hash) values (@id, @orgId, @at, @kind, @actor, @sourceId, @eventId,
+       @ruleIds, @conversationId, @participantId, @outcome, @detail, @seq, @hash)`,
   );
-  return (e) => {
-    const id = newId('aud', e.at);
-    insert.run(
-      id,
-      e.orgId,
-      e.at,
-      e.kind,
-      JSON.stringify(e.actor),
-      e.sourceId ?? null,
-      e.eventId ?? null,
-      e.ruleIds?.length ? JSON.stringify(e.ruleIds) : null,
-      e.conversationId ?? null,
-      e.participantId ?? null,
-      e.outcome ?? null,
-      e.detail ? JSON.stringify(e.detail) : null,
-    );
-    return id;
-  };
+  const move = sqlite.prepare(
+    `insert into audit_heads (org_id, seq, hash) values (?, ?, ?)
+     on conflict (org_id) do update set seq = excluded.seq, hash = excluded.hash`,
+  );
+  return sqlite.transaction((e: AuditEntry) => {
+    const row = chainedRow(e, head.get(e.orgId) as Head);
+    insert.run(row);
+    move.run(e.orgId, row.seq, row.hash);
+    return row.id;
+  });
+}
+
+/**
+ * Rows written before the hash chain existed (no `seq`) are chained once, at start, oldest first
+ * and in batches, so every org's log verifies from its first row. Returns how many were chained.
+ */
+export function backfillChains(db: Db): number {
+  let total = 0;
+  const orgs = db.selectDistinct({ orgId: auditLog.orgId }).from(auditLog).where(isNull(auditLog.seq)).all();
+  for (const { orgId } of orgs) {
+    for (;;) {
+      const n = db.transaction((tx) => {
+        const rows = tx
+          .select()
+          .from(auditLog)
+          .where(and(eq(auditLog.orgId, orgId), isNull(auditLog.seq)))
+          .orderBy(asc(auditLog.id))
+          .limit(1_000)
+          .all();
+        let head = tx
+          .select({ seq: auditHeads.seq, hash: auditHeads.hash })
+          .from(auditHeads)
+          .where(eq(auditHeads.orgId, orgId))
+          .get();
+        for (const r of rows) {
+          const seq = (head?.seq ?? 0) + 1;
+          const hash = rowHash(head?.hash ?? genesisHash(orgId), chainItem({ ...r, seq }));
+          tx.update(auditLog).set({ seq, hash }).where(eq(auditLog.id, r.id)).run();
+          head = { seq, hash };
+        }
+        if (head) {
+          tx.insert(auditHeads)
+            .values({ orgId, ...head })
+            .onConflictDoUpdate({ target: auditHeads.orgId, set: head })
+            .run();
+        }
+        return rows.length;
+      });
+      total += n;
+      if (n < 1_000) break;
+    }
+  }
+  return total;
 }

@@ -18,6 +18,7 @@ export const AUDIT_KINDS = [
   'tenant.installed',
   'tenant.updated',
   'tenant.uninstalled',
+  'audit.pruned',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -55,6 +56,9 @@ export interface AuditItem {
   participantId: string | null;
   outcome: string | null;
   detail: Record<string, unknown>;
+  /** The row's place in its org's hash chain, and its hash (null: older than the chain). */
+  seq: number | null;
+  hash: string | null;
 }
 
 export interface AuditFilter {

@@ -52,10 +52,15 @@ export const auditLog = sqliteTable(
     outcome: text(),
     /** JSON object, secrets stripped. */
     detail: text(),
+    /** The row's place in its org's hash chain (1, 2, …); null for rows older than the chain. */
+    seq: integer(),
+    /** SHA-256 (hex) of the previous row's hash and this row (src/audit/chain.ts). */
+    hash: text(),
   },
   (t) => [
     // Newest-first keyset pages per org: ids are time-sortable, so (org_id, id) orders by time.
     index('audit_org_id').on(t.orgId, t.id),
+    uniqueIndex('audit_org_seq').on(t.orgId, t.seq),
     index('audit_org_kind').on(t.orgId, t.kind, t.id),
     index('audit_org_conversation').on(t.orgId, t.conversationId, t.id),
     index('audit_org_event').on(t.orgId, t.eventId),
@@ -78,6 +83,30 @@ export const sources = sqliteTable(
     rotatedAt: integer(),
   },
   (t) => [index('sources_org').on(t.orgId, t.id)],
+);
+
+/**
+ * Each org's chain head: the last row's seq and hash. Appends read and move it in the row's own
+ * transaction, so two writers can never fork a chain (on PostgreSQL: a row lock on it).
+ */
+export const auditHeads = sqliteTable('audit_heads', {
+  orgId: text().primaryKey(),
+  seq: integer().notNull(),
+  hash: text().notNull(),
+});
+
+/** Signed chain heads (Ed25519): hourly while rows are written, and at every retention cut. */
+export const auditCheckpoints = sqliteTable(
+  'audit_checkpoints',
+  {
+    orgId: text().notNull(),
+    seq: integer().notNull(),
+    hash: text().notNull(),
+    at: integer().notNull(),
+    signature: text().notNull(),
+    kid: text().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.seq] })],
 );
 
 /**
@@ -225,6 +254,8 @@ export const deliveryAttempts = sqliteTable(
 export const ORG_TABLES = [
   { table: tenants, orgId: tenants.orgId },
   { table: auditLog, orgId: auditLog.orgId },
+  { table: auditHeads, orgId: auditHeads.orgId },
+  { table: auditCheckpoints, orgId: auditCheckpoints.orgId },
   { table: sources, orgId: sources.orgId },
   { table: events, orgId: events.orgId },
   { table: ingestKeys, orgId: ingestKeys.orgId },

@@ -33,10 +33,8 @@ export interface DeliveryDeps {
 }
 
 export type SkipReason =
-  | 'participant_terminated'
-  | 'conversation_ended'
-  | 'participant_not_found'
-  | 'no_change';
+  /** Folded with later events that set the same attributes: their values went out instead. */
+  'superseded' | 'participant_terminated' | 'conversation_ended' | 'participant_not_found' | 'no_change';
 
 const FOLLOWER_LEASE_MS = 60_000;
 
@@ -131,8 +129,7 @@ class Delivery {
     );
     if (sent.kind === 'ok') {
       this.deps.conversations?.applied(orgId, conversationId, participant.id, changes);
-      this.audit('patch.applied', 'applied', {
-        attributes: changes,
+      this.auditApplied(changes, {
         status: sent.status,
         attempts: this.job.attempts + 1,
         correlationId: sent.correlationId,
@@ -251,32 +248,71 @@ class Delivery {
 
   private audit(kind: AuditEntry['kind'], outcome: string, detail: Record<string, unknown>): void {
     const final = kind === 'patch.applied' || kind === 'patch.skipped';
-    const jobs = final ? [this.job, ...this.followers] : [this.job];
-    for (const j of jobs) {
-      const p = j.payload as DeliverPayload;
-      this.entries.push({
-        outcome,
-        entry: {
-          orgId: this.job.orgId,
-          at: this.deps.clock.now(),
-          kind,
-          actor: { type: 'system', job: this.job.id },
-          eventId: p.eventId,
-          ruleIds: p.rules.map((r) => r.ruleId),
-          conversationId: p.target.conversationId,
-          participantId: this.participantId,
-          outcome,
-          detail: {
-            ...detail,
-            rules: p.rules,
-            ...(this.followers.length > 0 ? { delivery: this.job.id, eventsInDelivery: jobs.length } : {}),
-            ...(j === this.job ? {} : { foldedInto: this.job.id }),
-          },
-        },
-      });
+    for (const j of final ? this.jobs() : [this.job]) this.entry(j, kind, outcome, detail);
+  }
+
+  /**
+   * A PATCH went out: each event is credited with the attributes whose value was its own (the
+   * last event of the fold to set a key wins it). An event whose every key was won by a later one
+   * is `superseded`, one whose own values were there already `no_change`: the audit (and lineage)
+   * never claims an event wrote a value it did not.
+   */
+  private auditApplied(changes: Record<string, string>, result: Record<string, unknown>): void {
+    const winner = new Map<string, Job>();
+    for (const j of this.jobs()) for (const k of Object.keys(payloadOf(j).attributes)) winner.set(k, j);
+    for (const j of this.jobs()) {
+      const keys = Object.keys(payloadOf(j).attributes);
+      const own = keys.filter((k) => winner.get(k) === j && k in changes);
+      if (own.length > 0) {
+        const attributes = Object.fromEntries(own.map((k) => [k, changes[k]]));
+        // Which rule (and version) set each of them: lineage answers "why does she have this value".
+        const from = Object.fromEntries(
+          own.flatMap((k) => (payloadOf(j).from[k] ? [[k, payloadOf(j).from[k]]] : [])),
+        );
+        this.entry(j, 'patch.applied', 'applied', { attributes, from, ...result });
+        continue;
+      }
+      const later = [...new Set(keys.map((k) => winner.get(k)!).filter((w) => w !== j))];
+      if (later.length > 0) {
+        const supersededBy = later.map((w) => payloadOf(w).eventId);
+        this.entry(j, 'patch.skipped', 'superseded', { reason: 'superseded', supersededBy });
+      } else this.entry(j, 'patch.skipped', 'no_change', { reason: 'no_change' });
     }
   }
+
+  private jobs(): Job[] {
+    return [this.job, ...this.followers];
+  }
+
+  private entry(j: Job, kind: AuditEntry['kind'], outcome: string, detail: Record<string, unknown>): void {
+    const p = payloadOf(j);
+    this.entries.push({
+      outcome,
+      entry: {
+        orgId: this.job.orgId,
+        at: this.deps.clock.now(),
+        kind,
+        actor: { type: 'system', job: this.job.id },
+        eventId: p.eventId,
+        sourceId: p.sourceId,
+        ruleIds: p.rules.map((r) => r.ruleId),
+        conversationId: p.target.conversationId,
+        participantId: this.participantId,
+        outcome,
+        detail: {
+          ...detail,
+          rules: p.rules,
+          ...(this.followers.length > 0
+            ? { delivery: this.job.id, eventsInDelivery: this.followers.length + 1 }
+            : {}),
+          ...(j === this.job ? {} : { foldedInto: this.job.id }),
+        },
+      },
+    });
+  }
 }
+
+const payloadOf = (j: Job) => j.payload as DeliverPayload;
 
 function describe(f: Failure) {
   return {

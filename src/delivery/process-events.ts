@@ -13,6 +13,8 @@ export const DELIVER_JOB = 'deliver';
 /** What a delivery job carries: one event's merged attributes for one target participant. */
 export interface DeliverPayload {
   eventId: string;
+  /** The event's source: every patch.* audit row names it. Absent on jobs queued before it was kept. */
+  sourceId?: string;
   target: Target;
   attributes: Record<string, string>;
   from: Record<string, { ruleId: string; version: number }>;
@@ -57,6 +59,7 @@ export function decide(event: PendingEvent, rules: RuleSet, now: number): Decisi
     lane: laneOf(event.orgId, p.target),
     payload: {
       eventId: event.id,
+      sourceId: event.sourceId,
       target: p.target,
       attributes: p.attributes,
       from: p.from,

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { GenesysEmulator } from '../emulator/index.js';
 import { curlCommand, exampleEvent } from './event.js';
-import { freePort, type RelayProcess, spawnRelay, waitReady } from './relay-process.js';
-import { seedGenesys, seedRelay } from './seed.js';
+import { availablePort, type RelayProcess, spawnRelay, waitReady } from './relay-process.js';
+import { type SeededGenesys, type SeededRelay, seedGenesys, seedRelay } from './seed.js';
 import { type DemoSettings, demoSettings } from './settings.js';
 import { signInWithPkce } from './sign-in.js';
 import { type DemoState, writeDemoState } from './state-file.js';
@@ -19,7 +19,7 @@ const EMULATOR_LATENCY_MS = 30;
 async function main(): Promise<void> {
   const settings = demoSettings();
   const emulator = new GenesysEmulator({ latencyMs: EMULATOR_LATENCY_MS });
-  // Listening first: a demo already running holds the port, and we must not wipe its database.
+  // Ports first: a demo already running holds them, and we must not wipe its database.
   const emu = await emulator.listen({ port: settings.emulatorPort, host: settings.emulatorHost });
   let relay: RelayProcess | undefined;
   let stopping = false;
@@ -33,22 +33,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   try {
+    const port = await availablePort(settings.host, settings.port);
     wipeDemoFiles(settings);
-    const port = settings.port === 0 ? await freePort(settings.host) : settings.port;
     const publicUrl = `http://localhost:${port}`;
     const genesys = seedGenesys(emulator, `${publicUrl}/`);
-    relay = spawnRelay(settings.relayEntry, {
-      PATH: settings.path,
-      PORT: String(port),
-      HOST: settings.host,
-      PUBLIC_URL: publicUrl,
-      DATABASE_PATH: settings.databasePath,
-      // Per run, so no master.key file is written beside the normal ./data/relay.sqlite's.
-      RELAY_MASTER_KEY: randomBytes(32).toString('base64url'),
-      GENESYS_BASE_URL: emu.url,
-      GENESYS_OAUTH_CLIENT_ID: genesys.vendorClient.id,
-      LOG_LEVEL: settings.logLevel,
-    });
+    relay = spawnRelay(
+      settings.relayEntry,
+      relayEnv(settings, { port, publicUrl, emulatorUrl: emu.url }, genesys),
+    );
     void relay.exited.then((code) => {
       if (stopping) return;
       console.error(`demo: the relay stopped unexpectedly (${code})`);
@@ -58,25 +50,53 @@ async function main(): Promise<void> {
     await waitReady(relayUrl, relay);
     const adminToken = await signInWithPkce(emu.url, genesys.vendorClient, genesys.admin.id);
     const seeded = await seedRelay(relayUrl, adminToken);
-    const state: DemoState = {
-      relayUrl,
-      adminUrl: `${publicUrl}/?gcHostOrigin=https://apps.mypurecloud.com&gcTargetEnv=prod`,
-      emulatorUrl: emu.url,
-      orgId: genesys.org.id,
-      source: { id: seeded.source.id, secret: seeded.source.secret, ingestUrl: seeded.source.ingestUrl },
-      conversationId: genesys.conversationId,
-      customerParticipantId: genesys.customerParticipantId,
-      watchUrl: `${emu.url}/__emulator/conversations/${genesys.conversationId}`,
-    };
+    const state = demoState({ relayUrl, publicUrl, emulatorUrl: emu.url }, genesys, seeded);
     writeDemoState(settings.stateFile, state);
     process.stdout.write(banner(state, genesys.admin.name, settings));
-    process.stdout.write(
-      `${JSON.stringify({ msg: 'demo ready', ...publicPart(state), stateFile: settings.stateFile })}\n`,
-    );
+    const ready = { msg: 'demo ready', ...publicPart(state), stateFile: settings.stateFile };
+    process.stdout.write(`${JSON.stringify(ready)}\n`);
   } catch (err) {
     console.error(`demo failed to start: ${err instanceof Error ? err.message : String(err)}`);
     await stop(1);
   }
+}
+
+/** Everything the relay gets: it reads nothing else of ours. */
+function relayEnv(
+  settings: DemoSettings,
+  at: { port: number; publicUrl: string; emulatorUrl: string },
+  genesys: SeededGenesys,
+): Record<string, string> {
+  return {
+    PATH: settings.path,
+    PORT: String(at.port),
+    HOST: settings.host,
+    PUBLIC_URL: at.publicUrl,
+    DATABASE_PATH: settings.databasePath,
+    // Per run, so no master.key file is written beside the normal ./data/relay.sqlite's.
+    RELAY_MASTER_KEY: randomBytes(32).toString('base64url'),
+    GENESYS_BASE_URL: at.emulatorUrl,
+    GENESYS_OAUTH_CLIENT_ID: genesys.vendorClient.id,
+    LOG_LEVEL: settings.logLevel,
+  };
+}
+
+function demoState(
+  urls: { relayUrl: string; publicUrl: string; emulatorUrl: string },
+  genesys: SeededGenesys,
+  seeded: SeededRelay,
+): DemoState {
+  const { id, secret, ingestUrl } = seeded.source;
+  return {
+    relayUrl: urls.relayUrl,
+    adminUrl: `${urls.publicUrl}/?gcHostOrigin=https://apps.mypurecloud.com&gcTargetEnv=prod`,
+    emulatorUrl: urls.emulatorUrl,
+    orgId: genesys.org.id,
+    source: { id, secret, ingestUrl },
+    conversationId: genesys.conversationId,
+    customerParticipantId: genesys.customerParticipantId,
+    watchUrl: `${urls.emulatorUrl}/__emulator/conversations/${genesys.conversationId}`,
+  };
 }
 
 /** A fresh start every time: the previous run's database, its WAL files, lock and state. */

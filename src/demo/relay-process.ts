@@ -37,13 +37,17 @@ export function spawnRelay(entry: string, env: Record<string, string>): RelayPro
 }
 
 /**
- * A free port on `host`, for PORT=0: the relay's PUBLIC_URL (and so the redirect URI registered
- * in Genesys) must name its real port before it starts.
+ * `port` if nothing listens there yet, or any free port for 0. Checked before the relay starts:
+ * another server already on the port would otherwise answer our readiness poll and get seeded.
+ * For 0, the relay's PUBLIC_URL (the redirect URI registered in Genesys) needs the real port.
  */
-export async function freePort(host: string): Promise<number> {
+export async function availablePort(host: string, port: number): Promise<number> {
   const server = createServer();
-  server.listen(0, host);
-  await once(server, 'listening');
+  server.listen(port, host);
+  // once() rejects with the server's 'error' (EADDRINUSE) when the port is taken.
+  await once(server, 'listening').catch((err: Error) => {
+    throw new Error(`port ${port} on ${host} is in use (set PORT): ${err.message}`);
+  });
   const address = server.address();
   server.close();
   if (address === null || typeof address === 'string') throw new Error('no port');

@@ -21,7 +21,8 @@ export interface EventDetail {
     state: string;
     replays: number;
     headers: Record<string, string>;
-    body: unknown;
+    /** The JSON text exactly as received: shown spliced in, never parsed and encoded again. */
+    bodyJson: string;
   };
   deliveries: Array<{
     jobId: string;
@@ -104,7 +105,7 @@ export function sqliteEventQueries(db: Db, sqlite: BetterSqlite3.Database): Even
           state: e.state,
           replays: e.replays,
           headers: JSON.parse(e.headers) as Record<string, string>,
-          body: JSON.parse(e.body),
+          bodyJson: e.body,
         },
         deliveries: jobRows.map((j) => {
           const p = JSON.parse(j.payload) as {

@@ -1,10 +1,12 @@
-import type { MiddlewareHandler } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { newId } from '../lib/ids.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../lib/json-depth.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { RequestContext } from './context.js';
-import { AppError } from './problem.js';
+import { AppError, CLIENT_CLOSED_REQUEST, clientAborted, jsonTooDeep } from './problem.js';
 
 export type AppEnv = { Variables: { requestId: string; ctx: RequestContext } };
 
@@ -39,7 +41,8 @@ export function accessLog(logger: Logger, metrics: Metrics): MiddlewareHandler<A
       { method: c.req.method, route, status: String(status) },
       durationMs / 1000,
     );
-    logger.info('request', {
+    // An abort is the client's doing, not an error of ours: named, at info, once.
+    logger.info(status === CLIENT_CLOSED_REQUEST ? 'client_aborted' : 'request', {
       requestId: c.get('requestId'),
       method: c.req.method,
       path: c.req.path,
@@ -54,13 +57,19 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 /**
  * For routes that take a JSON body: 415 unless `Content-Type` is JSON (Hono's validator would
  * silently skip the body otherwise), 413 past `maxBytes` while reading (a huge body is never
- * buffered whole), 400 when it does not parse. The parsed body is then cached for the validator.
+ * buffered whole), 400 when it nests deeper than 64 levels (checked before parsing, so nothing
+ * after it meets hostile depth) or does not parse, 499 when the client went away mid-body. The
+ * body is then cached for the validator.
  */
 export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   const limit = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
-      throw new AppError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`);
+      // bodyLimit has opened the body's web stream, so the unread rest is not drained: node-server
+      // cuts the socket 500 ms later, under the client's next request on it. Close it with this.
+      throw new AppError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`, {
+        headers: { connection: 'close' },
+      });
     },
   });
   return async function jsonBody(c, next) {
@@ -71,14 +80,29 @@ export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
         'Send the body as JSON with Content-Type: application/json.',
       );
     }
-    await limit(c, async () => {
-      const text = await c.req.text();
-      try {
-        JSON.parse(text);
-      } catch {
-        throw new AppError('malformed_json', 'The request body is not valid JSON.');
-      }
-      await next();
-    });
+    let text = '';
+    try {
+      await limit(c, async () => {
+        text = await c.req.text();
+      });
+    } catch (err) {
+      if (err instanceof AppError || !bodyCutOff(c)) throw err;
+      throw clientAborted();
+    }
+    // A body stream that closes early can also read as short text instead of failing.
+    if (bodyCutOff(c)) throw clientAborted();
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) throw jsonTooDeep(MAX_JSON_DEPTH);
+    try {
+      JSON.parse(text);
+    } catch {
+      throw new AppError('malformed_json', 'The request body is not valid JSON.');
+    }
+    await next();
   };
+}
+
+/** On node:http, whether the request ended before all of its body arrived (the client went away). */
+function bodyCutOff(c: Context): boolean {
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  return incoming !== undefined && !incoming.complete;
 }

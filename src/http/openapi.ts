@@ -13,7 +13,7 @@ export const ProblemSchema = z
   .openapi('Problem');
 
 const DESCRIPTIONS: Record<number, string> = {
-  400: 'Bad request (malformed JSON, unlisted environment, missing header)',
+  400: 'Bad request (malformed JSON, JSON nested over 64 levels, unlisted environment, missing header)',
   401: 'Missing, invalid or expired credentials',
   403: 'The role or permission is missing',
   404: 'Not found (also any id of another org)',

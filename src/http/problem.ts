@@ -13,29 +13,43 @@ import type { z } from 'zod';
 export type ErrorCode =
   | 'bad_request'
   | 'malformed_json'
+  | 'json_too_deep'
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
   | 'method_not_allowed'
+  | 'request_timeout'
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'validation_failed'
+  | 'headers_too_large'
+  | 'client_aborted'
   | 'genesys_unavailable'
   | 'service_unavailable'
   | 'internal';
 
-const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+/**
+ * nginx's "client closed request": the client went away before its request had arrived. No one
+ * receives it; it is for the access log and metrics, so an abort is not counted as our failure.
+ */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+const STATUS: Record<ErrorCode, ContentfulStatusCode | typeof CLIENT_CLOSED_REQUEST> = {
   bad_request: 400,
   malformed_json: 400,
+  json_too_deep: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   validation_failed: 422,
+  headers_too_large: 431,
+  client_aborted: CLIENT_CLOSED_REQUEST,
   genesys_unavailable: 502,
   service_unavailable: 503,
   internal: 500,
@@ -44,14 +58,18 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
 const TITLE: Record<ErrorCode, string> = {
   bad_request: 'Bad request',
   malformed_json: 'Malformed JSON',
+  json_too_deep: 'JSON nested too deeply',
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
+  request_timeout: 'Request timeout',
   conflict: 'Conflict',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   validation_failed: 'Validation failed',
+  headers_too_large: 'Request header fields too large',
+  client_aborted: 'Client closed request',
   genesys_unavailable: 'Genesys Cloud unavailable',
   service_unavailable: 'Service unavailable',
   internal: 'Internal server error',
@@ -66,7 +84,7 @@ export interface FieldError {
 }
 
 export class AppError extends Error {
-  readonly status: ContentfulStatusCode;
+  readonly status: ContentfulStatusCode | typeof CLIENT_CLOSED_REQUEST;
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
@@ -83,6 +101,10 @@ export const badRequest = (detail: string) => new AppError('bad_request', detail
 export const unauthorized = (detail: string) => new AppError('unauthorized', detail);
 export const forbidden = (detail: string) => new AppError('forbidden', detail);
 export const conflict = (detail: string) => new AppError('conflict', detail);
+export const jsonTooDeep = (max: number) =>
+  new AppError('json_too_deep', `The JSON nests deeper than ${max} levels (arrays and objects).`);
+export const clientAborted = () =>
+  new AppError('client_aborted', 'The client closed the connection before the request body arrived.');
 export const validationFailed = (errors: FieldError[], detail = 'The request does not validate.') =>
   new AppError('validation_failed', detail, { errors });
 

@@ -1,7 +1,9 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
+import type { Logger } from '../lib/logger.js';
+import { answerClientError, answerRequestError } from './client-error.js';
 
 export interface RunningServer {
   /** `http://host:port` with the port actually bound (useful with port 0). */
@@ -16,12 +18,24 @@ export interface RunningServer {
 
 type FetchApp = { fetch: (req: Request) => Response | Promise<Response> };
 
-/** Serves a fetch-style app (ours, the emulator, a bench baseline) on node:http. */
+/**
+ * Serves a fetch-style app (ours, the emulator, a bench baseline) on node:http. Requests that
+ * never reach the app, refused by Node's parser (`answerClientError`) or by node-server for a
+ * target or Host it cannot make a URL of (`answerRequestError`), get a problem+json answer too,
+ * logged to `logger` if given.
+ */
 export async function startServer(
   app: FetchApp,
-  opts: { port: number; host: string },
+  opts: { port: number; host: string; logger?: Logger },
 ): Promise<RunningServer> {
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // node-server's listener itself (createAdaptorServer does not pass an errorHandler on). Without
+  // requireHostHeader Node would refuse a Host-less HTTP/1.1 request itself, with no body; node-server
+  // refuses it instead, through answerRequestError.
+  const server = createServer(
+    { requireHostHeader: false },
+    getRequestListener(app.fetch, { errorHandler: (err) => answerRequestError(err, opts.logger) }),
+  );
+  server.on('clientError', (err, socket) => answerClientError(err, socket, opts.logger));
   // Above Node's defaults so a load balancer's idle keep-alive (often 60 s) is closed by it, not us.
   server.keepAliveTimeout = 65_000;
   let closing = false;

@@ -4,8 +4,9 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/middleware.js';
 import { json, problems } from '../http/openapi.js';
-import { AppError, notFound, unauthorized } from '../http/problem.js';
+import { AppError, clientAborted, jsonTooDeep, notFound, unauthorized } from '../http/problem.js';
 import type { Clock } from '../lib/clock.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../lib/json-depth.js';
 import type { Metrics } from '../ops/metrics.js';
 import { bearerMatches } from './bearer.js';
 import { type IngestSource, SourceCache } from './source-cache.js';
@@ -27,7 +28,9 @@ type Reason =
   | 'bad_token'
   | 'bad_idempotency_key'
   | 'malformed_json'
-  | 'not_object';
+  | 'json_too_deep'
+  | 'not_object'
+  | 'aborted';
 
 class Refused extends AppError {
   constructor(
@@ -46,7 +49,7 @@ const route = createRoute({
   tags: ['ingest'],
   summary: 'Send an event (authenticated by the source’s own secret)',
   description:
-    'standard-webhooks sources: `webhook-id`, `webhook-timestamp`, `webhook-signature` per the Standard Webhooks specification. bearer sources: `Authorization: Bearer <token>` and an optional `Idempotency-Key`. Body: a JSON object of at most 256 KiB. 202 only once the event is stored.',
+    'standard-webhooks sources: `webhook-id`, `webhook-timestamp`, `webhook-signature` per the Standard Webhooks specification. bearer sources: `Authorization: Bearer <token>` and an optional `Idempotency-Key`. Body: a JSON object of at most 256 KiB, nested at most 64 levels (deeper: 400 `json_too_deep`). 202 only once the event is stored.',
   request: {
     params: z.object({ sourceId: z.string().openapi({ param: { name: 'sourceId', in: 'path' } }) }),
     body: { required: true, content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } },
@@ -96,6 +99,8 @@ async function ingest(c: Context<AppEnv>, deps: Parameters<typeof registerIngest
   const now = deps.clock.now();
   const dedupKey = authenticate(c, source, raw, now);
   const body = new TextDecoder().decode(raw);
+  // Before parsing: what is stored must be showable, and showing or matching it walks its depth.
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) throw new Refused('json_too_deep', jsonTooDeep(MAX_JSON_DEPTH));
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -168,10 +173,13 @@ const tooLarge = (max: number) =>
 /**
  * On node:http, straight from the socket: building a web `Request` and its stream costs more per
  * event than the signature check and the SQL together (measured). Past `max` the rest of the body
- * is read and dropped, not kept, and the 413 goes out.
+ * is read and dropped, not kept, and the 413 goes out. A client gone before the end (an `error`
+ * or a `close` first, or already gone when we get here, where no event would come) is refused as
+ * aborted, so the request always ends and nothing is stored.
  */
 function readIncoming(incoming: IncomingMessage, max: number): Promise<Buffer> {
   if (Number(incoming.headers['content-length'] ?? Number.NaN) > max) return Promise.reject(tooLarge(max));
+  if (incoming.destroyed) return Promise.reject(aborted());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -185,13 +193,19 @@ function readIncoming(incoming: IncomingMessage, max: number): Promise<Buffer> {
       chunks.length = 0;
       reject(tooLarge(max));
     };
+    const onGone = () => {
+      if (!incoming.readableEnded) reject(aborted());
+    };
     incoming.on('data', onData);
     incoming.once('end', () => {
       if (!refused) resolve(Buffer.concat(chunks, size));
     });
-    incoming.once('error', reject);
+    incoming.once('error', onGone);
+    incoming.once('close', onGone);
   });
 }
+
+const aborted = () => new Refused('aborted', clientAborted());
 
 /**
  * The body, refused with 413 as soon as it passes `max` bytes: a declared Content-Length over the

@@ -57,3 +57,11 @@ function increment(bytes: Uint8Array): void {
     if (v <= 0xff) return;
   }
 }
+
+/**
+ * The smallest id of `prefix` made at `ms`: every id made before `ms` sorts below it, so "older
+ * than" on an id column is a range on its index (retention cuts by it).
+ */
+export function idFloor(prefix: IdPrefix, ms: number): string {
+  return `${prefix}_${encodeTime(ms)}${'0'.repeat(16)}`;
+}

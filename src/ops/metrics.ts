@@ -13,6 +13,8 @@ export interface Metrics {
   readonly ingestEvents: Counter<'outcome'>;
   readonly ingestRefused: Counter<'reason'>;
   readonly patches: Counter<'outcome'>;
+  readonly auditExportedRows: Counter<'format'>;
+  readonly prunedRows: Counter<'table'>;
 }
 
 export function createMetrics(): Metrics {
@@ -49,6 +51,18 @@ export function createMetrics(): Metrics {
       name: 'relay_events_received_total',
       help: 'Events answered 202 at ingest: accepted (new) or duplicate (a repeated webhook-id / Idempotency-Key).',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    prunedRows: new Counter({
+      name: 'relay_retention_pruned_rows_total',
+      help: 'Rows deleted by retention, by table.',
+      labelNames: ['table'],
+      registers: [registry],
+    }),
+    auditExportedRows: new Counter({
+      name: 'relay_audit_exported_rows_total',
+      help: 'Audit rows written to export streams (read only as fast as clients take them).',
+      labelNames: ['format'],
       registers: [registry],
     }),
     patches: new Counter({

@@ -68,6 +68,6 @@ export function uiConfig(config: Config): UiConfigBody {
         appsOrigin: appsOrigin(environment),
       };
     }),
-    features: { auditExport: false },
+    features: { auditExport: true },
   };
 }

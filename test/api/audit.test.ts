@@ -68,6 +68,8 @@ describe('GET /v1/audit', () => {
       participantId: 'p-1',
       outcome: 'applied',
       detail: { status: 202 },
+      seq: 2,
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(items[1]).toMatchObject({ actor: { type: 'user', id: org.adminUserId }, outcome: 'ok' });
   });

@@ -39,6 +39,8 @@ const QUERY_VALUES: Record<string, (f: Fixture) => string> = {
   to: () => '2100-01-01T00:00:00Z',
   limit: () => '500',
   cursor: () => '',
+  format: () => 'ndjson',
+  participantId: () => 'participant-of-A',
 };
 
 /** Bodies for writes without ids: they act on B's own org and must leave A alone. */
@@ -180,6 +182,8 @@ describe('tenant isolation', () => {
         'PUT /v1/grant',
         'DELETE /v1/tenant',
         'GET /v1/audit',
+        'GET /v1/audit/export',
+        'GET /v1/lineage',
         'GET /v1/sources',
         'POST /v1/sources',
         'POST /v1/sources/{id}/rotate',

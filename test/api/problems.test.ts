@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBaseApp } from '../../src/app.js';
 import { jsonBody } from '../../src/http/middleware.js';
@@ -70,6 +71,27 @@ describe('problem+json for bad input', () => {
     const res = await post(JSON.stringify({ name: 'x'.repeat(2000) }));
     expect(res.status).toBe(413);
     expect(await res.json()).toMatchObject({ status: 413, code: 'payload_too_large' });
+  });
+
+  it('413 closes the connection, so the client’s next request on it is not cut off', async () => {
+    const pool = new Pool(server.url, { connections: 1 });
+    try {
+      const body = JSON.stringify({ name: 'x'.repeat(300_000) });
+      const refused = await pool.request({
+        method: 'POST',
+        path: '/probe',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      await refused.body.text();
+      expect(refused.statusCode).toBe(413);
+      expect(refused.headers.connection).toBe('close');
+      const next = await pool.request({ method: 'GET', path: '/nope' });
+      await next.body.text();
+      expect(next.statusCode).toBe(404);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('422 with every problem and its path', async () => {

@@ -170,15 +170,15 @@ describe('DELETE /v1/tenant', () => {
     const other = seedOrg(world, 'Other');
     expect((await install(world, other)).status).toBe(201);
     await world.call('PATCH', '/v1/tenant', { token: admin, body: { settings: { requestsPerMinute: 100 } } });
-    expectRows(world.app, org.orgId, { tenants: 1, audit_log: 2 });
+    expectRows(world.app, org.orgId, { tenants: 1, audit_log: 2, audit_heads: 1 });
 
     expect((await world.call('DELETE', '/v1/tenant', { token: viewer })).status).toBe(403);
     const res = await world.call('DELETE', '/v1/tenant', { token: admin });
     expect(res.status).toBe(204);
-    expectRows(world.app, org.orgId, { audit_log: 1 });
+    expectRows(world.app, org.orgId, { audit_log: 1, audit_heads: 1 });
     expect(auditRows('tenant.uninstalled')).toHaveLength(1);
     // The other org is untouched, and the given OAuth client stays (it is the org's own).
-    expectRows(world.app, other.orgId, { tenants: 1, audit_log: 1 });
+    expectRows(world.app, other.orgId, { tenants: 1, audit_log: 1, audit_heads: 1 });
     expect(world.emu.listOAuthClients(org.orgId).map((c) => c.id)).toContain(org.grant.clientId);
   });
 
@@ -207,7 +207,7 @@ describe('DELETE /v1/tenant', () => {
     expect(res.status).toBe(204);
     expect(world.emu.listOAuthClients(org.orgId).map((c) => c.id)).not.toContain(grant.clientId);
     expect(world.emu.listRoles(org.orgId).map((r) => r.name)).not.toContain(loadManifest().install.role.name);
-    expectRows(world.app, org.orgId, { audit_log: 1 });
+    expectRows(world.app, org.orgId, { audit_log: 1, audit_heads: 1 });
     const detail = JSON.parse(auditRows('tenant.uninstalled')[0]!.detail);
     expect(detail).toMatchObject({
       clientId: grant.clientId,

@@ -22,6 +22,7 @@ describe('GET /v1/ui-config', () => {
       oauthClientId: 'vendor-client',
       missing: [],
       redirectUri: 'https://relay.example.com/',
+      features: { auditExport: true },
     });
     expect(body.environments.map((e) => e.environment)).toEqual([...ENVIRONMENTS]);
     expect(body.environments.find((e) => e.environment === 'mypurecloud.ie')).toEqual({

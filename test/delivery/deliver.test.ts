@@ -53,9 +53,10 @@ function deliver(
   const target = { conversationId, participant };
   const payload: DeliverPayload = {
     eventId: `evt_${++seq}`,
+    sourceId: 'src_crm',
     target,
     attributes,
-    from: {},
+    from: Object.fromEntries(Object.keys(attributes).map((k) => [k, { ruleId: `rule_${k}`, version: 2 }])),
     rules: [{ ruleId: 'rule_x', version: 1 }],
   };
   const [id] = queue.enqueue(
@@ -404,12 +405,19 @@ describe('bursts on one participant', () => {
     for (const s of sent) {
       expect(jobRow(s.jobId)).toMatchObject({ status: 'succeeded' });
       const [o] = outcomes(s.eventId);
-      expect(o).toMatchObject({
-        kind: 'patch.applied',
-        detail: expect.objectContaining({ delivery: head, eventsInDelivery: 4 }),
-      });
+      expect(o?.detail).toMatchObject({ delivery: head, eventsInDelivery: 4 });
       if (s.jobId !== head) expect(o?.detail.foldedInto).toBe(head);
     }
+    // Each event is credited with the values that were its own; step 2's only key went out as 4.
+    expect(sent.map((s) => outcomes(s.eventId).map((o) => [o.kind, o.outcome, o.detail.attributes]))).toEqual(
+      [
+        [['patch.applied', 'applied', { a: 'x' }]],
+        [['patch.skipped', 'superseded', undefined]],
+        [['patch.applied', 'applied', { b: 'y' }]],
+        [['patch.applied', 'applied', { step: '4' }]],
+      ],
+    );
+    expect(outcomes(sent[1]!.eventId)[0]?.detail.supersededBy).toEqual([sent[3]!.eventId]);
   });
 
   it('reuses a conversation read moments ago: a burst costs about one call per event', async () => {
@@ -445,7 +453,11 @@ describe('bursts on one participant', () => {
       '{"attributes":{"step":"3"}}',
       '{"attributes":{"step":"3"}}',
     ]);
-    for (const s of sent) expect(outcomes(s.eventId).at(-1)?.kind).toBe('patch.applied');
+    expect(sent.map((s) => outcomes(s.eventId).at(-1)?.outcome)).toEqual([
+      'superseded',
+      'superseded',
+      'applied',
+    ]);
   });
 
   it('gives folded jobs back to their lane when the merged PATCH fails, and delivers them after', async () => {
@@ -465,5 +477,66 @@ describe('bursts on one participant', () => {
       '{"attributes":{"a":"1","b":"2"}}',
       '{"attributes":{"b":"2"}}',
     ]);
+  });
+
+  it('lineage: each attribute’s last value with its event, source, rule and delivery, and what came before', async () => {
+    const conv = conversation([{ purpose: 'customer' }]);
+    const e1 = deliver(conv.id, { tier: 'silver', purchase: 'p1' });
+    await folding.runUntilEmpty();
+    world.clock.advance(10_000);
+    const e2 = deliver(conv.id, { tier: 'gold' });
+    const e3 = deliver(conv.id, { tier: 'platinum', purchase: 'p3' });
+    await folding.runUntilEmpty();
+    world.clock.advance(10_000);
+    const e4 = deliver(conv.id, { purchase: 'p3' });
+    await folding.runUntilEmpty();
+
+    const admin = await session(world, org.admin);
+    const res = await world.call('GET', `/v1/lineage?conversationId=${conv.id}`, { token: admin });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      participants: Array<{
+        participantId: string;
+        attributes: Array<
+          Record<string, unknown> & { name: string; history: Array<Record<string, unknown>> }
+        >;
+        events: Array<Record<string, unknown>>;
+      }>;
+    };
+    const [p] = body.participants;
+    expect(body.participants).toHaveLength(1);
+    expect(p!.participantId).toBe(conv.participants[0]!.id);
+    const tier = p!.attributes.find((a) => a.name === 'tier')!;
+    expect(tier).toMatchObject({
+      value: 'platinum',
+      eventId: e3.eventId,
+      sourceId: 'src_crm',
+      rule: { ruleId: 'rule_tier', version: 2 },
+      delivery: e2.jobId,
+      correlationId: expect.any(String),
+    });
+    expect(tier.history.map((h) => [h.value, h.eventId])).toEqual([['silver', e1.eventId]]);
+    const purchase = p!.attributes.find((a) => a.name === 'purchase')!;
+    expect([purchase.value, purchase.eventId, purchase.history.map((h) => h.value)]).toEqual([
+      'p3',
+      e3.eventId,
+      ['p1'],
+    ]);
+    expect(p!.events.map((e) => [e.eventId, e.outcome])).toEqual([
+      [e4.eventId, 'no_change'],
+      [e3.eventId, 'applied'],
+      [e2.eventId, 'superseded'],
+      [e1.eventId, 'applied'],
+    ]);
+    expect(p!.events[1]).toMatchObject({
+      foldedInto: e2.jobId,
+      attributes: { tier: 'platinum', purchase: 'p3' },
+    });
+    expect(p!.events[2]).toMatchObject({ supersededBy: [e3.eventId] });
+    const other = await world.call('GET', `/v1/lineage?conversationId=${conv.id}&participantId=nobody`, {
+      token: admin,
+    });
+    expect(((await other.json()) as { participants: unknown[] }).participants).toEqual([]);
+    expect((await world.call('GET', '/v1/lineage', { token: admin })).status).toBe(422);
   });
 });

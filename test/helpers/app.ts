@@ -61,6 +61,7 @@ export async function startTestApp(
   const server: RunningServer = await startServer(createApp(deps), {
     port: opts.port ?? 0,
     host: '127.0.0.1',
+    logger,
   });
   if (opts.delivery) deps.delivery.start();
   let closed = false;

@@ -8,7 +8,17 @@ export function signedPost(
   msgId: string,
   tsSeconds = Math.floor(Date.now() / 1000),
 ): Promise<Response> {
-  const raw = JSON.stringify(body);
+  return signedPostRaw(baseUrl, source, JSON.stringify(body), msgId, tsSeconds);
+}
+
+/** As `signedPost`, with the body's exact text (for JSON that `JSON.stringify` cannot produce). */
+export function signedPostRaw(
+  baseUrl: string,
+  source: { id: string; secret: string },
+  raw: string,
+  msgId: string,
+  tsSeconds = Math.floor(Date.now() / 1000),
+): Promise<Response> {
   return fetch(`${baseUrl}/v1/hooks/${source.id}`, {
     method: 'POST',
     headers: {

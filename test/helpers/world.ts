@@ -1,4 +1,5 @@
 import { GenesysEmulator } from '../../src/emulator/index.js';
+import type { EmulatorOptions } from '../../src/emulator/types.js';
 import { startTestApp, type TestApp } from './app.js';
 import { ManualClock } from './clock.js';
 
@@ -28,10 +29,10 @@ export interface World {
 
 /** The app and the emulator over real HTTP on 127.0.0.1, sharing one manual clock. */
 export async function startWorld(
-  opts: { env?: Record<string, string>; delivery?: boolean } = {},
+  opts: { env?: Record<string, string>; delivery?: boolean; emulator?: Omit<EmulatorOptions, 'clock'> } = {},
 ): Promise<World> {
   const clock = new ManualClock();
-  const emu = new GenesysEmulator({ clock: clock.now });
+  const emu = new GenesysEmulator({ ...opts.emulator, clock: clock.now });
   const emuServer = await emu.listen({ port: 0, host: '127.0.0.1' });
   const app = await startTestApp({
     genesysBaseUrl: emuServer.url,
@@ -153,4 +154,28 @@ export function expectRows(app: TestApp, orgId: string, expected: Record<string,
   if (JSON.stringify(actual) !== JSON.stringify(want)) {
     throw new Error(`rows of ${orgId}: expected ${JSON.stringify(want)}, got ${JSON.stringify(actual)}`);
   }
+}
+
+export interface InstalledOrg {
+  org: SeededOrg;
+  /** Our own sessions for the org's admin and viewer. */
+  admin: string;
+  viewer: string;
+  /** A standard-webhooks source of the org. */
+  source: { id: string; secret: string };
+}
+
+/** A seeded org, installed, with admin and viewer sessions and one standard-webhooks source. */
+export async function installedOrg(world: World, name: string): Promise<InstalledOrg> {
+  const org = seedOrg(world, name);
+  const res = await install(world, org);
+  if (res.status !== 201) throw new Error(`install: ${res.status} ${await res.text()}`);
+  const admin = await session(world, org.admin);
+  const created = await world.call('POST', '/v1/sources', {
+    token: admin,
+    body: { name: `${name} webhooks`, auth: 'standard-webhooks' },
+  });
+  if (created.status !== 201) throw new Error(`source: ${created.status} ${await created.text()}`);
+  const source = (await created.json()) as { id: string; secret: string };
+  return { org, admin, viewer: await session(world, org.viewer), source };
 }

@@ -1,4 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { signInWithPkce } from '../../src/demo/sign-in.js';
 import { type Spawned, spawnEntry } from '../helpers/process.js';
@@ -22,15 +24,21 @@ afterEach(() => {
 });
 afterAll(() => dir.cleanup());
 
-/** `npm run demo` on free ports, from source, with its files in the temp folder. */
-async function startDemo(): Promise<{ demo: Spawned; ready: Ready }> {
+/** `npm run demo` from source, with its files in the temp folder; free ports unless told. */
+function spawnDemo(env: Record<string, string> = {}): Spawned {
   const demo = spawnEntry('src/demo/main.ts', {
     PORT: '0',
     EMULATOR_PORT: '0',
     DATABASE_PATH: `${dir.path}/demo.sqlite`,
     DEMO_RELAY_ENTRY: 'src/main.ts',
+    ...env,
   });
   children.push(demo);
+  return demo;
+}
+
+async function startDemo(): Promise<{ demo: Spawned; ready: Ready }> {
+  const demo = spawnDemo();
   const ready = (await demo.waitForLog('demo ready')) as unknown as Ready;
   return { demo, ready };
 }
@@ -132,5 +140,20 @@ describe('npm run demo', () => {
     expect(sources.status).toBe(404);
     second.demo.child.kill('SIGINT');
     expect(await second.demo.exited).toBe(0);
+  });
+
+  it('refuses a taken PORT before touching the previous run’s files', async () => {
+    const other = createServer().listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    const { port } = other.address() as { port: number };
+    writeFileSync(`${dir.path}/demo.json`, '{"previous":"run"}');
+    try {
+      const demo = spawnDemo({ PORT: String(port) });
+      expect(await demo.exited).toBe(1);
+      expect(demo.stderr()).toContain(`port ${port} on 127.0.0.1 is in use`);
+      expect(readFileSync(`${dir.path}/demo.json`, 'utf8')).toBe('{"previous":"run"}');
+    } finally {
+      other.close();
+    }
   });
 });
