@@ -1,4 +1,5 @@
-import { freePort } from '../../src/demo/relay-process.js';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { GenesysEmulator } from '../../src/emulator/index.js';
 import { startTestApp } from './app.js';
 import { ManualClock } from './clock.js';
@@ -57,4 +58,14 @@ export async function startUiWorld(): Promise<UiWorld> {
       await emuServer.close();
     },
   };
+}
+
+/** A port free right now on the host (the app binds it moments later). */
+async function freePort(host: string): Promise<number> {
+  const server = createServer();
+  server.listen(0, host);
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -272,6 +272,8 @@ export const en = {
   'audit.actor': 'By',
   'audit.subject': 'About',
   'audit.export': 'Export with these filters',
+  'audit.csv': 'Download CSV',
+  'audit.ndjson': 'Download NDJSON (verifiable)',
   'audit.none': 'No audit entries match.',
   'audit.detail': 'Detail',
   'audit.show': 'Show',

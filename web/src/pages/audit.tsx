@@ -1,5 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
+import { storedSession } from '../auth.js';
+import { download } from '../download.js';
 import { pretty, when } from '../format.js';
 import { t } from '../i18n.js';
 import type { AuditItem, Page } from '../types.js';
@@ -44,7 +46,12 @@ export function Audit(p: PageProps) {
     setItems([...items, ...page.items]);
     setCursor(page.nextCursor);
   };
-  const exportQuery = (format: string) => `/v1/audit/export${query({ ...params(filters), format })}`;
+  const [exportError, setExportError] = useState<unknown>(null);
+  const exportAs = (format: 'ndjson' | 'csv') => {
+    setExportError(null);
+    const token = storedSession()?.session.token ?? '';
+    download(`/v1/audit/export${query({ ...params(filters), format })}`, token).catch(setExportError);
+  };
 
   return (
     <section aria-labelledby="audit-h">
@@ -81,10 +88,16 @@ export function Audit(p: PageProps) {
         </div>
       </form>
       {p.cfg.features.auditExport && (
-        <p class="row">
-          {t('audit.export')}: <a href={exportQuery('ndjson')}>NDJSON</a> <a href={exportQuery('csv')}>CSV</a>
-        </p>
+        <div class="row">
+          <span>{t('audit.export')}:</span>
+          {(['ndjson', 'csv'] as const).map((format) => (
+            <Button key={format} onClick={() => exportAs(format)}>
+              {t(format === 'csv' ? 'audit.csv' : 'audit.ndjson')}
+            </Button>
+          ))}
+        </div>
       )}
+      <ErrorAlert error={exportError} />
       <ErrorAlert error={first.error} />
       <gux-table>
         <table slot="data">
