@@ -156,6 +156,11 @@ describe('an org admin in the browser', () => {
       customer_tier: 'platinum',
     });
     await checkPage('events');
+    await page.getByRole('link', { name: /lineage/ }).click();
+    const written = page.locator('tr[data-attribute="customer_tier"]');
+    await written.getByRole('cell', { name: 'platinum' }).waitFor();
+    await checkPage('lineage');
+    await page.goBack();
     await page.getByRole('link', { name: /^evt_/ }).click();
     await page.locator('[data-kind="patch.applied"]').waitFor();
     await checkPage('event-detail');

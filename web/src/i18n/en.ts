@@ -233,6 +233,7 @@ export const en = {
   'events.replays': 'Replays',
   'events.none': 'No events.',
   'events.back': '← All events',
+  'events.lineage': 'What Attribute Relay wrote to this conversation (lineage)',
   'events.detailTitle': 'Event {id}',
   'events.state': 'State: {state} · replayed {replays} times',
   'events.replay': 'Replay',
@@ -259,6 +260,20 @@ export const en = {
   'outcome.retrying': 'retrying',
   'outcome.failed': 'failed',
   'outcome.mixed': 'mixed',
+
+  'lineage.title': 'Lineage',
+  'lineage.intro':
+    'Why a participant has a value: each attribute Attribute Relay wrote, when, from which event and rule, and the values before it.',
+  'lineage.show': 'Show lineage',
+  'lineage.none': 'Attribute Relay has written nothing to this conversation.',
+  'lineage.participant': 'Participant {id}',
+  'lineage.attribute': 'Attribute',
+  'lineage.value': 'Value',
+  'lineage.when': 'Written',
+  'lineage.from': 'From',
+  'lineage.rule': 'rule {id} v{version}',
+  'lineage.before': '{n} earlier values',
+  'nav.lineage': 'Lineage',
 
   'audit.title': 'Audit log',
   'audit.kind': 'Kind',

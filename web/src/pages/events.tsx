@@ -77,6 +77,11 @@ export function Events(_p: PageProps) {
           {t('common.refresh')}
         </Button>
       </form>
+      {filter && (
+        <p>
+          <a href={`#/lineage/${encodeURIComponent(filter)}`}>{t('events.lineage')}</a>
+        </p>
+      )}
       <ErrorAlert error={first.error} />
       <gux-table>
         <table slot="data">

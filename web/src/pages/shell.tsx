@@ -8,6 +8,7 @@ import { useLoad } from '../use-load.js';
 import { Audit } from './audit.js';
 import { EventDetailPage, Events } from './events.js';
 import { Health } from './health.js';
+import { LineagePage } from './lineage.js';
 import { RuleEditor } from './rule-editor.js';
 import { Rules } from './rules.js';
 import { Settings } from './settings.js';
@@ -26,6 +27,7 @@ const NAV = [
   ['sources', 'nav.sources'],
   ['rules', 'nav.rules'],
   ['events', 'nav.events'],
+  ['lineage', 'nav.lineage'],
   ['audit', 'nav.audit'],
   ['settings', 'nav.settings'],
 ] as const;
@@ -98,6 +100,8 @@ function Page(p: { route: string[]; props: PageProps; onUninstalled: () => void;
       return id ? <EventDetailPage {...p.props} id={id} /> : <Events {...p.props} />;
     case 'audit':
       return <Audit {...p.props} />;
+    case 'lineage':
+      return <LineagePage {...p.props} conversationId={id} />;
     case 'settings':
       return <Settings {...p.props} onUninstalled={p.onUninstalled} onSignIn={p.onSignIn} />;
     default:
