@@ -1,4 +1,12 @@
-import { type AuditStore, appendAudit, sqliteAuditStore } from './audit/store.js';
+import { signingKey } from './audit/chain.js';
+import { AuditSeal } from './audit/checkpoints.js';
+import {
+  type AuditStore,
+  appendAudit,
+  type ChainStore,
+  sqliteAuditStore,
+  sqliteChainStore,
+} from './audit/store.js';
 import type { Config } from './config.js';
 import type { Keys } from './crypto/keys.js';
 import { createSealer } from './crypto/secrets.js';
@@ -36,6 +44,9 @@ export interface AppDeps extends TenancyDeps, SourcesDeps, RulesDeps {
   /** Retention: started by main.ts beside delivery. */
   pruner: Pruner;
   lineage: LineageStore;
+  /** Checkpoints and verification of each org's audit hash chain. */
+  auditSeal: AuditSeal;
+  auditChain: ChainStore;
 }
 
 export function buildDeps(input: {
@@ -100,9 +111,17 @@ export function buildDeps(input: {
       return { byStatus: {}, oldestPendingAgeMs: null };
     }
   });
+  const chainStore = sqliteChainStore(database.db);
+  const auditSeal = new AuditSeal({
+    store: chainStore,
+    key: signingKey(keys.derive('audit-signing-v1')),
+    clock,
+  });
   return {
     config,
     sources,
+    auditSeal,
+    auditChain: chainStore,
     rules,
     sourceCache: new SourceCache({ sources, sealer, clock }),
     events: sqliteEventStore(database.sqlite, {
@@ -123,8 +142,13 @@ export function buildDeps(input: {
     lineage: sqliteLineageStore(database.sqlite),
     pruner: new Pruner({
       store: sqliteRetentionStore(database.sqlite),
+      chain: {
+        checkpointDue: () => auditSeal.checkpointDue(),
+        anchorCut: (orgId, cut) => auditSeal.anchorCut(orgId, cut),
+        dropCheckpointsBefore: (orgId, seq) => chainStore.dropCheckpointsBefore(orgId, seq),
+      },
       appendAudit: async (entry) => {
-        appendAudit(database.db, entry);
+        database.db.transaction((tx) => appendAudit(tx, entry));
       },
       clock,
       logger,

@@ -33,15 +33,21 @@ export function auditExportStream(
   filter: Omit<AuditFilter, 'limit' | 'before'>,
   format: ExportFormat,
   onRows: (n: number) => void = () => undefined,
+  /** NDJSON's first line: what an offline verifier needs besides the rows (given the first row). */
+  chainHeader?: (first: AuditRow | undefined) => Promise<unknown>,
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let after: string | undefined;
-  let headerSent = format !== 'csv';
+  let headerSent = false;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         const rows = await store.exportPage(orgId, filter, after, PAGE);
-        let text = headerSent ? '' : `${CSV_COLUMNS.join(',')}\r\n`;
+        let text = '';
+        if (!headerSent && format === 'csv') text = `${CSV_COLUMNS.join(',')}\r\n`;
+        if (!headerSent && format === 'ndjson' && chainHeader) {
+          text = `${JSON.stringify(await chainHeader(rows[0]))}\n`;
+        }
         headerSent = true;
         for (const r of rows) text += format === 'csv' ? csvLine(r) : ndjsonLine(r);
         if (text) controller.enqueue(encoder.encode(text));

@@ -6,8 +6,9 @@ import { json, problems, SESSION_SECURITY } from '../http/openapi.js';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { TenantStore } from '../tenants/store.js';
+import type { AuditSeal } from './checkpoints.js';
 import { auditExportStream, exportFileName } from './export.js';
-import type { AuditStore } from './store.js';
+import type { AuditRow, AuditStore, ChainStore } from './store.js';
 import { AUDIT_KINDS } from './types.js';
 
 const ID = /^aud_[0-9a-z]{26}$/;
@@ -87,10 +88,69 @@ const filterOf = (q: Omit<z.infer<typeof ExportQuery>, 'format'>) => ({
   to: q.to,
 });
 
+const VerifyQuery = z.object({
+  from: iso.optional().openapi({ type: 'string', format: 'date-time', description: 'inclusive' }),
+  to: iso.optional().openapi({ type: 'string', format: 'date-time', description: 'exclusive' }),
+});
+
+const VerifyResultSchema = z
+  .object({
+    ok: z.boolean(),
+    rows: z.number().int(),
+    checkpoints: z.number().int(),
+    firstMismatch: z
+      .object({ seq: z.number().int().nullable(), id: z.string().nullable(), reason: z.string() })
+      .optional(),
+  })
+  .openapi('AuditVerifyResult');
+
 export function registerAuditRoutes(
   app: OpenAPIHono<AppEnv>,
-  deps: { audit: AuditStore; sessions: Sessions; tenants: TenantStore; clock: Clock; metrics: Metrics },
+  deps: {
+    audit: AuditStore;
+    auditChain: ChainStore;
+    auditSeal: AuditSeal;
+    sessions: Sessions;
+    tenants: TenantStore;
+    clock: Clock;
+    metrics: Metrics;
+  },
 ): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/audit/public-key',
+      tags: ['audit'],
+      summary: 'The Ed25519 public key (JWK) that signs audit checkpoints',
+      description:
+        'Public: an auditor verifies an export with it (`npm run audit:verify -- FILE --key KEY`).',
+      responses: { 200: json(z.record(z.string(), z.string()).openapi('PublicJwk'), 'The key') },
+    }),
+    (c) =>
+      c.json(deps.auditSeal.publicJwk as Record<string, string>, 200, {
+        'cache-control': 'public, max-age=3600',
+      }),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/audit/verify',
+      tags: ['audit'],
+      summary: 'Check the org’s audit hash chain and its signed checkpoints',
+      description:
+        'Walks the chain from its anchor (the first row, or the checkpoint of the last pruned row) and reports the first row that was altered, deleted or moved. `rows` counts the rows in [from, to).',
+      security: SESSION_SECURITY,
+      middleware: [requireSession(deps, 'viewer')] as const,
+      request: { query: VerifyQuery },
+      responses: { 200: json(VerifyResultSchema, 'The verdict'), ...problems(401, 422) },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      return c.json(await deps.auditSeal.verify(c.get('ctx').tenant.orgId, q), 200);
+    },
+  );
+
   app.openapi(
     createRoute({
       method: 'get',
@@ -114,7 +174,33 @@ export function registerAuditRoutes(
       const q = c.req.valid('query');
       const orgId = c.get('ctx').tenant.orgId;
       const counter = deps.metrics.auditExportedRows.labels({ format: q.format });
-      const stream = auditExportStream(deps.audit, orgId, filterOf(q), q.format, (n) => counter.inc(n));
+      // The verifier needs to know whether rows were left out (names only: values are the caller's).
+      const { format: _format, from, to, ...narrowing } = c.req.query();
+      const filters = { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+      const filteredBy = Object.keys(narrowing);
+      const header = async (first: AuditRow | undefined) => {
+        const firstSeq = first?.seq ?? 1;
+        const anchor = firstSeq > 1 ? ((await deps.auditChain.rowAt(orgId, firstSeq - 1)) ?? null) : null;
+        const checkpoints = await deps.auditChain.checkpoints(orgId, firstSeq - 1);
+        return {
+          chain: {
+            orgId,
+            range: filters,
+            filteredBy,
+            anchor,
+            checkpoints,
+            kid: deps.auditSeal.publicJwk.kid,
+          },
+        };
+      };
+      const stream = auditExportStream(
+        deps.audit,
+        orgId,
+        filterOf(q),
+        q.format,
+        (n) => counter.inc(n),
+        header,
+      );
       const name = exportFileName(orgId, q.from, q.to, q.format);
       return new Response(stream, {
         headers: {

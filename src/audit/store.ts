@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
-import { auditHeads, auditLog } from '../db/schema.js';
+import { auditCheckpoints, auditHeads, auditLog } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
-import { type ChainItem, genesisHash, rowHash } from './chain.js';
+import { type ChainItem, type Checkpoint, genesisHash, rowHash } from './chain.js';
 import type { AuditEntry, AuditFilter, AuditItem } from './types.js';
 
 type Head = { seq: number; hash: string } | undefined;
@@ -156,12 +156,15 @@ export function preparedAuditAppend(
     `insert into audit_heads (org_id, seq, hash) values (?, ?, ?)
      on conflict (org_id) do update set seq = excluded.seq, hash = excluded.hash`,
   );
-  return sqlite.transaction((e: AuditEntry) => {
+  const append = (e: AuditEntry) => {
     const row = chainedRow(e, head.get(e.orgId) as Head);
     insert.run(row);
     move.run(e.orgId, row.seq, row.hash);
     return row.id;
-  });
+  };
+  const alone = sqlite.transaction(append);
+  // Inside the caller's transaction already (the hot paths): no savepoint of its own.
+  return (e) => (sqlite.inTransaction ? append(e) : alone(e));
 }
 
 /**
@@ -205,4 +208,101 @@ export function backfillChains(db: Db): number {
     }
   }
   return total;
+}
+
+/** The chain's own bookkeeping: heads, checkpoints, and rows in chain order. */
+export interface ChainStore {
+  heads(): Promise<Array<{ orgId: string; seq: number; hash: string }>>;
+  head(orgId: string): Promise<{ seq: number; hash: string } | undefined>;
+  /** The org's checkpoints from `fromSeq` on (all when absent), oldest first. */
+  checkpoints(orgId: string, fromSeq?: number): Promise<Checkpoint[]>;
+  addCheckpoint(c: Checkpoint, at: number): Promise<void>;
+  /** Checkpoints older than the one that anchors the first kept row go with the rows. */
+  dropCheckpointsBefore(orgId: string, seq: number): Promise<void>;
+  /** The newest row made before the cut (ids carry their time): a retention anchor. */
+  lastRowBefore(orgId: string, idBelow: string): Promise<{ seq: number; hash: string } | undefined>;
+  rowAt(orgId: string, seq: number): Promise<{ seq: number; hash: string } | undefined>;
+  /** Rows after `afterSeq`, in chain order. */
+  chainPage(orgId: string, afterSeq: number, limit: number): Promise<AuditRow[]>;
+  /** The first row of the org at or after `at` (ms), in chain order. */
+  firstSeqFrom(orgId: string, at: number): Promise<number | undefined>;
+}
+
+export function sqliteChainStore(db: Db): ChainStore {
+  const cp = auditCheckpoints;
+  const toCheckpoint = (r: typeof cp.$inferSelect): Checkpoint => ({
+    orgId: r.orgId,
+    seq: r.seq,
+    hash: r.hash,
+    at: new Date(r.at).toISOString(),
+    signature: r.signature,
+    kid: r.kid,
+  });
+  return {
+    async heads() {
+      return db.select().from(auditHeads).all();
+    },
+    async head(orgId) {
+      return db
+        .select({ seq: auditHeads.seq, hash: auditHeads.hash })
+        .from(auditHeads)
+        .where(eq(auditHeads.orgId, orgId))
+        .get();
+    },
+    async checkpoints(orgId, fromSeq = 0) {
+      return db
+        .select()
+        .from(cp)
+        .where(and(eq(cp.orgId, orgId), gte(cp.seq, fromSeq)))
+        .orderBy(asc(cp.seq))
+        .all()
+        .map(toCheckpoint);
+    },
+    async addCheckpoint(c, at) {
+      db.insert(cp)
+        .values({ orgId: c.orgId, seq: c.seq, hash: c.hash, at, signature: c.signature, kid: c.kid })
+        .onConflictDoNothing()
+        .run();
+    },
+    async dropCheckpointsBefore(orgId, seq) {
+      db.delete(cp)
+        .where(and(eq(cp.orgId, orgId), lt(cp.seq, seq)))
+        .run();
+    },
+    async lastRowBefore(orgId, idBelow) {
+      return db
+        .select({ seq: auditLog.seq, hash: auditLog.hash })
+        .from(auditLog)
+        .where(and(eq(auditLog.orgId, orgId), lt(auditLog.id, idBelow), isNotNull(auditLog.seq)))
+        .orderBy(desc(auditLog.id))
+        .limit(1)
+        .get() as { seq: number; hash: string } | undefined;
+    },
+    async rowAt(orgId, seq) {
+      return db
+        .select({ seq: auditLog.seq, hash: auditLog.hash })
+        .from(auditLog)
+        .where(and(eq(auditLog.orgId, orgId), eq(auditLog.seq, seq)))
+        .get() as { seq: number; hash: string } | undefined;
+    },
+    async chainPage(orgId, afterSeq, limit) {
+      return db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.orgId, orgId), gt(auditLog.seq, afterSeq)))
+        .orderBy(asc(auditLog.seq))
+        .limit(limit)
+        .all();
+    },
+    async firstSeqFrom(orgId, at) {
+      const r = db
+        .select({ seq: auditLog.seq })
+        .from(auditLog)
+        .where(and(eq(auditLog.orgId, orgId), gte(auditLog.at, at), isNotNull(auditLog.seq)))
+        .orderBy(asc(auditLog.seq))
+        .limit(1)
+        .get();
+      return r?.seq ?? undefined;
+    },
+  };
 }

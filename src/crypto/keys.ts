@@ -6,7 +6,7 @@ import { ConfigError } from '../config.js';
 import type { Logger } from '../lib/logger.js';
 
 /** What a sub-key is for; each purpose gets its own HKDF output, so the master key is never used raw. */
-export type KeyPurpose = 'session-v1' | 'secrets-v1';
+export type KeyPurpose = 'session-v1' | 'secrets-v1' | 'audit-signing-v1';
 
 export interface Keys {
   /** A 32-byte key derived from the master key for one purpose. */

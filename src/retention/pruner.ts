@@ -8,8 +8,16 @@ const DAY = 86_400_000;
 /** Finished jobs are kept a week (for support), or less when the org's window is shorter. */
 export const FINISHED_JOBS_DAYS = 7;
 
+/** The audit chain's part in a cut: sign what anchors the kept rows, then forget older checkpoints. */
+export interface ChainCuts {
+  checkpointDue(): Promise<number>;
+  anchorCut(orgId: string, cut: number): Promise<number | undefined>;
+  dropCheckpointsBefore(orgId: string, seq: number): Promise<void>;
+}
+
 export interface PrunerDeps {
   store: RetentionStore;
+  chain?: ChainCuts;
   /** Appends one audit row in its own transaction. */
   appendAudit: (entry: AuditEntry) => Promise<void>;
   clock: Clock;
@@ -61,6 +69,8 @@ export class Pruner {
   /** One pass over every org; returns what went, per org. */
   async runOnce(): Promise<Record<string, PruneCounts>> {
     const out: Record<string, PruneCounts> = {};
+    // Hourly checkpoints ride on this schedule (every 15 minutes).
+    await this.deps.chain?.checkpointDue();
     for (const t of await this.deps.store.tenants()) {
       if (this.stopped) break;
       const now = this.deps.clock.now();
@@ -69,8 +79,10 @@ export class Pruner {
       const counts: PruneCounts = {};
       for (const table of PRUNED_TABLES) {
         const at = table === 'jobs' ? jobsCut : table === 'ingest_keys' ? now : cut;
+        const anchor = table === 'audit_log' ? await this.deps.chain?.anchorCut(t.orgId, cut) : undefined;
         const n = await this.pruneTable(table, t.orgId, at);
         if (n > 0) counts[table] = n;
+        if (anchor !== undefined) await this.deps.chain?.dropCheckpointsBefore(t.orgId, anchor);
       }
       if (Object.keys(counts).length === 0) continue;
       out[t.orgId] = counts;

@@ -183,6 +183,7 @@ describe('tenant isolation', () => {
         'DELETE /v1/tenant',
         'GET /v1/audit',
         'GET /v1/audit/export',
+        'GET /v1/audit/verify',
         'GET /v1/lineage',
         'GET /v1/sources',
         'POST /v1/sources',

@@ -180,6 +180,32 @@ async function delivery(): Promise<string> {
   );
 }
 
+/** The audit log at size: export, queries, verification and retention (its own process). */
+async function audit(): Promise<string> {
+  type P95 = Record<string, number>;
+  const r = await runScript<Record<string, number> & { p95: P95 }>('test/bench/audit.ts');
+  const line = (what: string, value: string, target: string) =>
+    `${what.padEnd(58)}${value.padStart(10)}   ${target}\n`;
+  return (
+    `\naudit log, ${r.rows!.toLocaleString('en')} rows over ${r.orgs} orgs (BENCH_AUDIT_ROWS)\n\n` +
+    line('rows written/s (chained, batches of 10,000)', r.seedRowsPerSec!.toFixed(0), '') +
+    line('bytes per row on disk', r.bytesPerRow!.toFixed(0), '') +
+    line(
+      `export NDJSON rows/s (one org, ${r.exportRows} rows)`,
+      r.exportNdjsonRowsPerSec!.toFixed(0),
+      'target ≥ 100,000',
+    ) +
+    line('export CSV rows/s', r.exportCsvRowsPerSec!.toFixed(0), 'target ≥ 100,000') +
+    line('RSS growth while exporting (MB)', r.exportRssGrowthMb!.toFixed(1), 'flat') +
+    Object.entries(r.p95)
+      .map(([f, ms]) => line(`GET /v1/audit p95, filter ${f} (ms)`, ms.toFixed(1), 'target ≤ 20'))
+      .join('') +
+    line('verify rows/s (one org)', r.verifyRowsPerSec!.toFixed(0), '') +
+    line('retention rows pruned/s', r.pruneRowsPerSec!.toFixed(0), '') +
+    line('longest retention batch (ms): the write lock held', r.longestPruneBatchMs!.toFixed(1), '')
+  );
+}
+
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (n: number, d = 0) => n.toFixed(d).padStart(10);
 const ceiling = rows[0]?.rps ?? 0;
@@ -195,3 +221,4 @@ process.stdout.write(
 );
 process.stdout.write(await matching());
 process.stdout.write(await delivery());
+process.stdout.write(await audit());

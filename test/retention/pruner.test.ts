@@ -125,6 +125,13 @@ describe('retention', () => {
       cut: new Date(world.clock.now() - DAY).toISOString(),
       retentionDays: 1,
     });
+    // The chain still verifies: the last pruned row was signed first, and anchors the first kept.
+    for (const org of [a, b]) {
+      expect(await world.app.deps.auditSeal.verify(org.orgId)).toMatchObject({ ok: true });
+    }
+    const anchors = await world.app.deps.auditChain.checkpoints(a.orgId);
+    // Row 6 was the last pruned (the anchor); 7 is the head, signed by the hourly checkpoint.
+    expect(anchors.map((c) => c.seq)).toEqual([6, 7]);
     const metrics = await (await fetch(`${world.app.url}/metrics`)).text();
     expect(metrics).toMatch(/relay_retention_pruned_rows_total\{table="audit_log"\} \d+/);
   });
