@@ -208,6 +208,8 @@ describe('an org admin in the browser', () => {
     const csv = readFileSync((await file.path())!, 'utf8');
     expect(csv).toContain('patch.applied');
     expect(csv).not.toContain('event.received');
+    await button('Verify the audit chain').click();
+    await page.getByText(/^Intact: \d+ entries chained/).waitFor();
   });
 
   it('changes settings (a value out of range is named on its field) and uninstalls by typing the org name', async () => {

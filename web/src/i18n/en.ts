@@ -290,6 +290,10 @@ export const en = {
   'audit.csv': 'Download CSV',
   'audit.ndjson': 'Download NDJSON (verifiable)',
   'audit.none': 'No audit entries match.',
+  'audit.verify': 'Verify the audit chain',
+  'audit.verified': 'Intact: {rows} entries chained, {checkpoints} signed checkpoints match.',
+  'audit.tampered':
+    'The chain breaks at {id}: {reason}. Entries were altered, removed or moved outside Attribute Relay.',
   'audit.detail': 'Detail',
   'audit.show': 'Show',
 

@@ -8,6 +8,7 @@ import type { AuditItem, Page } from '../types.js';
 import { ErrorAlert } from '../ui/alert.js';
 import { Button, TextField } from '../ui/field.js';
 import { useLoad } from '../use-load.js';
+import { VerifyChain } from './audit-verify.js';
 import type { PageProps } from './shell.js';
 
 const FILTERS = ['kind', 'outcome', 'conversationId', 'ruleId', 'sourceId', 'from', 'to'] as const;
@@ -98,6 +99,7 @@ export function Audit(p: PageProps) {
         </div>
       )}
       <ErrorAlert error={exportError} />
+      <VerifyChain />
       <ErrorAlert error={first.error} />
       <gux-table>
         <table slot="data">
