@@ -57,6 +57,9 @@ describe('an org admin in the browser', () => {
     await page.getByText('Working: Genesys Cloud accepts our credentials').waitFor();
     await page.getByText('Nothing waiting').waitFor();
     expect(await page.evaluate('Object.keys(localStorage)')).toEqual([]);
+    // From the keyboard, the first stop skips to the content.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
     await checkPage('health');
   });
 
@@ -93,6 +96,20 @@ describe('an org admin in the browser', () => {
     expect(rotated).not.toBe(source.secret);
     source = { ...source, secret: rotated };
     await button('I have stored the secret').click();
+  });
+
+  it('deletes a source behind a confirmation dialog that Escape cancels', async () => {
+    await page.getByLabel('Name').fill('Legacy');
+    await button('Create source').click();
+    await button('I have stored the secret').click();
+    await button(/^Delete Legacy/).click();
+    await page.locator('gux-modal').getByText('Its URL stops accepting events at once.').waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('gux-modal').count()).toBe(0);
+    await button(/^Delete Legacy/).click();
+    await page.locator('gux-modal').getByRole('button', { name: 'Delete', exact: true }).click();
+    await expect.poll(() => page.getByRole('cell', { name: 'Legacy', exact: true }).count()).toBe(0);
+    await page.getByRole('cell', { name: 'CRM', exact: true }).waitFor();
   });
 
   it('writes a rule with a mistake, sees the error on the field, fixes it and saves', async () => {
