@@ -1,3 +1,4 @@
+import { t } from './i18n.js';
 import type { Session } from './types.js';
 
 /** A problem+json answer (or a network failure dressed as one). */
@@ -60,8 +61,8 @@ export async function fetchOrProblem(url: string, init: RequestInit): Promise<Re
   } catch {
     throw new ApiError({
       status: 0,
-      title: 'Network error',
-      detail: `Could not reach ${url}.`,
+      title: t('error.network'),
+      detail: t('error.unreachable', { url }),
       code: 'network',
     });
   }

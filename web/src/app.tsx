@@ -15,7 +15,6 @@ import { Shell } from './pages/shell.js';
 import { Forbidden, Picker, Refused, SignInFailed, Unconfigured } from './pages/start.js';
 import { finishLogin, isLoginReturn, startLogin } from './pkce.js';
 import type { EnvironmentInfo, UiConfig } from './types.js';
-import { Alert } from './ui/alert.js';
 
 /**
  * The page's states before the admin pages: read the config, finish a login round trip, or work
@@ -149,7 +148,6 @@ function Loading() {
   return (
     <main class="centered" aria-busy="true">
       <gux-radial-loading context="full-page" screenreader-text={t('common.loading')} />
-      <Alert accent="info">{t('common.loading')}</Alert>
     </main>
   );
 }

@@ -1,4 +1,5 @@
 import { ApiError, fetchOrProblem, readJson } from './api.js';
+import { t } from './i18n.js';
 import type { EnvironmentInfo, UiConfig } from './types.js';
 
 /**
@@ -65,11 +66,10 @@ export async function finishLogin(cfg: UiConfig): Promise<LoginResult> {
   // No code or state may stay in the address bar, history, or a Referer: restore the page's own URL.
   history.replaceState(null, '', `/${pending?.search ?? ''}${pending?.hash ?? ''}`);
   if (q.has('error'))
-    throw loginError(`Genesys Cloud refused the sign-in: ${q.get('error_description') ?? q.get('error')}`);
-  if (!pending || pending.state !== q.get('state'))
-    throw loginError('The sign-in answer does not match this page’s request. Please sign in again.');
+    throw loginError(t('login.refused', { reason: q.get('error_description') ?? q.get('error') ?? '' }));
+  if (!pending || pending.state !== q.get('state')) throw loginError(t('login.state'));
   const env = cfg.environments.find((e) => e.environment === pending.environment);
-  if (!env) throw loginError(`Unknown environment ${pending.environment}.`);
+  if (!env) throw loginError(t('login.environment', { env: pending.environment }));
   const res = await fetchOrProblem(`${env.loginUrl}/oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -86,7 +86,7 @@ export async function finishLogin(cfg: UiConfig): Promise<LoginResult> {
 }
 
 function loginError(detail: string): ApiError {
-  return new ApiError({ status: 0, title: 'Sign-in failed', detail, code: 'login' });
+  return new ApiError({ status: 0, title: t('login.failed'), detail, code: 'login' });
 }
 
 function randomString(bytes: number): string {

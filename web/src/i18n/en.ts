@@ -10,6 +10,13 @@ export const en = {
   'common.refresh': 'Refresh',
   'common.more': 'Load more',
   'confirm.type': 'Type {text} to confirm',
+  'error.title': 'Error',
+  'error.network': 'Network error',
+  'error.unreachable': 'Could not reach {url}.',
+  'login.failed': 'Sign-in failed',
+  'login.refused': 'Genesys Cloud refused the sign-in: {reason}',
+  'login.state': 'The sign-in answer does not match this page’s request. Please sign in again.',
+  'login.environment': 'Unknown environment {env}.',
 
   'time.seconds': '{n} seconds',
   'time.minutes': '{n} minutes',

@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { ApiError } from '../api.js';
+import { t } from '../i18n.js';
 
 export function Alert(p: { accent: 'info' | 'success' | 'warning' | 'error'; children: ComponentChildren }) {
   return (
@@ -15,7 +16,7 @@ export function ErrorAlert(p: { error: unknown }) {
   const problem = p.error instanceof ApiError ? p.error.problem : undefined;
   return (
     <Alert accent="error">
-      <strong>{problem?.title ?? 'Error'}</strong>: {problem?.detail ?? String(p.error)}
+      <strong>{problem?.title ?? t('error.title')}</strong>: {problem?.detail ?? String(p.error)}
       {problem?.errors && problem.errors.length > 0 && (
         <ul>
           {problem.errors.map((e) => (
