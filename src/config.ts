@@ -35,10 +35,17 @@ export class ConfigError extends Error {
 
 const port = z.coerce.number().int().min(0).max(65535);
 const httpUrl = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
+const KEY_COMMAND = `node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"`;
+/** 32 bytes as base64url; standard base64 (+ / =) is taken too and normalised. */
 const masterKey = z
   .string()
-  .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
-  .refine((s) => Buffer.from(s, 'base64url').length === 32, 'must decode to exactly 32 bytes');
+  .transform((s) => s.trim().replace(/=+$/, '').replaceAll('+', '-').replaceAll('/', '_'))
+  .refine((s) => /^[A-Za-z0-9_-]+$/.test(s) && Buffer.from(s, 'base64url').length === 32, {
+    message: `must be 32 random bytes in base64url; make one with: ${KEY_COMMAND}`,
+  });
+
+/** Never echoed in an error: their values are secrets. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['RELAY_MASTER_KEY']);
 
 /** Each variable's schema; the key is the variable name, so a failure names it. */
 const variables = {
@@ -69,7 +76,8 @@ function parseVariables(env: Record<string, string | undefined>): Parsed {
     const result = schema.safeParse(raw);
     if (!result.success) {
       const issue = result.error.issues[0];
-      throw new ConfigError(name, `${issue?.message ?? 'is invalid'} (got ${JSON.stringify(raw)})`);
+      const got = SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(raw)})`;
+      throw new ConfigError(name, `${issue?.message ?? 'is invalid'}${got}`);
     }
     out[name] = result.data;
   }

@@ -3,6 +3,7 @@ import type { GenesysClient } from '../genesys/client.js';
 import type { Failure, Outcome } from '../genesys/outcome.js';
 import type { Conversation } from '../genesys/types.js';
 import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
 import type { Job, JobQueue } from '../queue/queue.js';
 import type { Handler, JobResult } from '../queue/runner.js';
 import type { TenantStore } from '../tenants/store.js';
@@ -30,6 +31,8 @@ export interface DeliveryDeps {
   random?: () => number;
   /** Every outcome recorded (metrics). */
   onOutcome?: (outcome: string) => void;
+  /** One line per outcome, so an operator sees a failed PATCH without querying the API. */
+  logger?: Logger;
 }
 
 export type SkipReason =
@@ -73,6 +76,16 @@ class Delivery {
     for (const { entry, outcome } of this.entries) {
       this.deps.recorder.audit(entry);
       this.deps.onOutcome?.(outcome);
+      const failed = entry.kind === 'patch.failed';
+      this.deps.logger?.[failed ? 'warn' : 'info'](entry.kind, {
+        orgId: entry.orgId,
+        eventId: entry.eventId,
+        conversationId: entry.conversationId,
+        outcome,
+        reason: entry.detail?.code ?? entry.detail?.reason,
+        attempts: this.job.attempts + 1,
+        jobId: this.job.id,
+      });
     }
   }
 

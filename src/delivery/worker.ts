@@ -58,6 +58,7 @@ export class DeliveryWorker {
           clock: deps.clock,
           queue: this.queue,
           conversations: new ConversationCache(),
+          logger: deps.logger,
           ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
         }),
       },

@@ -245,8 +245,9 @@ function prepare(sqlite: BetterSqlite3.Database) {
        returning *`,
   );
   const head = {
+    // Done: an error from an earlier attempt (a 429, a 503) no longer describes it.
     succeeded: sqlite.prepare(
-      `update jobs set status = 'succeeded', locked_until = null, owner = null, updated_at = @now
+      `update jobs set status = 'succeeded', locked_until = null, owner = null, last_error = null, updated_at = @now
        where id = @id and owner = @owner and status = 'running'`,
     ),
     pending: sqlite.prepare(
@@ -262,7 +263,7 @@ function prepare(sqlite: BetterSqlite3.Database) {
   };
   const follower = {
     done: sqlite.prepare(
-      `update jobs set status = 'succeeded', locked_until = null, owner = null, updated_at = @now
+      `update jobs set status = 'succeeded', locked_until = null, owner = null, last_error = null, updated_at = @now
        where id = @id and owner = @owner and status = 'running'`,
     ),
     release: sqlite.prepare(

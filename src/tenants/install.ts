@@ -23,10 +23,15 @@ export async function installTenant(
   const user = await identifyUser(deps, input.environment, input.userToken);
   if (user.role !== 'admin')
     throw forbidden('Installing needs the integration:attributeRelay:admin permission.');
-  const existing = await deps.tenants.get(user.orgId);
-  if (existing) return { tenant: sameEnvironment(existing, input.environment), created: false };
-
   const provided = input.clientId !== undefined;
+  const existing = await deps.tenants.get(user.orgId);
+  if (existing) {
+    sameEnvironment(existing, input.environment);
+    // Credentials given again are checked as on a first install: a wrong secret is never "fine".
+    if (provided) await sameGrant(deps, existing, input, user.orgId);
+    return { tenant: existing, created: false };
+  }
+
   let grant: { clientId: string; clientSecret: string; roleId: string | null };
   if (provided) {
     const credentials = {
@@ -73,6 +78,21 @@ export async function installTenant(
   if (!tenant) throw new AppError('internal', 'The tenant vanished right after install.');
   // Two installs raced and the other won: answer with its tenant (ours was not stored).
   return { tenant: created ? tenant : sameEnvironment(tenant, input.environment), created };
+}
+
+/** A re-install with credentials: valid, and the grant already in use (200), or a 422 / 409. */
+async function sameGrant(deps: TenancyDeps, t: Tenant, input: InstallInput, orgId: string): Promise<void> {
+  const credentials = {
+    environment: input.environment,
+    clientId: input.clientId!,
+    clientSecret: input.clientSecret!,
+  };
+  await verifyGrant(deps, credentials, orgId);
+  if (credentials.clientId !== t.grant.clientId) {
+    throw conflict(
+      `This org is installed with OAuth client ${t.grant.clientId}. To use ${credentials.clientId} instead, replace the grant with PUT /v1/grant.`,
+    );
+  }
 }
 
 function sameEnvironment(t: Tenant, environment: string): Tenant {

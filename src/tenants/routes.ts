@@ -102,7 +102,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>, deps: TenancyDeps
     async (c) => {
       const ctx = c.get('ctx');
       const tenant = await updateSettings(deps, ctx, c.req.valid('json').settings);
-      return c.json(tenantView(tenant, ctx.role), 200);
+      return c.json(tenantView(tenant, ctx.role, deps.deliveryStats?.(tenant.orgId, ctx.now)), 200);
     },
   );
 
@@ -120,7 +120,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>, deps: TenancyDeps
     async (c) => {
       const ctx = c.get('ctx');
       const tenant = await replaceGrant(deps, ctx, c.req.valid('json'));
-      return c.json(tenantView(tenant, ctx.role), 200);
+      return c.json(tenantView(tenant, ctx.role, deps.deliveryStats?.(tenant.orgId, ctx.now)), 200);
     },
   );
 

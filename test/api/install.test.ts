@@ -58,6 +58,28 @@ describe('install with given credentials', () => {
     expect(auditKinds(org.orgId)).toEqual(['tenant.installed']);
   });
 
+  it('a re-install with credentials checks them: wrong → 422, another valid client → 409, the same → 200', async () => {
+    expect((await install(world, org, 'given')).status).toBe(201);
+    const again = (body: Record<string, string>) =>
+      world.call('POST', '/v1/install', { token: org.admin, body: { environment: ENV, ...body } });
+    const wrong = await again({ clientId: org.grant.clientId, clientSecret: 'wrong' });
+    expect(wrong.status).toBe(422);
+    expect(((await wrong.json()) as { errors: Array<{ path: string }> }).errors.map((e) => e.path)).toEqual([
+      'clientSecret',
+    ]);
+    const second = world.emu.createClient({
+      orgId: org.orgId,
+      permissions: ['conversation:communication:view'],
+    });
+    const other = await again({ clientId: second.id, clientSecret: second.secret });
+    expect(other.status).toBe(409);
+    expect(((await other.json()) as { detail: string }).detail).toContain('PUT /v1/grant');
+    expect((await again({ clientId: org.grant.clientId, clientSecret: org.grant.clientSecret })).status).toBe(
+      200,
+    );
+    expect(auditKinds(org.orgId)).toEqual(['tenant.installed']);
+  });
+
   it('refuses a wrong secret with 422 on clientSecret and stores nothing', async () => {
     const res = await world.call('POST', '/v1/install', {
       token: org.admin,

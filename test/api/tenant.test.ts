@@ -55,10 +55,16 @@ describe('GET and PATCH /v1/tenant', () => {
       body: { settings: { requestsPerMinute: 120, auditRetentionDays: 90 } },
     });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as TenantBody).settings).toEqual({
+    const body = (await res.json()) as TenantBody & { delivery: unknown };
+    expect(body.settings).toEqual({
       requestsPerMinute: 120,
       auditRetentionDays: 90,
     });
+    // The same delivery block as GET /v1/tenant, so a settings page need not read twice.
+    const got = (await (await world.call('GET', '/v1/tenant', { token: admin })).json()) as {
+      delivery: unknown;
+    };
+    expect(body.delivery).toEqual(got.delivery);
     const rows = auditRows('tenant.updated');
     expect(rows).toHaveLength(1);
     expect(JSON.parse(rows[0]!.detail)).toEqual({ changed: { requestsPerMinute: { from: 300, to: 120 } } });

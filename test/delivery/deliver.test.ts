@@ -210,7 +210,8 @@ describe('delivery', () => {
     world.clock.advance(7_000);
     await runner.runUntilEmpty();
     expect(outcomes(a.eventId).map((o) => o.outcome)).toEqual(['applied']);
-    expect(jobRow(a.jobId)).toMatchObject({ attempts: 0 });
+    // Done: the 429 it waited through is no longer its last error.
+    expect(jobRow(a.jobId)).toMatchObject({ status: 'succeeded', attempts: 0, last_error: null });
   });
 
   it('retries 5xx on the schedule (patch.retrying) and then applies', async () => {

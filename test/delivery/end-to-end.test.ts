@@ -70,6 +70,18 @@ describe('end to end', () => {
           .all(eventId) as Array<{ kind: string }>
       ).map((r) => r.kind);
     await expect.poll(kinds).toEqual(['event.received', 'event.matched', 'patch.applied']);
+    // One log line per outcome, for operators who read logs rather than the API.
+    const outcomeLines = world.app.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'patch.applied');
+    expect(outcomeLines).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        orgId: org.orgId,
+        eventId,
+        conversationId: conv.id,
+        outcome: 'applied',
+        attempts: 1,
+      }),
+    ]);
 
     const tenant = (await (await world.call('GET', '/v1/tenant', { token: admin })).json()) as {
       delivery: { pending: number; lastAppliedAt: string | null };
