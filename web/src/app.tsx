@@ -89,7 +89,9 @@ export function App() {
         return;
       }
       const stored = storedSession();
-      if (stored) return setPhase({ kind: 'ready', signed: stored });
+      // A session from another environment than the one Genesys opened us in is not this one.
+      const sameEnv = opened.kind !== 'ok' || stored?.environment === opened.environment;
+      if (stored && sameEnv) return setPhase({ kind: 'ready', signed: stored });
       if (opened.kind === 'refused') return setPhase({ kind: 'refused', reason: opened.reason });
       if (!c.oauthClientId) return setPhase({ kind: 'unconfigured' });
       if (opened.kind === 'ok') {
