@@ -16,6 +16,7 @@ import { registerRuleRoutes } from './rules/routes.js';
 import { registerSourceRoutes } from './sources/routes.js';
 import { registerTenantRoutes } from './tenants/routes.js';
 import { registerUiConfigRoute } from './ui/config-route.js';
+import { registerUiRoutes } from './ui/static.js';
 
 /**
  * A bare app with our middleware and error mapping but no routes: `createApp` adds the routes.
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerLineageRoute(app, deps);
   registerIngestRoute(app, deps);
   registerUiConfigRoute(app, deps);
+  registerUiRoutes(app, deps);
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
     app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   }

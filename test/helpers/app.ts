@@ -38,6 +38,8 @@ export async function startTestApp(
     reuse?: { dbPath: string; masterKey: string };
     /** Run the delivery worker (events → jobs → PATCHes), as the server does. */
     delivery?: boolean;
+    /** A fixed port (the admin UI's PKCE redirect URI must be known before start). */
+    port?: number;
   } = {},
 ): Promise<TestApp> {
   const dir = opts.reuse ? undefined : tempDir('relay-app');
@@ -56,7 +58,11 @@ export async function startTestApp(
   if (opts.migrate !== false) database.migrate();
   const clock = opts.clock ?? new ManualClock();
   const deps = buildDeps({ config, database, logger, clock, keys: loadKeys(config, logger) });
-  const server: RunningServer = await startServer(createApp(deps), { port: 0, host: '127.0.0.1', logger });
+  const server: RunningServer = await startServer(createApp(deps), {
+    port: opts.port ?? 0,
+    host: '127.0.0.1',
+    logger,
+  });
   if (opts.delivery) deps.delivery.start();
   let closed = false;
   return {
