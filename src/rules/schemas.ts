@@ -20,8 +20,11 @@ export const LIMITS = {
   stringValue: 1000,
 } as const;
 
-/** Genesys attribute names are case-sensitive free strings; we allow a safe, documented subset. */
-export const ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+/**
+ * Genesys attribute names are case-sensitive free strings (Architect's `Account Balance` has a
+ * space): anything without control characters or spaces at either end.
+ */
+export const ATTRIBUTE_NAME = /^[^\s\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?$/u;
 const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
@@ -196,7 +199,7 @@ const SetSchema = z.record(z.string(), Template).superRefine((set, ctx) => {
       ctx.addIssue({
         code: 'custom',
         path: [name],
-        message: `attribute names are 1 to ${LIMITS.attributeName} characters of letters, digits, _ . - starting with a letter or _`,
+        message: `attribute names are 1 to ${LIMITS.attributeName} characters, without control characters or spaces at either end, and not __proto__, constructor or prototype`,
       });
     }
   }

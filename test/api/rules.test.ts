@@ -155,12 +155,12 @@ describe('rule validation', () => {
           ],
         },
         target: { conversationId: '$[?(@.x)]' },
-        set: { 'bad name': 'x', ok: '{{ $.a', long: 'y'.repeat(5000) },
+        set: { ' bad name': 'x', ok: '{{ $.a', long: 'y'.repeat(5000) },
       },
     });
     expect(await errorPaths(res)).toEqual([
       'name',
-      'set.bad name',
+      'set. bad name',
       'set.long',
       'set.ok',
       'target.conversationId',
@@ -325,5 +325,26 @@ describe('POST /v1/rules/test', () => {
     expect(await paths({ rule: platinum(), recent: 1001 })).toEqual(['recent']);
     expect(await paths({ rule: platinum(), recent: 5, event })).toEqual(['recent']);
     expect(await paths({ rule: platinum() })).toEqual(['event']);
+  });
+
+  it('attribute names as Genesys allows them: spaces inside are fine, control characters and edge spaces are not', async () => {
+    const res = await world.call('POST', '/v1/rules/test', {
+      token: viewer,
+      body: {
+        event,
+        rule: platinum({
+          sourceId: null,
+          set: { 'Account Balance': '{{ $.customer.tier }}', 'Tier (CRM)': 'x' },
+        }),
+      },
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const out = (await res.json()) as { patches: Array<{ body: { attributes: Record<string, string> } }> };
+    expect(out.patches[0]?.body.attributes).toEqual({ 'Account Balance': 'platinum', 'Tier (CRM)': 'x' });
+    const bad = await world.call('POST', '/v1/rules', {
+      token: admin,
+      body: platinum({ set: { 'tab\there': 'x', 'trailing ': 'x', ok: 'x' } }),
+    });
+    expect(await errorPaths(bad)).toEqual(['set.tab\there', 'set.trailing ']);
   });
 });
