@@ -143,6 +143,7 @@ class Delivery {
     if (sent.kind === 'ok') {
       this.deps.conversations?.applied(orgId, conversationId, participant.id, changes);
       this.auditApplied(changes, {
+        purpose: participant.purpose,
         status: sent.status,
         attempts: this.job.attempts + 1,
         correlationId: sent.correlationId,

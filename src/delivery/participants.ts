@@ -11,7 +11,8 @@ export type Resolution =
 /**
  * Which participant a delivery goes to, read at send time. Ended means `endTime` is set (the
  * conversation's or the participant's; shared/genesys §4: never read `state`). By purpose: the
- * newest participant of that purpose that has not ended.
+ * newest participant of that purpose that has not ended; with a list of purposes, of the first
+ * purpose that has one (agent-placed calls have an `external`, not a `customer`).
  */
 export function resolveParticipant(conversation: Conversation, selector: ParticipantSelector): Resolution {
   if (conversation.endTime) return { kind: 'conversation_ended' };
@@ -22,15 +23,20 @@ export function resolveParticipant(conversation: Conversation, selector: Partici
       ? { kind: 'participant_terminated', participantId: p.id }
       : { kind: 'found', participant: p };
   }
-  const ofPurpose = conversation.participants.filter((p) => p.purpose === selector.purpose);
-  const active = ofPurpose.filter((p) => !p.endTime);
-  if (active.length > 0) {
-    const newest = active.reduce((a, b) => ((b.startTime ?? '') > (a.startTime ?? '') ? b : a));
-    return { kind: 'found', participant: newest };
+  const purposes: readonly string[] =
+    typeof selector.purpose === 'string' ? [selector.purpose] : selector.purpose;
+  let ended: Participant | undefined;
+  for (const purpose of purposes) {
+    const ofPurpose = conversation.participants.filter((p) => p.purpose === purpose);
+    const active = ofPurpose.filter((p) => !p.endTime);
+    if (active.length > 0) {
+      const newest = active.reduce((a, b) => ((b.startTime ?? '') > (a.startTime ?? '') ? b : a));
+      return { kind: 'found', participant: newest };
+    }
+    ended ??= ofPurpose.at(-1);
   }
-  const last = ofPurpose.at(-1);
-  return last
-    ? { kind: 'participant_terminated', participantId: last.id }
+  return ended
+    ? { kind: 'participant_terminated', participantId: ended.id }
     : { kind: 'participant_not_found' };
 }
 

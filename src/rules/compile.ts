@@ -26,7 +26,7 @@ export interface CompiledRule {
   enabled: boolean;
   when: Compiled;
   conversationId: Path;
-  participant: { purpose: string } | { id: Path };
+  participant: { purpose: string | string[] } | { id: Path };
   set: ReadonlyArray<readonly [name: string, template: Template]>;
   /** `$.type` value when the rule requires one with `eq`: the matcher's index key. */
   typeKey: string | undefined;

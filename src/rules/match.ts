@@ -6,7 +6,8 @@ import { render } from './template.js';
  * Matching is pure: an event, the org's rules and a source in; matches, the merged PATCH per
  * target participant and (for the dry run) why every other rule missed, out. No I/O, no clock.
  */
-export type ParticipantSelector = { purpose: string } | { id: string };
+/** By purpose (or an ordered list of purposes: the first with an active participant wins), or by id. */
+export type ParticipantSelector = { purpose: string | readonly string[] } | { id: string };
 
 export interface Target {
   conversationId: string;
@@ -196,7 +197,8 @@ function byPrecedence(info: ReadonlyMap<string, CompiledRule>) {
 }
 
 export function targetKey(t: Target): string {
-  const p = 'id' in t.participant ? `id:${t.participant.id}` : `purpose:${t.participant.purpose}`;
+  const p =
+    'id' in t.participant ? `id:${t.participant.id}` : `purpose:${[t.participant.purpose].flat().join(',')}`;
   return `${t.conversationId}\u0000${p}`;
 }
 

@@ -205,10 +205,19 @@ const SetSchema = z.record(z.string(), Template).superRefine((set, ctx) => {
   }
 });
 
+const Purpose = z.string().trim().min(1).max(64);
+
+/**
+ * By purpose, or an ordered list of purposes (the first with an active participant wins), or by
+ * an id read from the event. On agent-placed and direct calls the remote party is `external`,
+ * not `customer` (it becomes `customer` only through a queue), hence the default list.
+ */
 export const ParticipantSchema = z.union([
-  z.strictObject({ purpose: z.string().trim().min(1).max(64) }),
+  z.strictObject({ purpose: z.union([Purpose, z.array(Purpose).min(1).max(5)]) }),
   z.strictObject({ id: PathString }),
 ]);
+
+export const DEFAULT_PARTICIPANT = { purpose: ['customer', 'external'] };
 
 export const RuleBodySchema = z
   .strictObject({
@@ -219,7 +228,7 @@ export const RuleBodySchema = z
     when: ConditionSchema,
     target: z.strictObject({
       conversationId: PathString,
-      participant: ParticipantSchema.default({ purpose: 'customer' }),
+      participant: ParticipantSchema.default(DEFAULT_PARTICIPANT),
     }),
     set: SetSchema,
   })

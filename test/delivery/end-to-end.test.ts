@@ -220,6 +220,31 @@ describe('end to end', () => {
     expect((await world.call('GET', '/v1/events')).status).toBe(401);
   });
 
+  it('by default a rule finds the customer of an agent-placed call: the external party', async () => {
+    const res = await world.call('POST', '/v1/rules', {
+      token: admin,
+      body: {
+        name: 'Case id',
+        when: { path: '$.type', op: 'eq', value: 'case.opened' },
+        target: { conversationId: '$.interactionId' },
+        set: { 'Case Id': '{{ $.caseId }}' },
+      },
+    });
+    expect(((await res.json()) as { target: unknown }).target).toEqual({
+      conversationId: '$.interactionId',
+      participant: { purpose: ['customer', 'external'] },
+    });
+    const outbound = world.emu.createConversation({
+      orgId: org.orgId,
+      participants: [{ purpose: 'agent' }, { purpose: 'external' }],
+    });
+    await send({ type: 'case.opened', interactionId: outbound.id, caseId: 'C-42' }, 'case-1');
+    await expect
+      .poll(() => world.emu.getConversation(outbound.id)?.participants[1]?.attributes)
+      .toEqual({ 'Case Id': 'C-42' });
+    expect(world.emu.getConversation(outbound.id)?.participants[0]?.attributes).toEqual({});
+  });
+
   it('keeps per-participant order: 50 events with values 1..50 end with 50', async () => {
     const conv = world.emu.createConversation({ orgId: org.orgId, participants: [{ purpose: 'customer' }] });
     // One after another, while the worker delivers (and folds) them as they come.

@@ -98,7 +98,7 @@ describe('event processing', () => {
     const jobs = jobsOf(eventId);
     expect(jobs.map((j) => [j.payload.target, j.payload.attributes, j.status])).toEqual([
       [
-        { conversationId: 'conv-1', participant: { purpose: 'customer' } },
+        { conversationId: 'conv-1', participant: { purpose: ['customer', 'external'] } },
         { customer_tier: 'gold' },
         'pending',
       ],

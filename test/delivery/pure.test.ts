@@ -79,6 +79,34 @@ describe('resolveParticipant', () => {
     });
   });
 
+  it('with a list of purposes, the first purpose that has an active participant wins', () => {
+    const both = ['customer', 'external'];
+    // An agent-placed call: the remote party is external, not customer.
+    const outbound = conv([p('ag', 'agent', t(1)), p('ext', 'external', t(1))]);
+    expect(resolveParticipant(outbound, { purpose: both })).toMatchObject({
+      kind: 'found',
+      participant: { id: 'ext' },
+    });
+    const inbound = conv([p('ext', 'external', t(1)), p('cu', 'customer', t(2))]);
+    expect(resolveParticipant(inbound, { purpose: both })).toMatchObject({
+      kind: 'found',
+      participant: { id: 'cu' },
+    });
+    const hungUp = conv([p('cu', 'customer', t(1), t(2)), p('ext', 'external', t(1))]);
+    expect(resolveParticipant(hungUp, { purpose: both })).toMatchObject({
+      kind: 'found',
+      participant: { id: 'ext' },
+    });
+    const allEnded = conv([p('cu', 'customer', t(1), t(2)), p('ext', 'external', t(1), t(3))]);
+    expect(resolveParticipant(allEnded, { purpose: both })).toEqual({
+      kind: 'participant_terminated',
+      participantId: 'cu',
+    });
+    expect(resolveParticipant(conv([p('ag', 'agent', t(1))]), { purpose: both })).toEqual({
+      kind: 'participant_not_found',
+    });
+  });
+
   it('classifies ended, terminated and not-yet-there', () => {
     expect(resolveParticipant(conv([p('a', 'customer', t(1))], t(9)), { purpose: 'customer' })).toEqual({
       kind: 'conversation_ended',

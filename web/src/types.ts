@@ -72,7 +72,7 @@ export interface RuleBody {
   priority: number;
   sourceId: string | null;
   when: Condition;
-  target: { conversationId: string; participant: { purpose: string } | { id: string } };
+  target: { conversationId: string; participant: { purpose: string | string[] } | { id: string } };
   set: Record<string, string>;
 }
 

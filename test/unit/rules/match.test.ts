@@ -50,14 +50,14 @@ describe('RuleSet.match', () => {
         ruleId: r.id,
         version: 1,
         name: r.name,
-        target: { conversationId: 'conv-1', participant: { purpose: 'customer' } },
+        target: { conversationId: 'conv-1', participant: { purpose: ['customer', 'external'] } },
         attributes: { customer_tier: 'platinum', last_purchase: '2026-11-24' },
         dropped: [],
       },
     ]);
     expect(result.patches).toEqual([
       {
-        target: { conversationId: 'conv-1', participant: { purpose: 'customer' } },
+        target: { conversationId: 'conv-1', participant: { purpose: ['customer', 'external'] } },
         attributes: { customer_tier: 'platinum', last_purchase: '2026-11-24' },
         from: { customer_tier: { ruleId: r.id, version: 1 }, last_purchase: { ruleId: r.id, version: 1 } },
         rules: [{ ruleId: r.id, version: 1 }],
@@ -100,7 +100,7 @@ describe('RuleSet.match', () => {
     });
     const patches = new RuleSet([customer, agent, byId]).match(event, null, opts).patches;
     expect(patches.map((p) => [p.target.participant, p.attributes.a])).toEqual([
-      [{ purpose: 'customer' }, '1'],
+      [{ purpose: ['customer', 'external'] }, '1'],
       [{ purpose: 'agent' }, '2'],
       [{ id: 'c-9' }, '3'],
     ]);

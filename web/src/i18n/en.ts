@@ -179,7 +179,7 @@ export const en = {
   'editor.participantBy': 'Participant chosen by',
   'editor.byPurpose': 'purpose',
   'editor.byId': 'participant id in the event',
-  'editor.purpose': 'Purpose',
+  'editor.purpose': 'Purpose (several, comma-separated: the first found wins)',
   'editor.participantPath': 'Participant id (path in the event)',
   'editor.set': 'Set attributes',
   'editor.attrName': 'Attribute {n}: name',

@@ -154,8 +154,10 @@ export function RuleForm(p: {
         <TextField
           id={fieldId(byId ? 'target.participant.id' : 'target.participant.purpose')}
           label={byId ? t('editor.participantPath') : t('editor.purpose')}
-          value={'id' in participant ? participant.id : participant.purpose}
-          onInput={(v) => set({ target: { ...body.target, participant: byId ? { id: v } : { purpose: v } } })}
+          value={'id' in participant ? participant.id : [participant.purpose].flat().join(', ')}
+          onInput={(v) =>
+            set({ target: { ...body.target, participant: byId ? { id: v } : { purpose: purposes(v) } } })
+          }
           error={
             errors[byId ? 'target.participant.id' : 'target.participant.purpose'] ??
             errors['target.participant']
@@ -197,4 +199,13 @@ export function RuleForm(p: {
       )}
     </fieldset>
   );
+}
+
+/** `customer, external` → an ordered list (the first with an active participant wins); one → itself. */
+function purposes(text: string): string | string[] {
+  const list = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  return list.length > 1 ? list : (list[0] ?? text);
 }
