@@ -16,6 +16,10 @@ export const tenants = sqliteTable('tenants', {
   updatedAt: integer().notNull(),
   requestsPerMinute: integer().notNull().default(300),
   auditRetentionDays: integer().notNull().default(90),
+  /** The target participant ended while the conversation goes on: skip, or PATCH it anyway. */
+  endedParticipants: text({ enum: ['skip', 'patch-until-conversation-ends'] })
+    .notNull()
+    .default('skip'),
   /** The client-credentials grant; the secret is a JWE sealed to this org (crypto/secrets.ts). */
   grantClientId: text().notNull(),
   grantSecretSealed: text().notNull(),

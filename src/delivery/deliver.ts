@@ -118,10 +118,18 @@ class Delivery {
       conversation = read.value;
       this.deps.conversations?.put(orgId, conversationId, conversation, this.deps.clock.now());
     }
-    return this.patch(conversation, perMinute);
+    return this.patch(
+      conversation,
+      perMinute,
+      tenant.settings.endedParticipants === 'patch-until-conversation-ends',
+    );
   }
 
-  private async patch(conversation: Conversation, perMinute: number): Promise<JobResult> {
+  private async patch(
+    conversation: Conversation,
+    perMinute: number,
+    patchEnded: boolean,
+  ): Promise<JobResult> {
     const { orgId } = this.job;
     const { conversationId } = this.payload.target;
     const resolved = resolveParticipant(conversation, this.payload.target.participant);
@@ -129,9 +137,14 @@ class Delivery {
     if (resolved.kind === 'conversation_ended') return this.skip('conversation_ended');
     if (resolved.kind === 'participant_terminated') {
       this.participantId = resolved.participantId;
-      return this.skip('participant_terminated');
+      if (!patchEnded) return this.skip('participant_terminated');
     }
-    const participant = resolved.participant;
+    // The org asked for ended participants to be patched while the conversation goes on.
+    const participant =
+      resolved.kind === 'found'
+        ? resolved.participant
+        : conversation.participants.find((p) => p.id === resolved.participantId)!;
+    const ended = resolved.kind === 'participant_terminated';
     this.participantId = participant.id;
     const changes = changedAttributes(participant.attributes, this.wanted());
     if (Object.keys(changes).length === 0) return this.skip('no_change');
@@ -151,6 +164,14 @@ class Delivery {
       return { kind: 'done' };
     }
     this.deps.conversations?.drop(orgId, conversationId);
+    // Genesys refused a PATCH on an ended participant: an answer, not a reason to retry.
+    if (ended && (sent.kind === 'permanent' || sent.kind === 'conflict' || sent.kind === 'not_found')) {
+      this.audit('patch.skipped', 'participant_terminated', {
+        reason: 'participant_terminated',
+        ...describe(sent),
+      });
+      return { kind: 'done' };
+    }
     if (sent.kind === 'not_found') return this.notVisible();
     if (sent.kind === 'conflict') return this.conflict(sent, perMinute);
     return this.failure(sent);

@@ -13,8 +13,8 @@ export async function updateSettings(
   patch: Partial<Tenant['settings']>,
 ): Promise<Tenant> {
   const current = ctx.tenant.settings;
-  const changed: Record<string, { from: number; to: number }> = {};
-  for (const key of ['requestsPerMinute', 'auditRetentionDays'] as const) {
+  const changed: Record<string, { from: unknown; to: unknown }> = {};
+  for (const key of ['requestsPerMinute', 'auditRetentionDays', 'endedParticipants'] as const) {
     const to = patch[key];
     if (to !== undefined && to !== current[key]) changed[key] = { from: current[key], to };
   }

@@ -1,5 +1,12 @@
 import { z } from '@hono/zod-openapi';
 
+/**
+ * What to do when the target participant ended while the conversation goes on (the customer hung
+ * up, the agent is in wrap-up, when CRM case ids often arrive). Whether Genesys takes such a PATCH
+ * is not documented: `skip` is the default.
+ */
+export const ENDED_PARTICIPANTS = ['skip', 'patch-until-conversation-ends'] as const;
+
 export const EnvironmentBody = z.strictObject({
   environment: z.string().min(1).openapi({ example: 'mypurecloud.com' }),
 });
@@ -31,6 +38,7 @@ export const SettingsPatch = z
     settings: z.strictObject({
       requestsPerMinute: z.number().int().min(1).max(6000).optional(),
       auditRetentionDays: z.number().int().min(1).max(3650).optional(),
+      endedParticipants: z.enum(ENDED_PARTICIPANTS).optional(),
     }),
   })
   .openapi('TenantPatch');
@@ -44,7 +52,11 @@ export const TenantSchema = z
     environment: z.string(),
     installedAt: z.string(),
     role: z.enum(['admin', 'viewer']),
-    settings: z.object({ requestsPerMinute: z.number().int(), auditRetentionDays: z.number().int() }),
+    settings: z.object({
+      requestsPerMinute: z.number().int(),
+      auditRetentionDays: z.number().int(),
+      endedParticipants: z.enum(ENDED_PARTICIPANTS),
+    }),
     grant: z.object({
       clientId: z.string(),
       managed: z.boolean(),

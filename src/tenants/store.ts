@@ -20,7 +20,11 @@ export interface Tenant {
   orgName: string;
   environment: string;
   installedAt: number;
-  settings: { requestsPerMinute: number; auditRetentionDays: number };
+  settings: {
+    requestsPerMinute: number;
+    auditRetentionDays: number;
+    endedParticipants: 'skip' | 'patch-until-conversation-ends';
+  };
   grant: Grant & { status: GrantStatus; lastTokenAt: number | null; lastError: string | null };
 }
 
@@ -134,7 +138,11 @@ function toTenant(r: typeof tenants.$inferSelect): Tenant {
     orgName: r.orgName,
     environment: r.environment,
     installedAt: r.installedAt,
-    settings: { requestsPerMinute: r.requestsPerMinute, auditRetentionDays: r.auditRetentionDays },
+    settings: {
+      requestsPerMinute: r.requestsPerMinute,
+      auditRetentionDays: r.auditRetentionDays,
+      endedParticipants: r.endedParticipants,
+    },
     grant: {
       clientId: r.grantClientId,
       secretSealed: r.grantSecretSealed,

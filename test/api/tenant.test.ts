@@ -59,6 +59,7 @@ describe('GET and PATCH /v1/tenant', () => {
     expect(body.settings).toEqual({
       requestsPerMinute: 120,
       auditRetentionDays: 90,
+      endedParticipants: 'skip',
     });
     // The same delivery block as GET /v1/tenant, so a settings page need not read twice.
     const got = (await (await world.call('GET', '/v1/tenant', { token: admin })).json()) as {
@@ -85,14 +86,30 @@ describe('GET and PATCH /v1/tenant', () => {
   it('422 with paths for out-of-range or unknown settings, changing nothing', async () => {
     const res = await world.call('PATCH', '/v1/tenant', {
       token: admin,
-      body: { settings: { requestsPerMinute: 0, auditRetentionDays: 3651, colour: 'red' } },
+      body: {
+        settings: {
+          requestsPerMinute: 0,
+          auditRetentionDays: 3651,
+          endedParticipants: 'always',
+          colour: 'red',
+        },
+      },
     });
     expect(res.status).toBe(422);
     const paths = ((await res.json()) as { errors: Array<{ path: string }> }).errors
       .map((e) => e.path)
       .sort();
-    expect(paths).toEqual(['settings', 'settings.auditRetentionDays', 'settings.requestsPerMinute']);
-    expect((await getTenant()).settings).toEqual({ requestsPerMinute: 300, auditRetentionDays: 90 });
+    expect(paths).toEqual([
+      'settings',
+      'settings.auditRetentionDays',
+      'settings.endedParticipants',
+      'settings.requestsPerMinute',
+    ]);
+    expect((await getTenant()).settings).toEqual({
+      requestsPerMinute: 300,
+      auditRetentionDays: 90,
+      endedParticipants: 'skip',
+    });
     expect(auditRows('tenant.updated')).toHaveLength(0);
   });
 });

@@ -164,6 +164,35 @@ describe('delivery', () => {
     ]);
   });
 
+  it.each([
+    ['accept', 'applied', 'patch.applied'],
+    ['conflict', 'participant_terminated', 'patch.skipped'],
+    ['bad_request', 'participant_terminated', 'patch.skipped'],
+  ] as const)(
+    'endedParticipants: patch-until-conversation-ends PATCHes an ended participant; Genesys answering %s → %s',
+    async (answer, outcome, kind) => {
+      const admin = await session(world, org.admin);
+      const res = await world.call('PATCH', '/v1/tenant', {
+        token: admin,
+        body: { settings: { endedParticipants: 'patch-until-conversation-ends' } },
+      });
+      expect(((await res.json()) as { settings: unknown }).settings).toMatchObject({
+        endedParticipants: 'patch-until-conversation-ends',
+      });
+      world.emu.configure({ endedParticipantPatch: answer });
+      const wrapUp = conversation([{ purpose: 'customer' }, { purpose: 'agent' }]);
+      world.emu.endParticipant(wrapUp.id, wrapUp.participants[0]!.id);
+      const { jobId, eventId } = deliver(wrapUp.id, { caseId: 'C-1' });
+      await runner.runUntilEmpty();
+      // One PATCH, whatever Genesys answers: a refusal is an answer, never a retry loop.
+      expect(patches()).toHaveLength(1);
+      expect(jobRow(jobId)).toMatchObject({ status: 'succeeded' });
+      const [o] = outcomes(eventId);
+      expect(o).toMatchObject({ kind, outcome, participant_id: wrapUp.participants[0]!.id });
+      if (answer !== 'accept') expect(o?.detail.status).toBe(answer === 'conflict' ? 409 : 400);
+    },
+  );
+
   it('waits for a conversation that is not visible yet (a draft id visible after 3 s), without using attempts', async () => {
     const conv = conversation([{ purpose: 'customer' }], 3_000);
     const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });

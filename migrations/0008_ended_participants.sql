@@ -1,0 +1,1 @@
+ALTER TABLE `tenants` ADD `ended_participants` text DEFAULT 'skip' NOT NULL;
