@@ -132,7 +132,19 @@ function base(rule: CompiledRule) {
 function explainSkipped(rule: CompiledRule, event: unknown, sourceId: string | null, max: number): RuleMiss {
   if (!rule.enabled) return { ...base(rule), reason: 'disabled' };
   if (rule.sourceId !== null && rule.sourceId !== sourceId) {
-    return { ...base(rule), reason: 'other_source', detail: `the rule listens to ${rule.sourceId}` };
+    // A dry run without a source still says what the rule's conditions make of the event.
+    const outcome = sourceId === null ? tryRule(rule, event, max) : undefined;
+    const conditions = !outcome
+      ? ''
+      : 'target' in outcome
+        ? ': its conditions hold, so with that source it would match'
+        : `: and ${outcome.reason === 'conditions' ? 'its conditions do not hold' : (outcome.detail ?? outcome.reason)}`;
+    return {
+      ...base(rule),
+      reason: 'other_source',
+      detail: `the rule listens to ${rule.sourceId}${conditions}`,
+      ...(outcome && !('target' in outcome) && outcome.miss ? { miss: outcome.miss } : {}),
+    };
   }
   // Left out by the $.type index: evaluating says exactly which leaf failed.
   const outcome = tryRule(rule, event, max);

@@ -347,4 +347,24 @@ describe('POST /v1/rules/test', () => {
     });
     expect(await errorPaths(bad)).toEqual(['set.tab\there', 'set.trailing ']);
   });
+
+  it('a dry run without sourceId still evaluates source-bound rules, and names the source apart', async () => {
+    const bound = await create(); // listens to the CRM source
+    const run = async (body: unknown) =>
+      (
+        (await (await world.call('POST', '/v1/rules/test', { token: viewer, body })).json()) as {
+          matches: unknown[];
+          misses: Array<{ ruleId: string; reason: string; detail?: string; miss?: unknown }>;
+        }
+      ).misses.find((m) => m.ruleId === bound.id);
+    expect(await run({ event })).toMatchObject({
+      reason: 'other_source',
+      detail: `the rule listens to ${sourceId}: its conditions hold, so with that source it would match`,
+    });
+    expect(await run({ event: { ...event, customer: { tier: 'silver' } } })).toMatchObject({
+      reason: 'other_source',
+      detail: `the rule listens to ${sourceId}: and its conditions do not hold`,
+      miss: { path: '$.customer.tier', actual: 'silver' },
+    });
+  });
 });
