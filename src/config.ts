@@ -17,7 +17,12 @@ export interface Config {
   /** Base64url of 32 bytes when given; otherwise `crypto/keys.ts` generates `masterKeyFile`. */
   readonly masterKey: string | undefined;
   readonly masterKeyFile: string;
-  readonly genesys: { readonly baseUrl: string | undefined; readonly oauthClientId: string | undefined };
+  readonly genesys: {
+    readonly baseUrl: string | undefined;
+    readonly oauthClientId: string | undefined;
+    /** The premium app's product id: an org must have bought it. Unset: no check (development orgs). */
+    readonly productId: string | undefined;
+  };
   readonly logLevel: LogLevel;
   /** How long a `webhook-id` / `Idempotency-Key` is remembered per source. */
   readonly ingest: { readonly dedupWindowMs: number };
@@ -58,6 +63,7 @@ const variables = {
   PUBLIC_URL: httpUrl.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   GENESYS_OAUTH_CLIENT_ID: z.string().min(1).optional(),
+  GENESYS_PRODUCT_ID: z.string().min(1).max(200).optional(),
   INGEST_DEDUP_HOURS: z.coerce
     .number()
     .int()
@@ -106,7 +112,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     database: Object.freeze({ path: v.DATABASE_PATH }),
     masterKey: v.RELAY_MASTER_KEY,
     masterKeyFile: `${dataDir}/master.key`,
-    genesys: Object.freeze({ baseUrl: v.GENESYS_BASE_URL, oauthClientId: v.GENESYS_OAUTH_CLIENT_ID }),
+    genesys: Object.freeze({
+      baseUrl: v.GENESYS_BASE_URL,
+      oauthClientId: v.GENESYS_OAUTH_CLIENT_ID,
+      productId: v.GENESYS_PRODUCT_ID,
+    }),
     logLevel: v.LOG_LEVEL,
     ingest: Object.freeze({ dedupWindowMs: v.INGEST_DEDUP_HOURS * 3_600_000 }),
   });

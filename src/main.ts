@@ -18,6 +18,9 @@ import { createLogger } from './lib/logger.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  if (!config.genesys.productId) {
+    logger.info('GENESYS_PRODUCT_ID is not set: orgs are not checked for a licence (development orgs)');
+  }
   // Before anything touches the database (the master key file sits beside it too).
   const path = config.database.path;
   const lock = onDatabase(path, () => lockDatabase(path));

@@ -9,6 +9,7 @@ import { EmulatorInputError } from './types.js';
 export type ControlTarget = Pick<
   GenesysEmulator,
   | 'createOrg'
+  | 'setProducts'
   | 'createUser'
   | 'createUserToken'
   | 'createRole'
@@ -112,6 +113,7 @@ const schemas = {
     latencyMs: z.number().int().nonnegative().max(60_000).optional(),
   }),
   advance: z.object({ ms: z.number().int().nonnegative() }),
+  products: z.object({ products: z.array(str).max(100) }),
 };
 
 type Handler = (c: Context<EmuEnv>) => unknown;
@@ -128,6 +130,9 @@ export function controlRouter(emu: ControlTarget): Hono<EmuEnv> {
   const p = (c: Context<EmuEnv>, name: string): string => c.req.param(name) ?? '';
 
   route('post', '/orgs', 201, (c) => emu.createOrg(parse(c, schemas.org)));
+  route('put', '/orgs/:orgId/products', 200, (c) =>
+    emu.setProducts(p(c, 'orgId'), parse(c, schemas.products).products),
+  );
   route('get', '/orgs/:orgId/roles', 200, (c) => emu.listRoles(p(c, 'orgId')));
   route('get', '/orgs/:orgId/clients', 200, (c) => emu.listOAuthClients(p(c, 'orgId')));
   route('post', '/users', 201, (c) => emu.createUser(parse(c, schemas.user)));

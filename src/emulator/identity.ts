@@ -14,6 +14,13 @@ export function registerIdentity(app: Hono<EmuEnv>, core: EmulatorCore): void {
 
   app.get('/api/v2/tokens/me', (c) => jsonResponse(200, tokenInfoJson(core, tokenOf(c))));
 
+  // "Requires NO permissions" (shared/genesys §12.2): any token of the org may ask.
+  app.get('/api/v2/authorization/products', (c) => {
+    const ids = core.identity.products.get(tokenOf(c).orgId) ?? [];
+    const entities = ids.map((id) => ({ id }));
+    return jsonResponse(200, { entities, pageSize: 25, pageNumber: 1, total: entities.length, pageCount: 1 });
+  });
+
   app.get('/api/v2/users/me', (c) => {
     const rec = tokenOf(c);
     const user = core.identity.users.get(rec.userId ?? '');

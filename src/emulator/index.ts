@@ -122,6 +122,13 @@ export class GenesysEmulator {
     return this.core.identity.createOrg(input);
   }
 
+  /** The premium-app products the org bought (licensing); replaces what it had. */
+  setProducts(orgId: string, productIds: readonly string[]): { orgId: string; products: string[] } {
+    this.core.identity.requireOrg(orgId);
+    this.core.identity.products.set(orgId, [...productIds]);
+    return { orgId, products: [...productIds] };
+  }
+
   createUser(input: UserInput): EmulatedUser {
     return this.core.identity.createUser(input);
   }

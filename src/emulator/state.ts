@@ -40,6 +40,8 @@ export class IdentityState {
   readonly users = new Map<string, EmulatedUser>();
   readonly roles = new Map<string, EmulatedRole>();
   readonly clients = new Map<string, EmulatedClient>();
+  /** The products each org bought (GET /api/v2/authorization/products): none unless set. */
+  readonly products = new Map<string, string[]>();
   readonly tokens: TokenStore;
 
   constructor(private readonly now: () => number) {

@@ -19,6 +19,7 @@ import {
   OAuthClientSchema,
   type Organization,
   OrganizationSchema,
+  ProductListSchema,
   type Role,
   RolePageSchema,
   RoleSchema,
@@ -32,6 +33,8 @@ import {
 export interface GenesysApi {
   organizationsMe(): Promise<Outcome<Organization>>;
   tokensMe(): Promise<Outcome<TokenInfo>>;
+  /** The products the org bought (ids, and names where given): "requires no permissions". */
+  products(): Promise<Outcome<string[]>>;
   /** User tokens only (Genesys refuses client-credentials tokens here). */
   usersMe(expand?: readonly string[]): Promise<Outcome<UserMe>>;
   getConversation(conversationId: string): Promise<Outcome<Conversation>>;
@@ -179,6 +182,10 @@ function buildApi(execute: Execute): GenesysApi {
     organizationsMe: () =>
       execute(get('organizationsMe', '/api/v2/organizations/me', OrganizationSchema.parse)),
     tokensMe: () => execute(get('tokensMe', '/api/v2/tokens/me', TokenInfoSchema.parse)),
+    products: () =>
+      execute(
+        get('products', '/api/v2/authorization/products?pageSize=500', (t) => ProductListSchema.parse(t)),
+      ),
     usersMe: (expand = ['authorization', 'organization']) => {
       const query = expand.map((x) => `expand=${encodeURIComponent(x)}`).join('&');
       return execute(get('usersMe', `/api/v2/users/me${query ? `?${query}` : ''}`, UserMeSchema.parse));

@@ -21,6 +21,13 @@ export const OrganizationSchema = z.looseObject({
 });
 export type Organization = z.infer<typeof OrganizationSchema>;
 
+/** GET /api/v2/authorization/products: tolerant, as its shape is documented only loosely. */
+export const ProductListSchema = z
+  .looseObject({ entities: z.array(z.looseObject({ id: optStr, name: optStr })).default([]) })
+  .transform((l) =>
+    l.entities.flatMap((e) => [e.id, e.name].filter((x): x is string => typeof x === 'string')),
+  );
+
 export const TokenInfoSchema = z.looseObject({
   organization: ref.nullish(),
   homeOrganization: ref.nullish(),

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'json_too_deep'
   | 'unauthorized'
   | 'forbidden'
+  | 'not_licensed'
   | 'not_found'
   | 'method_not_allowed'
   | 'request_timeout'
@@ -41,6 +42,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode | typeof CLIENT_CLOSED_REQU
   json_too_deep: 400,
   unauthorized: 401,
   forbidden: 403,
+  not_licensed: 403,
   not_found: 404,
   method_not_allowed: 405,
   request_timeout: 408,
@@ -61,6 +63,7 @@ const TITLE: Record<ErrorCode, string> = {
   json_too_deep: 'JSON nested too deeply',
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
+  not_licensed: 'Not licensed',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
   request_timeout: 'Request timeout',

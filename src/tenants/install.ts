@@ -1,5 +1,6 @@
 import { AppError, conflict, forbidden } from '../http/problem.js';
 import type { TenancyDeps } from './deps.js';
+import { userCallFailure } from './genesys-errors.js';
 import { provisionGrant, verifyGrant } from './grant.js';
 import { identifyUser } from './identify-user.js';
 import type { Tenant } from './store.js';
@@ -23,6 +24,7 @@ export async function installTenant(
   const user = await identifyUser(deps, input.environment, input.userToken);
   if (user.role !== 'admin')
     throw forbidden('Installing needs the integration:attributeRelay:admin permission.');
+  await checkLicensed(deps, input.environment, input.userToken, user.orgName);
   const provided = input.clientId !== undefined;
   const existing = await deps.tenants.get(user.orgId);
   if (existing) {
@@ -78,6 +80,24 @@ export async function installTenant(
   if (!tenant) throw new AppError('internal', 'The tenant vanished right after install.');
   // Two installs raced and the other won: answer with its tenant (ours was not stored).
   return { tenant: created ? tenant : sameEnvironment(tenant, input.environment), created };
+}
+
+/**
+ * Premium apps are sold per org: with GENESYS_PRODUCT_ID set, the org must list it in
+ * `authorization/products` (which needs no permission), as the official sample's backend checks.
+ * Checked before anything is created in the org.
+ */
+async function checkLicensed(deps: TenancyDeps, environment: string, userToken: string, orgName: string) {
+  const productId = deps.config.genesys.productId;
+  if (!productId) return;
+  const products = await deps.genesys.withToken(environment, userToken).products();
+  if (products.kind !== 'ok') throw userCallFailure(products, environment, 'list the org’s products');
+  if (!products.value.includes(productId)) {
+    throw new AppError(
+      'not_licensed',
+      `${orgName} has not bought attribute-relay: product ${productId} is not among its products in Genesys Cloud. Buy it on AppFoundry (or ask the vendor), then install again.`,
+    );
+  }
 }
 
 /** A re-install with credentials: valid, and the grant already in use (200), or a 422 / 409. */

@@ -248,3 +248,29 @@ async function clientToken(w: World, o: SeededOrg): Promise<string> {
   if (res.kind !== 'ok') throw new Error('no token');
   return res.value.accessToken;
 }
+
+describe('licensing (GENESYS_PRODUCT_ID)', () => {
+  let licensed: World;
+  beforeEach(async () => {
+    licensed = await startWorld({ env: { GENESYS_PRODUCT_ID: 'attribute-relay-premium' } });
+  });
+  afterEach(() => licensed.close());
+
+  it('an org that has not bought the app cannot install: 403 not_licensed, nothing created anywhere', async () => {
+    const acme = seedOrg(licensed, 'Acme');
+    const res = await install(licensed, acme);
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({
+      code: 'not_licensed',
+      detail: expect.stringContaining('product attribute-relay-premium'),
+    });
+    expectRows(licensed.app, acme.orgId, {});
+    expect(licensed.emu.listRoles(acme.orgId).map((r) => r.name)).not.toContain(
+      loadManifest().install.role.name,
+    );
+    expect(licensed.emu.requests.some((r) => r.path === '/api/v2/authorization/products')).toBe(true);
+
+    licensed.emu.setProducts(acme.orgId, ['something-else', 'attribute-relay-premium']);
+    expect((await install(licensed, acme)).status).toBe(201);
+  });
+});

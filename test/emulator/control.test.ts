@@ -22,6 +22,19 @@ async function control(
 }
 
 describe('HTTP control surface', () => {
+  it('sets the products an org bought; any token of the org reads them, with no permission', async () => {
+    const { orgId, token } = await h.orgWithClient('Buyer', []);
+    const products = async () =>
+      (await (await h.call('/api/v2/authorization/products', { token })).json()) as { entities: unknown[] };
+    expect((await products()).entities).toEqual([]);
+    expect(await control('PUT', `/orgs/${orgId}/products`, { products: ['relay-premium'] })).toEqual({
+      status: 200,
+      body: { orgId, products: ['relay-premium'] },
+    });
+    expect((await products()).entities).toEqual([{ id: 'relay-premium' }]);
+    expect((await control('PUT', '/orgs/nope/products', { products: [] })).status).toBe(404);
+  });
+
   it('sets up an org, client and conversation that the Genesys API then serves', async () => {
     const org = await control('POST', '/orgs', { name: 'Demo Org' });
     expect(org.status).toBe(201);
