@@ -29,6 +29,7 @@ import type { SourcesDeps } from './sources/manage.js';
 import { sqliteSourceStore } from './sources/store.js';
 import type { TenancyDeps } from './tenants/deps.js';
 import { grantHealth } from './tenants/grant-health.js';
+import { Licensing } from './tenants/licensing.js';
 import { loadManifest } from './tenants/manifest.js';
 import { sqliteTenantStore } from './tenants/store.js';
 
@@ -41,6 +42,8 @@ export interface AppDeps extends TenancyDeps, SourcesDeps, RulesDeps {
   delivery: DeliveryWorker;
   eventQueries: EventQueries;
   wakeDelivery: () => void;
+  licensing: Licensing;
+  isUnlicensed: (orgId: string) => boolean;
   /** Retention: started by main.ts beside delivery. */
   pruner: Pruner;
   lineage: LineageStore;
@@ -90,6 +93,7 @@ export function buildDeps(input: {
   });
   const sources = sqliteSourceStore(database.db);
   const rules = sqliteRuleStore(database.db);
+  const licensing = new Licensing({ tenants, genesys, config, clock, logger });
   const delivery = new DeliveryWorker({
     sqlite: database.sqlite,
     genesys,
@@ -98,6 +102,7 @@ export function buildDeps(input: {
     clock,
     logger,
     onOutcome: (outcome) => metrics.patches.inc({ outcome }),
+    paused: () => licensing.unlicensed(),
   });
   registerQueueGauges(metrics, () => {
     try {
@@ -119,6 +124,8 @@ export function buildDeps(input: {
   });
   return {
     config,
+    licensing,
+    isUnlicensed: (orgId: string) => licensing.isUnlicensed(orgId),
     sources,
     auditSeal,
     auditChain: chainStore,

@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   );
   deps.delivery.start();
   deps.pruner.start();
+  await deps.licensing.start();
   logger.info('listening', { url: server.url, database: config.database.path });
 
   let stopping = false;
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
       await server.close();
       // Deliveries in flight finish; queued ones wait in the database for the next start.
       await deps.pruner.stop();
+      await deps.licensing.stop();
       await deps.delivery.stop();
       await deps.genesys.close();
     } finally {

@@ -18,6 +18,8 @@ export const AUDIT_KINDS = [
   'tenant.installed',
   'tenant.updated',
   'tenant.uninstalled',
+  'tenant.unlicensed',
+  'tenant.relicensed',
   'audit.pruned',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];

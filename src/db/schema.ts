@@ -31,6 +31,11 @@ export const tenants = sqliteTable('tenants', {
     .default('ok'),
   grantLastTokenAt: integer(),
   grantLastError: text(),
+  /** Whether the org still holds the app's product (GENESYS_PRODUCT_ID), and when that was read. */
+  licenseStatus: text({ enum: ['licensed', 'unlicensed'] })
+    .notNull()
+    .default('licensed'),
+  licenseCheckedAt: integer(),
 });
 
 /**

@@ -23,6 +23,8 @@ export interface DeliveryWorkerDeps {
   concurrency?: number;
   pollMs?: number;
   onOutcome?: (outcome: string) => void;
+  /** Orgs whose jobs wait whatever their budget (unlicensed). */
+  paused?: () => readonly string[];
 }
 
 /**
@@ -65,7 +67,11 @@ export class DeliveryWorker {
       clock: deps.clock,
       logger: deps.logger,
       concurrency: deps.concurrency ?? 16,
-      pausedOrgs: () => this.budgets.paused(deps.clock.now()),
+      pausedOrgs: () => {
+        const budget = this.budgets.paused(deps.clock.now());
+        const other = deps.paused?.() ?? [];
+        return other.length === 0 ? budget : [...budget, ...other];
+      },
     });
   }
 

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'not_licensed'
+  | 'tenant_unlicensed'
   | 'not_found'
   | 'method_not_allowed'
   | 'request_timeout'
@@ -43,6 +44,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode | typeof CLIENT_CLOSED_REQU
   unauthorized: 401,
   forbidden: 403,
   not_licensed: 403,
+  tenant_unlicensed: 403,
   not_found: 404,
   method_not_allowed: 405,
   request_timeout: 408,
@@ -64,6 +66,7 @@ const TITLE: Record<ErrorCode, string> = {
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
   not_licensed: 'Not licensed',
+  tenant_unlicensed: 'Org not licensed',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
   request_timeout: 'Request timeout',

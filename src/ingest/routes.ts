@@ -30,7 +30,8 @@ type Reason =
   | 'malformed_json'
   | 'json_too_deep'
   | 'not_object'
-  | 'aborted';
+  | 'aborted'
+  | 'tenant_unlicensed';
 
 class Refused extends AppError {
   constructor(
@@ -67,7 +68,14 @@ const route = createRoute({
  */
 export function registerIngestRoute(
   app: OpenAPIHono<AppEnv>,
-  deps: { sourceCache: SourceCache; events: EventStore; clock: Clock; metrics: Metrics },
+  deps: {
+    sourceCache: SourceCache;
+    events: EventStore;
+    clock: Clock;
+    metrics: Metrics;
+    /** Orgs whose product is gone: their events are refused (after the sender is verified). */
+    isUnlicensed?: (orgId: string) => boolean;
+  },
 ): void {
   // Documented from the route definition, but served by a plain handler: a declared JSON body
   // would make the validator parse it (unbounded, before the signature is checked).
@@ -98,6 +106,15 @@ async function ingest(c: Context<AppEnv>, deps: Parameters<typeof registerIngest
     : await readLimited(c.req.raw, MAX_EVENT_BYTES);
   const now = deps.clock.now();
   const dedupKey = authenticate(c, source, raw, now);
+  if (deps.isUnlicensed?.(source.orgId)) {
+    throw new Refused(
+      'tenant_unlicensed',
+      new AppError(
+        'tenant_unlicensed',
+        'This org no longer holds attribute-relay in Genesys Cloud: events are not accepted.',
+      ),
+    );
+  }
   const body = new TextDecoder().decode(raw);
   // Before parsing: what is stored must be showable, and showing or matching it walks its depth.
   if (nestsDeeperThan(body, MAX_JSON_DEPTH)) throw new Refused('json_too_deep', jsonTooDeep(MAX_JSON_DEPTH));

@@ -32,6 +32,8 @@ export async function createSession(
   if (tenant.environment !== environment) {
     throw new AppError('unauthorized', `Your org is installed from ${tenant.environment}; sign in there.`);
   }
+  // Each sign-in re-reads the licence with the user's own token (the page then shows it).
+  await deps.licensing?.check(user.orgId, deps.genesys.withToken(environment, userToken));
   const { token, expiresAt } = await deps.sessions.issue(
     {
       orgId: user.orgId,

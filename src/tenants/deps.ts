@@ -5,6 +5,7 @@ import type { Sessions } from '../crypto/sessions.js';
 import type { GenesysClient } from '../genesys/client.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import type { Licensing } from './licensing.js';
 import type { Manifest } from './manifest.js';
 import type { TenantStore } from './store.js';
 import type { DeliveryView } from './view.js';
@@ -20,6 +21,8 @@ export interface TenancyDeps {
   sealer: Sealer;
   sessions: Sessions;
   manifest: Manifest;
+  /** Licence checks (GENESYS_PRODUCT_ID): at each sign-in. */
+  licensing?: Licensing;
   /** The live delivery block of GET /v1/tenant. */
   deliveryStats?: (orgId: string, now: number) => DeliveryView;
 }

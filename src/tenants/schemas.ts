@@ -64,6 +64,10 @@ export const TenantSchema = z
       lastTokenAt: isoOrNull,
       lastError: z.string().nullable(),
     }),
+    license: z.object({
+      status: z.enum(['licensed', 'unlicensed']),
+      checkedAt: isoOrNull,
+    }),
     delivery: z.object({
       pending: z.number().int(),
       oldestPendingAgeMs: z.number().nullable(),

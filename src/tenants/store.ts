@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, isNull, lt, or } from 'drizzle-orm';
 import { appendAudit } from '../audit/store.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { Db } from '../db/client.js';
@@ -26,7 +26,10 @@ export interface Tenant {
     endedParticipants: 'skip' | 'patch-until-conversation-ends';
   };
   grant: Grant & { status: GrantStatus; lastTokenAt: number | null; lastError: string | null };
+  license: { status: LicenseStatus; checkedAt: number | null };
 }
+
+export type LicenseStatus = 'licensed' | 'unlicensed';
 
 export interface NewTenant {
   orgId: string;
@@ -51,6 +54,12 @@ export interface TenantStore {
     orgId: string,
     health: { status: GrantStatus; lastTokenAt?: number; lastError: string | null },
   ): Promise<void>;
+  /** What the last licence check found; `audit` only when the status changed. */
+  recordLicense(orgId: string, status: LicenseStatus, checkedAt: number, audit?: AuditEntry): Promise<void>;
+  /** Orgs whose product is gone (ingest refuses them, delivery pauses them). */
+  unlicensed(): Promise<string[]>;
+  /** Orgs whose licence was last read before `before` (or never). */
+  licenseDue(before: number): Promise<string[]>;
   /** Deletes every row of the org in every table, then writes the one audit row that stays. */
   uninstall(orgId: string, audit: AuditEntry): Promise<void>;
 }
@@ -123,6 +132,31 @@ export function sqliteTenantStore(db: Db): TenantStore {
         .where(eq(tenants.orgId, orgId))
         .run();
     },
+    async recordLicense(orgId, status, checkedAt, audit) {
+      db.transaction((tx) => {
+        tx.update(tenants)
+          .set({ licenseStatus: status, licenseCheckedAt: checkedAt })
+          .where(eq(tenants.orgId, orgId))
+          .run();
+        if (audit) appendAudit(tx, audit);
+      });
+    },
+    async unlicensed() {
+      return db
+        .select({ orgId: tenants.orgId })
+        .from(tenants)
+        .where(eq(tenants.licenseStatus, 'unlicensed'))
+        .all()
+        .map((r) => r.orgId);
+    },
+    async licenseDue(before) {
+      return db
+        .select({ orgId: tenants.orgId })
+        .from(tenants)
+        .where(or(isNull(tenants.licenseCheckedAt), lt(tenants.licenseCheckedAt, before)))
+        .all()
+        .map((r) => r.orgId);
+    },
     async uninstall(orgId, audit) {
       db.transaction((tx) => {
         for (const { table, orgId: column } of ORG_TABLES) tx.delete(table).where(eq(column, orgId)).run();
@@ -152,5 +186,6 @@ function toTenant(r: typeof tenants.$inferSelect): Tenant {
       lastTokenAt: r.grantLastTokenAt,
       lastError: r.grantLastError,
     },
+    license: { status: r.licenseStatus, checkedAt: r.licenseCheckedAt },
   };
 }

@@ -33,6 +33,7 @@ export function tenantView(t: Tenant, role: Role, delivery: DeliveryView = IDLE)
       lastTokenAt: iso(t.grant.lastTokenAt),
       lastError: t.grant.lastError,
     },
+    license: { status: t.license.status, checkedAt: iso(t.license.checkedAt) },
     delivery,
   };
 }
