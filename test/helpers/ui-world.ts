@@ -17,7 +17,7 @@ export interface UiWorld extends World {
  * the PKCE redirect URI registered on the emulator's CODE client), the delivery worker running,
  * and a manual clock set to now (the browser and the emulator's tokens see real dates).
  */
-export async function startUiWorld(): Promise<UiWorld> {
+export async function startUiWorld(opts: { env?: Record<string, string> } = {}): Promise<UiWorld> {
   const clock = new ManualClock(Date.now());
   const emu = new GenesysEmulator({ clock: clock.now });
   const emuServer = await emu.listen({ port: 0, host: '127.0.0.1' });
@@ -35,7 +35,7 @@ export async function startUiWorld(): Promise<UiWorld> {
     clock,
     port,
     delivery: true,
-    env: { PUBLIC_URL: publicUrl, GENESYS_OAUTH_CLIENT_ID: client.id },
+    env: { PUBLIC_URL: publicUrl, GENESYS_OAUTH_CLIENT_ID: client.id, ...opts.env },
   });
   return {
     clock,

@@ -46,6 +46,8 @@ export interface Tenant {
     lastAppliedAt: string | null;
     lastRateLimitedAt: string | null;
   };
+  /** Present since licensing; absent from older servers. */
+  license?: { status: 'licensed' | 'unlicensed'; checkedAt: string | null };
 }
 
 export interface Source {

@@ -82,6 +82,8 @@ export const en = {
   'health.title': 'Health',
   'health.healthy': 'Healthy',
   'health.attention': 'Needs attention',
+  'health.unlicensed':
+    'Your organization no longer holds Attribute Relay in Genesys Cloud: events are refused and deliveries wait until it is bought again. Nothing has been deleted.',
   'health.grant': 'Genesys Cloud access',
   'health.grantOk': 'Working: Genesys Cloud accepts our credentials',
   'health.grantInvalid': 'Refused: Genesys Cloud rejects the client credentials (replace them, or reinstall)',

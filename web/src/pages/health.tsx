@@ -13,12 +13,14 @@ export function Health(p: PageProps) {
     return () => clearInterval(timer);
   }, []);
   const { grant, delivery, settings } = p.tenant;
-  const healthy = grant.status === 'ok' && (delivery.oldestPendingAgeMs ?? 0) < 5 * 60_000;
+  const unlicensed = p.tenant.license?.status === 'unlicensed';
+  const healthy = !unlicensed && grant.status === 'ok' && (delivery.oldestPendingAgeMs ?? 0) < 5 * 60_000;
   return (
     <section aria-labelledby="health-h">
       <h1 id="health-h">{t('health.title')}</h1>
       <Alert accent={healthy ? 'success' : 'warning'}>
         <strong>{healthy ? t('health.healthy') : t('health.attention')}</strong>
+        {unlicensed && <p>{t('health.unlicensed')}</p>}
       </Alert>
       <dl class="facts">
         <dt>{t('health.grant')}</dt>
