@@ -16,6 +16,8 @@ export const tenants = sqliteTable('tenants', {
   updatedAt: integer().notNull(),
   requestsPerMinute: integer().notNull().default(300),
   auditRetentionDays: integer().notNull().default(90),
+  /** Longest attribute value a rule may produce; longer ones are dropped (`too_long`). */
+  maxAttributeValueLength: integer().notNull().default(2000),
   /** The target participant ended while the conversation goes on: skip, or PATCH it anyway. */
   endedParticipants: text({ enum: ['skip', 'patch-until-conversation-ends'] })
     .notNull()

@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../audit/types.js';
 import type { GenesysClient } from '../genesys/client.js';
-import type { Failure, Outcome } from '../genesys/outcome.js';
+import { type Failure, failure, type Outcome } from '../genesys/outcome.js';
 import type { Conversation } from '../genesys/types.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -40,6 +40,8 @@ export type SkipReason =
   'superseded' | 'participant_terminated' | 'conversation_ended' | 'participant_not_found' | 'no_change';
 
 const FOLLOWER_LEASE_MS = 60_000;
+/** Genesys' request body limit (shared/genesys §12.5). */
+export const GENESYS_BODY_LIMIT = 512_000;
 
 /**
  * One delivery job, per the contract's steps: read the conversation at send time (or reuse one
@@ -148,6 +150,12 @@ class Delivery {
     this.participantId = participant.id;
     const changes = changedAttributes(participant.attributes, this.wanted());
     if (Object.keys(changes).length === 0) return this.skip('no_change');
+    // Genesys refuses a body over 512,000 bytes: one that big could never succeed, so it is not sent.
+    const bytes = Buffer.byteLength(JSON.stringify({ attributes: changes }));
+    if (bytes > GENESYS_BODY_LIMIT) {
+      const message = `the PATCH body would be ${bytes} bytes; Genesys takes at most ${GENESYS_BODY_LIMIT}`;
+      return this.fail(failure('permanent', 'body_too_large', message));
+    }
 
     const api = this.deps.genesys.forOrg(orgId);
     const sent = await this.call('patchParticipantAttributes', () =>

@@ -27,9 +27,14 @@ export function laneOf(orgId: string, target: Target): string {
 }
 
 /** Pure: what the org's rules make of one event. */
-export function decide(event: PendingEvent, rules: RuleSet, now: number): Decision {
+export function decide(
+  event: PendingEvent,
+  rules: RuleSet,
+  now: number,
+  maxValueLength = MAX_ATTRIBUTE_VALUE,
+): Decision {
   const result = rules.match(event.body, event.sourceId, {
-    maxValueLength: MAX_ATTRIBUTE_VALUE,
+    maxValueLength,
     explain: false,
   });
   const base = {
@@ -100,7 +105,14 @@ export class EventProcessor {
   private readonly cache = new Map<string, { stamp: string; set: RuleSet }>();
 
   constructor(
-    private readonly deps: { store: EventProcessingStore; rules: RuleStore; clock: Clock; logger: Logger },
+    private readonly deps: {
+      store: EventProcessingStore;
+      rules: RuleStore;
+      clock: Clock;
+      logger: Logger;
+      /** The org's longest attribute value (its setting); the default without one. */
+      valueLimit?: (orgId: string) => Promise<number>;
+    },
     private readonly batchSize = 200,
   ) {}
 
@@ -109,9 +121,13 @@ export class EventProcessor {
     const events = this.deps.store.pending(this.batchSize);
     if (events.length === 0) return 0;
     const sets = new Map<string, RuleSet>();
-    for (const orgId of new Set(events.map((e) => e.orgId))) sets.set(orgId, await this.ruleSet(orgId));
+    const limits = new Map<string, number>();
+    for (const orgId of new Set(events.map((e) => e.orgId))) {
+      sets.set(orgId, await this.ruleSet(orgId));
+      limits.set(orgId, (await this.deps.valueLimit?.(orgId)) ?? MAX_ATTRIBUTE_VALUE);
+    }
     const now = this.deps.clock.now();
-    const decisions = events.map((e) => decide(e, sets.get(e.orgId)!, now));
+    const decisions = events.map((e) => decide(e, sets.get(e.orgId)!, now, limits.get(e.orgId)));
     return this.deps.store.commit(decisions, now).length;
   }
 

@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { JobQueue } from '../queue/queue.js';
 import { Runner } from '../queue/runner.js';
+import { MAX_ATTRIBUTE_VALUE } from '../rules/dry-run.js';
 import type { RuleStore } from '../rules/store.js';
 import type { TenantStore } from '../tenants/store.js';
 import { Budgets } from './budget.js';
@@ -48,6 +49,8 @@ export class DeliveryWorker {
       rules: deps.rules,
       clock: deps.clock,
       logger: deps.logger,
+      valueLimit: async (orgId) =>
+        (await deps.tenants.get(orgId))?.settings.maxAttributeValueLength ?? MAX_ATTRIBUTE_VALUE,
     });
     this.runner = new Runner({
       queue: this.queue,

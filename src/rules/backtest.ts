@@ -1,7 +1,6 @@
 import type { RequestContext } from '../http/context.js';
 import type { Miss } from './compile.js';
 import { compileRule } from './compile.js';
-import { MAX_ATTRIBUTE_VALUE } from './dry-run.js';
 import { checkSourceOfOrg, type RulesDeps } from './manage.js';
 import { type RuleMiss, RuleSet } from './match.js';
 import type { RuleBody } from './schemas.js';
@@ -57,7 +56,7 @@ export async function backtest(
   for (const e of events) {
     const receivedAt = new Date(e.receivedAt).toISOString();
     const body = parse(e.body);
-    const opts = { maxValueLength: MAX_ATTRIBUTE_VALUE, explain: false };
+    const opts = { maxValueLength: ctx.tenant.settings.maxAttributeValueLength, explain: false };
     const patch = body === undefined ? undefined : set.match(body, e.sourceId, opts).patches[0];
     if (!patch) {
       result.missed++;

@@ -4,8 +4,12 @@ import { checkSourceOfOrg, type RulesDeps } from './manage.js';
 import { RuleSet } from './match.js';
 import type { RuleBody } from './schemas.js';
 
-/** Longest attribute value a rule may produce; longer ones are dropped with `too_long`. */
-export const MAX_ATTRIBUTE_VALUE = 1024;
+/**
+ * Longest attribute value a rule may produce by default (an org may change it); longer ones are
+ * dropped with `too_long`. Genesys documents no value limit for the REST endpoint, only the
+ * request body's 512,000 bytes.
+ */
+export const MAX_ATTRIBUTE_VALUE = 2000;
 
 export interface DryRunInput {
   event: Record<string, unknown>;
@@ -25,7 +29,7 @@ export async function dryRun(deps: RulesDeps, ctx: RequestContext, input: DryRun
     ? [compileRule({ id: 'unsaved', version: 0, createdAt: ctx.now, body: input.rule })]
     : (await deps.rules.list(ctx.tenant.orgId)).map(compileRule);
   const result = new RuleSet(compiled).match(input.event, input.sourceId ?? null, {
-    maxValueLength: MAX_ATTRIBUTE_VALUE,
+    maxValueLength: ctx.tenant.settings.maxAttributeValueLength,
     explain: true,
   });
   return {

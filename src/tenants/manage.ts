@@ -14,7 +14,12 @@ export async function updateSettings(
 ): Promise<Tenant> {
   const current = ctx.tenant.settings;
   const changed: Record<string, { from: unknown; to: unknown }> = {};
-  for (const key of ['requestsPerMinute', 'auditRetentionDays', 'endedParticipants'] as const) {
+  for (const key of [
+    'requestsPerMinute',
+    'auditRetentionDays',
+    'endedParticipants',
+    'maxAttributeValueLength',
+  ] as const) {
     const to = patch[key];
     if (to !== undefined && to !== current[key]) changed[key] = { from: current[key], to };
   }

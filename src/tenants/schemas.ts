@@ -39,6 +39,7 @@ export const SettingsPatch = z
       requestsPerMinute: z.number().int().min(1).max(6000).optional(),
       auditRetentionDays: z.number().int().min(1).max(3650).optional(),
       endedParticipants: z.enum(ENDED_PARTICIPANTS).optional(),
+      maxAttributeValueLength: z.number().int().min(1).max(100_000).optional(),
     }),
   })
   .openapi('TenantPatch');
@@ -56,6 +57,7 @@ export const TenantSchema = z
       requestsPerMinute: z.number().int(),
       auditRetentionDays: z.number().int(),
       endedParticipants: z.enum(ENDED_PARTICIPANTS),
+      maxAttributeValueLength: z.number().int(),
     }),
     grant: z.object({
       clientId: z.string(),

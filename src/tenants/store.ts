@@ -24,6 +24,7 @@ export interface Tenant {
     requestsPerMinute: number;
     auditRetentionDays: number;
     endedParticipants: 'skip' | 'patch-until-conversation-ends';
+    maxAttributeValueLength: number;
   };
   grant: Grant & { status: GrantStatus; lastTokenAt: number | null; lastError: string | null };
   license: { status: LicenseStatus; checkedAt: number | null };
@@ -176,6 +177,7 @@ function toTenant(r: typeof tenants.$inferSelect): Tenant {
       requestsPerMinute: r.requestsPerMinute,
       auditRetentionDays: r.auditRetentionDays,
       endedParticipants: r.endedParticipants,
+      maxAttributeValueLength: r.maxAttributeValueLength,
     },
     grant: {
       clientId: r.grantClientId,

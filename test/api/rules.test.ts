@@ -367,4 +367,26 @@ describe('POST /v1/rules/test', () => {
       miss: { path: '$.customer.tier', actual: 'silver' },
     });
   });
+
+  it('the longest attribute value is the org’s setting (2,000 by default)', async () => {
+    const long = { ...event, lastPurchase: 'x'.repeat(1500) };
+    const dropped = async () =>
+      (
+        (await (
+          await world.call('POST', '/v1/rules/test', {
+            token: viewer,
+            body: { event: long, rule: platinum({ sourceId: null }) },
+          })
+        ).json()) as { matches: Array<{ dropped: Array<{ attribute: string; reason: string }> }> }
+      ).matches[0]?.dropped;
+    expect(await dropped()).toEqual([]);
+    const res = await world.call('PATCH', '/v1/tenant', {
+      token: admin,
+      body: { settings: { maxAttributeValueLength: 1000 } },
+    });
+    expect(res.status).toBe(200);
+    expect(await dropped()).toEqual([
+      expect.objectContaining({ attribute: 'last_purchase', reason: 'too_long' }),
+    ]);
+  });
 });

@@ -60,6 +60,7 @@ describe('GET and PATCH /v1/tenant', () => {
       requestsPerMinute: 120,
       auditRetentionDays: 90,
       endedParticipants: 'skip',
+      maxAttributeValueLength: 2000,
     });
     // The same delivery block as GET /v1/tenant, so a settings page need not read twice.
     const got = (await (await world.call('GET', '/v1/tenant', { token: admin })).json()) as {
@@ -109,6 +110,7 @@ describe('GET and PATCH /v1/tenant', () => {
       requestsPerMinute: 300,
       auditRetentionDays: 90,
       endedParticipants: 'skip',
+      maxAttributeValueLength: 2000,
     });
     expect(auditRows('tenant.updated')).toHaveLength(0);
   });

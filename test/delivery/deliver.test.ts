@@ -193,6 +193,21 @@ describe('delivery', () => {
     },
   );
 
+  it('never sends a body over Genesys’ 512,000 bytes: patch.failed body_too_large, no PATCH', async () => {
+    const conv = conversation([{ purpose: 'customer' }]);
+    const big = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`a${i}`, 'x'.repeat(90_000)]));
+    const { jobId, eventId } = deliver(conv.id, big);
+    await runner.runUntilEmpty();
+    expect(patches()).toHaveLength(0);
+    expect(jobRow(jobId)).toMatchObject({ status: 'failed' });
+    expect(outcomes(eventId)).toEqual([
+      expect.objectContaining({
+        kind: 'patch.failed',
+        detail: expect.objectContaining({ code: 'body_too_large' }),
+      }),
+    ]);
+  });
+
   it('waits for a conversation that is not visible yet (a draft id visible after 3 s), without using attempts', async () => {
     const conv = conversation([{ purpose: 'customer' }], 3_000);
     const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });

@@ -1,0 +1,1 @@
+ALTER TABLE `tenants` ADD `max_attribute_value_length` integer DEFAULT 2000 NOT NULL;
