@@ -1,6 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signedPost } from '../helpers/signed.js';
-import { install, type SeededOrg, seedOrg, session, startWorld, type World } from '../helpers/world.js';
+import {
+  createSource,
+  install,
+  type SeededOrg,
+  seedOrg,
+  session,
+  startWorld,
+  type World,
+} from '../helpers/world.js';
 
 /** An org that stops holding the app: refused at ingest, paused in delivery, data kept; and back. */
 const PRODUCT = 'attribute-relay-premium';
@@ -15,12 +23,7 @@ beforeEach(async () => {
   world.emu.setProducts(org.orgId, [PRODUCT]);
   expect((await install(world, org)).status).toBe(201);
   admin = await session(world, org.admin);
-  source = (await (
-    await world.call('POST', '/v1/sources', {
-      token: admin,
-      body: { name: 'CRM', auth: 'standard-webhooks' },
-    })
-  ).json()) as { id: string; secret: string };
+  source = await createSource(world, admin);
   const rule = await world.call('POST', '/v1/rules', {
     token: admin,
     body: {

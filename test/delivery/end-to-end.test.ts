@@ -1,6 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signedPost } from '../helpers/signed.js';
-import { install, type SeededOrg, seedOrg, session, startWorld, type World } from '../helpers/world.js';
+import {
+  createSource,
+  install,
+  type SeededOrg,
+  seedOrg,
+  session,
+  startWorld,
+  type World,
+} from '../helpers/world.js';
 
 /** The whole path in one server: signed event → 202 → rules → job → PATCH in Genesys → audit. */
 let world: World;
@@ -13,12 +21,7 @@ beforeEach(async () => {
   org = seedOrg(world, 'Acme');
   expect((await install(world, org)).status).toBe(201);
   admin = await session(world, org.admin);
-  source = (await (
-    await world.call('POST', '/v1/sources', {
-      token: admin,
-      body: { name: 'CRM', auth: 'standard-webhooks' },
-    })
-  ).json()) as { id: string; secret: string };
+  source = await createSource(world, admin);
   const rule = await world.call('POST', '/v1/rules', {
     token: admin,
     body: {

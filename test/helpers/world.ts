@@ -179,3 +179,13 @@ export async function installedOrg(world: World, name: string): Promise<Installe
   const source = (await created.json()) as { id: string; secret: string };
   return { org, admin, viewer: await session(world, org.viewer), source };
 }
+
+/** A standard-webhooks source of the session's org, with its secret (shown once). */
+export async function createSource(world: World, token: string): Promise<{ id: string; secret: string }> {
+  const res = await world.call('POST', '/v1/sources', {
+    token,
+    body: { name: 'CRM', auth: 'standard-webhooks' },
+  });
+  if (res.status !== 201) throw new Error(`POST /v1/sources: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { id: string; secret: string };
+}
