@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Sessions } from '../crypto/sessions.js';
 import { requireSession } from '../http/auth.js';
+import { cursorParam, decodeCursor, encodeCursor } from '../http/cursor.js';
 import type { AppEnv } from '../http/middleware.js';
 import { json, problems, SESSION_SECURITY } from '../http/openapi.js';
 import type { Clock } from '../lib/clock.js';
@@ -12,10 +13,6 @@ import type { AuditRow, AuditStore, ChainStore } from './store.js';
 import { AUDIT_KINDS } from './types.js';
 
 const ID = /^aud_[0-9a-z]{26}$/;
-
-/** Opaque to clients: the last item's id, base64url. */
-export const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
-const decodeCursor = (c: string) => Buffer.from(c, 'base64url').toString();
 
 const iso = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
@@ -36,12 +33,7 @@ export const AuditQuery = z.object({
   from: iso.optional().openapi({ type: 'string', format: 'date-time', description: 'inclusive' }),
   to: iso.optional().openapi({ type: 'string', format: 'date-time', description: 'exclusive' }),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z
-    .string()
-    .optional()
-    .refine((c) => c === undefined || ID.test(decodeCursor(c)), {
-      message: 'not a cursor from a previous page',
-    }),
+  cursor: cursorParam(ID),
 });
 
 const ActorSchema = z.object({

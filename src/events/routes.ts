@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Sessions } from '../crypto/sessions.js';
 import { requireSession } from '../http/auth.js';
+import { cursorParam, decodeCursor, encodeCursor } from '../http/cursor.js';
 import type { AppEnv } from '../http/middleware.js';
 import { json, problems, SESSION_SECURITY } from '../http/openapi.js';
 import { notFound } from '../http/problem.js';
@@ -19,19 +20,12 @@ const Detail = z
   .openapi('EventDetail');
 
 const EVENT_ID = /^evt_[0-9a-z]{26}$/;
-const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
-const decodeCursor = (c: string) => Buffer.from(c, 'base64url').toString();
 
 const ListQuery = z.object({
   sourceId: z.string().min(1).optional(),
   conversationId: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z
-    .string()
-    .optional()
-    .refine((c) => c === undefined || EVENT_ID.test(decodeCursor(c)), {
-      message: 'not a cursor from a previous page',
-    }),
+  cursor: cursorParam(EVENT_ID),
 });
 
 const Summary = z

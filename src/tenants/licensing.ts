@@ -16,6 +16,8 @@ export const LICENSE_RECHECK_MS = 6 * 3_600_000;
  */
 export class Licensing {
   private unlicensedOrgs = new Set<string>();
+  /** The same set as a list, rebuilt only when it changes: delivery asks on every claim. */
+  private unlicensedList: readonly string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
 
@@ -38,11 +40,12 @@ export class Licensing {
   }
 
   unlicensed(): readonly string[] {
-    return [...this.unlicensedOrgs];
+    return this.unlicensedList;
   }
 
   async load(): Promise<void> {
     this.unlicensedOrgs = new Set(await this.deps.tenants.unlicensed());
+    this.unlicensedList = [...this.unlicensedOrgs];
   }
 
   /**
@@ -79,6 +82,7 @@ export class Licensing {
     );
     if (status === 'unlicensed') this.unlicensedOrgs.add(orgId);
     else this.unlicensedOrgs.delete(orgId);
+    this.unlicensedList = [...this.unlicensedOrgs];
     if (changed) this.deps.logger.warn(`tenant.${status}`, { orgId, productId });
     return status;
   }

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { GenesysEmulator } from '../../src/emulator/index.js';
 import { startTestApp } from './app.js';
 import { ManualClock } from './clock.js';
-import type { World } from './world.js';
+import { caller, type World } from './world.js';
 
 export interface UiWorld extends World {
   /** The app's own PKCE client in the emulator (GENESYS_OAUTH_CLIENT_ID). */
@@ -43,16 +43,7 @@ export async function startUiWorld(opts: { env?: Record<string, string> } = {}):
     app,
     clientId: client.id,
     pageUrl: `${app.url}/?gcHostOrigin=${encodeURIComponent('https://apps.mypurecloud.com')}&gcTargetEnv=prod&langTag=en-us`,
-    call: (method, path, o = {}) =>
-      fetch(`${app.url}${path}`, {
-        method,
-        headers: {
-          ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
-          ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...o.headers,
-        },
-        ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
-      }),
+    call: caller(app.url),
     close: async () => {
       await app.close();
       await emuServer.close();

@@ -44,21 +44,26 @@ export async function startWorld(
     clock,
     emu,
     app,
-    call: (method, path, o = {}) =>
-      fetch(`${app.url}${path}`, {
-        method,
-        headers: {
-          ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
-          ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...o.headers,
-        },
-        ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
-      }),
+    call: caller(app.url),
     close: async () => {
       await app.close();
       await emuServer.close();
     },
   };
+}
+
+/** `World.call` for an app at `baseUrl`: `token` becomes the bearer, `body` JSON. */
+export function caller(baseUrl: string): World['call'] {
+  return (method, path, o = {}) =>
+    fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+        ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...o.headers,
+      },
+      ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+    });
 }
 
 export interface SeededOrg {
