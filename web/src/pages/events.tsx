@@ -83,34 +83,37 @@ export function Events(_p: PageProps) {
         </p>
       )}
       <ErrorAlert error={first.error} />
-      <gux-table>
-        <table slot="data">
-          <thead>
-            <tr>
-              <th scope="col">{t('events.received')}</th>
-              <th scope="col">{t('events.outcome')}</th>
-              <th scope="col">{t('events.id')}</th>
-              <th scope="col">{t('events.conversations')}</th>
-              <th scope="col">{t('events.replays')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {pages.map((e) => (
-              <tr key={e.id} data-event={e.id}>
-                <td>{when(e.receivedAt)}</td>
-                <td>
-                  <OutcomeBadge outcome={e.outcome} />
-                </td>
-                <td>
-                  <a href={`#/events/${e.id}`}>{e.id}</a>
-                </td>
-                <td>{e.conversationIds.join(', ')}</td>
-                <td>{e.replays}</td>
+      {/* Empty: one plain sentence, not the table's own "No data available" beside it. */}
+      {pages.length > 0 && (
+        <gux-table>
+          <table slot="data">
+            <thead>
+              <tr>
+                <th scope="col">{t('events.received')}</th>
+                <th scope="col">{t('events.outcome')}</th>
+                <th scope="col">{t('events.id')}</th>
+                <th scope="col">{t('events.conversations')}</th>
+                <th scope="col">{t('events.replays')}</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      </gux-table>
+            </thead>
+            <tbody>
+              {pages.map((e) => (
+                <tr key={e.id} data-event={e.id}>
+                  <td>{when(e.receivedAt)}</td>
+                  <td>
+                    <OutcomeBadge outcome={e.outcome} />
+                  </td>
+                  <td>
+                    <a href={`#/events/${e.id}`}>{e.id}</a>
+                  </td>
+                  <td>{e.conversationIds.join(', ')}</td>
+                  <td>{e.replays}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </gux-table>
+      )}
       {first.data && pages.length === 0 && <p>{t('events.none')}</p>}
       {cursor && <Button onClick={more}>{t('common.more')}</Button>}
     </section>
