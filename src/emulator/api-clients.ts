@@ -5,7 +5,7 @@ import type { EmuEnv, EmulatorCore } from './core.js';
 import { apiError, jsonResponse } from './errors.js';
 import { denied, tokenOf } from './pipeline.js';
 import { DEFAULT_TOKEN_SECONDS } from './tokens.js';
-import type { ClientState, EmulatedClient } from './types.js';
+import type { ClientState, EmulatedClient, RoleDivision } from './types.js';
 
 const STATES: Record<string, ClientState> = { active: 'Active', disabled: 'Disabled', inactive: 'Inactive' };
 
@@ -16,7 +16,9 @@ const clientSchema = z.looseObject({
   accessTokenValiditySeconds: z.number().int().min(300).max(172_800).optional(),
   registeredRedirectUri: z.array(z.url({ protocol: /^https?$/ })).optional(),
   roleIds: z.array(z.string().min(1)).optional(),
-  roleDivisions: z.array(z.looseObject({ roleId: z.string().min(1) })).optional(),
+  roleDivisions: z
+    .array(z.looseObject({ roleId: z.string().min(1), divisionId: z.string().min(1).optional() }))
+    .optional(),
   // The wizard sends lower-case 'inactive' on uninstall (facts §6), so accept any case.
   state: z
     .string()
@@ -46,16 +48,19 @@ export function registerClients(app: Hono<EmuEnv>, core: EmulatorCore): void {
     if (refusal) return refusal;
     const body = readBody(c, clientSchema);
     if (!body.ok) return body.response;
-    const roleIds = rolesOf(body.value);
-    const bad = unassignableRole(c, core, roleIds, []);
+    const grants = grantsOf(core, tokenOf(c).orgId, body.value);
+    if (typeof grants === 'string') return apiError(c, 400, 'bad.request', grants);
+    const bad = unassignableRole(c, core, grants, []);
     if (bad) return bad;
     const { name, description, authorizedGrantType, accessTokenValiditySeconds, state } = body.value;
     const { registeredRedirectUri } = body.value;
-    const client = ids.createClient({
+    const { id } = ids.createClient({
       orgId: tokenOf(c).orgId,
-      ...{ name, description, authorizedGrantType, accessTokenValiditySeconds, roleIds, state },
+      ...{ name, description, authorizedGrantType, accessTokenValiditySeconds, state },
       registeredRedirectUri,
     });
+    const client = ids.requireClient(id);
+    ids.setRoleDivisions(client, grants);
     return jsonResponse(200, clientJson(client));
   });
 
@@ -74,15 +79,16 @@ export function registerClients(app: Hono<EmuEnv>, core: EmulatorCore): void {
     if (!body.ok) return body.response;
     const client = own(c);
     if (!client) return apiError(c, 404);
-    const roleIds = rolesOf(body.value);
-    const bad = unassignableRole(c, core, roleIds, client.roleIds);
+    const grants = grantsOf(core, client.orgId, body.value);
+    if (typeof grants === 'string') return apiError(c, 400, 'bad.request', grants);
+    const bad = unassignableRole(c, core, grants, client.roleIds);
     if (bad) return bad;
     client.name = body.value.name;
     client.description = body.value.description ?? '';
     client.authorizedGrantType = body.value.authorizedGrantType;
     client.registeredRedirectUri = [...new Set(body.value.registeredRedirectUri ?? [])];
     client.accessTokenValiditySeconds = body.value.accessTokenValiditySeconds ?? DEFAULT_TOKEN_SECONDS;
-    client.roleIds = roleIds;
+    ids.setRoleDivisions(client, grants);
     if (body.value.state) ids.setClientState(client.id, body.value.state);
     return jsonResponse(200, clientJson(client));
   });
@@ -97,8 +103,18 @@ export function registerClients(app: Hono<EmuEnv>, core: EmulatorCore): void {
   });
 }
 
-function rolesOf(body: ClientBody): string[] {
-  return [...new Set([...(body.roleIds ?? []), ...(body.roleDivisions ?? []).map((d) => d.roleId)])];
+/**
+ * `roleDivisions` say where each role applies; the deprecated `roleIds`, and a roleDivision without
+ * a division, mean the Home division (§12.1). Unknown division ids → an error message.
+ */
+function grantsOf(core: EmulatorCore, orgId: string, body: ClientBody): RoleDivision[] | string {
+  const home = core.identity.homeDivision(orgId).id;
+  const grants = [
+    ...(body.roleIds ?? []).map((roleId) => ({ roleId, divisionId: home })),
+    ...(body.roleDivisions ?? []).map((rd) => ({ roleId: rd.roleId, divisionId: rd.divisionId ?? home })),
+  ];
+  const unknown = grants.find((g) => core.identity.divisions.get(g.divisionId)?.orgId !== orgId);
+  return unknown ? `Division ${unknown.divisionId} does not exist.` : grants;
 }
 
 /**
@@ -109,12 +125,13 @@ function rolesOf(body: ClientBody): string[] {
 function unassignableRole(
   c: Context<EmuEnv>,
   core: EmulatorCore,
-  roleIds: string[],
+  grants: RoleDivision[],
   alreadyAssigned: string[],
 ): Response | undefined {
   const rec = tokenOf(c);
+  // Only grants that have propagated count (roleGrantDelayMs): the wizard's reason to poll users/me.
   const held = new Set(core.identity.principalRoleIds(rec));
-  for (const roleId of roleIds) {
+  for (const roleId of new Set(grants.map((g) => g.roleId))) {
     const role = core.identity.roles.get(roleId);
     if (!role || role.orgId !== rec.orgId)
       return apiError(c, 400, 'bad.request', `Role ${roleId} does not exist.`);
@@ -136,6 +153,7 @@ function clientJson(client: EmulatedClient): Record<string, unknown> {
     registeredRedirectUri: [...client.registeredRedirectUri],
     secret: client.secret,
     roleIds: [...client.roleIds],
+    roleDivisions: client.roleDivisions.map((rd) => ({ ...rd })),
     scope: [],
     state: client.state,
     dateCreated: new Date(client.dateCreated).toISOString(),

@@ -18,6 +18,7 @@ export function registerConversations(app: Hono<EmuEnv>, core: EmulatorCore): vo
     if (!core.identity.tokenHolds(rec, VIEW)) return missingAnyPermissions(c, [VIEW]);
     const conversation = core.conversations.visible(rec.orgId, c.req.param('conversationId'));
     if (!conversation) return apiError(c, 404);
+    if (!core.identity.tokenHolds(rec, VIEW, conversation.divisionIds)) return divisionRefused(c, core);
     return jsonResponse(200, conversationJson(conversation));
   });
 
@@ -44,6 +45,9 @@ function patchAttributes(c: Context<EmuEnv>, core: EmulatorCore, media: string |
   const conversation = core.conversations.visible(tokenOf(c).orgId, c.req.param('conversationId') ?? '');
   const participant = conversation?.participants.find((p) => p.id === c.req.param('participantId'));
   if (!conversation || !participant) return apiError(c, 404);
+  const rec = tokenOf(c);
+  if (rec.kind === 'client' && core.identity.principalRoleIds(rec, conversation.divisionIds).length === 0)
+    return divisionRefused(c, core);
   const refusal = endedRefusal(c, core, conversation, participant);
   if (refusal) return refusal;
   if (attributes) {
@@ -55,6 +59,15 @@ function patchAttributes(c: Context<EmuEnv>, core: EmulatorCore, media: string |
   // Generic variant: 202 with no body; media variants: 202 + ParticipantAttributes (the merged map).
   if (media === undefined) return new Response(null, { status: 202 });
   return jsonResponse(202, { attributes: { ...participant.attributes } });
+}
+
+/**
+ * A client-credentials grant is scoped to the divisions of its roles (Home by default, §12.1).
+ * Whether Genesys then answers 403 or hides the conversation with a 404 is unknown: configurable.
+ */
+function divisionRefused(c: Context<EmuEnv>, core: EmulatorCore): Response {
+  if (core.options.divisionRefusal === 404) return apiError(c, 404);
+  return apiError(c, 403, 'not.authorized', 'You are not authorized to perform the requested action.');
 }
 
 /** `{attributes?: {string: string}}` → the map (undefined = no change), or an error message. */

@@ -4,7 +4,7 @@ import { readBody } from './body.js';
 import type { EmuEnv, EmulatorCore } from './core.js';
 import { apiError, jsonResponse } from './errors.js';
 import { denied, tokenOf } from './pipeline.js';
-import type { EmulatedRole } from './types.js';
+import type { EmulatedDivision, EmulatedRole } from './types.js';
 
 const policySchema = z.looseObject({
   domain: z.string().min(1),
@@ -76,6 +76,24 @@ export function registerRoles(app: Hono<EmuEnv>, core: EmulatorCore): void {
     return new Response(null, { status: 204 });
   });
 
+  // "Requires NO permissions" (SDK AuthorizationApi.md): every token of the org may list them.
+  app.get('/api/v2/authorization/divisions', (c) => {
+    const divisions = ids.listDivisions(tokenOf(c).orgId);
+    const pageSize = positive(c.req.query('pageSize'), 25);
+    const pageNumber = positive(c.req.query('pageNumber'), 1);
+    return jsonResponse(200, {
+      entities: divisions.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map(divisionJson),
+      pageSize,
+      pageNumber,
+      total: divisions.length,
+      pageCount: Math.ceil(divisions.length / pageSize),
+    });
+  });
+
+  app.get('/api/v2/authorization/divisions/home', (c) =>
+    jsonResponse(200, divisionJson(ids.homeDivision(tokenOf(c).orgId))),
+  );
+
   app.put('/api/v2/authorization/roles/:roleId/users/add', (c) => {
     const refusal = denied(c, core, 'authorization:grant:add');
     if (refusal) return refusal;
@@ -107,6 +125,16 @@ function roleJson(core: EmulatorCore, role: EmulatedRole): Record<string, unknow
     default: false,
     base: false,
     selfUri: `/api/v2/authorization/roles/${role.id}`,
+  };
+}
+
+function divisionJson(d: EmulatedDivision): Record<string, unknown> {
+  return {
+    id: d.id,
+    name: d.name,
+    description: '',
+    homeDivision: d.homeDivision,
+    selfUri: `/api/v2/authorization/divisions/${d.id}`,
   };
 }
 

@@ -9,6 +9,8 @@ import { EmulatorInputError } from './types.js';
 export type ControlTarget = Pick<
   GenesysEmulator,
   | 'createOrg'
+  | 'createDivision'
+  | 'listDivisions'
   | 'setProducts'
   | 'createUser'
   | 'createUserToken'
@@ -74,6 +76,7 @@ const schemas = {
     name: str.optional(),
     permissions: z.array(str).optional(),
     roleIds: z.array(str).optional(),
+    divisionIds: z.array(str).optional(),
     accessTokenValiditySeconds: z.number().int().positive().optional(),
     secret: str.optional(),
     authorizedGrantType: z
@@ -88,6 +91,7 @@ const schemas = {
     orgId: str,
     id: str.optional(),
     visibleAfterMs: z.number().nonnegative().optional(),
+    divisionIds: z.array(str).optional(),
     participants: z.array(participant),
   }),
   // JSON has no Infinity and no RegExp: `times: "Infinity"`, `pathRegex: "^/api/v2/.*"`.
@@ -111,7 +115,10 @@ const schemas = {
     endedParticipantPatch: z.enum(['accept', 'conflict', 'bad_request']).optional(),
     attributeMode: z.enum(['merge', 'replace']).optional(),
     latencyMs: z.number().int().nonnegative().max(60_000).optional(),
+    divisionRefusal: z.union([z.literal(403), z.literal(404)]).optional(),
+    roleGrantDelayMs: z.number().int().nonnegative().max(3_600_000).optional(),
   }),
+  division: z.object({ id: str.optional(), name: str }),
   advance: z.object({ ms: z.number().int().nonnegative() }),
   products: z.object({ products: z.array(str).max(100) }),
 };
@@ -133,6 +140,10 @@ export function controlRouter(emu: ControlTarget): Hono<EmuEnv> {
   route('put', '/orgs/:orgId/products', 200, (c) =>
     emu.setProducts(p(c, 'orgId'), parse(c, schemas.products).products),
   );
+  route('post', '/orgs/:orgId/divisions', 201, (c) =>
+    emu.createDivision({ ...parse(c, schemas.division), orgId: p(c, 'orgId') }),
+  );
+  route('get', '/orgs/:orgId/divisions', 200, (c) => emu.listDivisions(p(c, 'orgId')));
   route('get', '/orgs/:orgId/roles', 200, (c) => emu.listRoles(p(c, 'orgId')));
   route('get', '/orgs/:orgId/clients', 200, (c) => emu.listOAuthClients(p(c, 'orgId')));
   route('post', '/users', 201, (c) => emu.createUser(parse(c, schemas.user)));

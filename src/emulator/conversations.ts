@@ -22,6 +22,7 @@ export class ConversationState {
       orgId: input.orgId,
       createdAt,
       visibleAt: createdAt + (input.visibleAfterMs ?? 0),
+      divisionIds: [...(input.divisionIds ?? [])],
       participants: [],
     };
     for (const p of input.participants) conversation.participants.push(this.newParticipant(p));
@@ -99,7 +100,10 @@ export function conversationJson(c: EmulatedConversation): Record<string, unknow
     ...(c.endTime !== undefined ? { endTime: iso(c.endTime) } : {}),
     participants: c.participants.map(participantJson),
     recordingState: 'none',
-    divisions: [],
+    divisions: c.divisionIds.map((id) => ({
+      division: { id, selfUri: `/api/v2/authorization/divisions/${id}` },
+      entities: [],
+    })),
     selfUri: `/api/v2/conversations/${c.id}`,
   };
 }

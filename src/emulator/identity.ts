@@ -79,6 +79,7 @@ function tokenInfoJson(core: EmulatorCore, rec: TokenRecord): Record<string, unk
         name: client.name,
         authorizedGrantType: client.authorizedGrantType,
         orgId: client.orgId,
+        roleDivisions: client.roleDivisions.map((rd) => ({ ...rd })),
       }
     : { id: app.id, name: app.name, authorizedGrantType: app.authorizedGrantType, orgId: app.orgId };
   return {
@@ -89,6 +90,7 @@ function tokenInfoJson(core: EmulatorCore, rec: TokenRecord): Record<string, unk
       id: oauthClient.id,
       name: oauthClient.name,
       authorizedGrantType: oauthClient.authorizedGrantType,
+      ...('roleDivisions' in oauthClient ? { roleDivisions: oauthClient.roleDivisions } : {}),
       organization: { id: oauthClient.orgId },
       selfUri: `/api/v2/oauth/clients/${oauthClient.id}`,
     },

@@ -12,7 +12,9 @@ import type {
   ClientInput,
   ClientState,
   ConversationInput,
+  DivisionInput,
   EmulatedConversation,
+  EmulatedDivision,
   EmulatedOrg,
   EmulatedParticipant,
   EmulatedRole,
@@ -47,6 +49,8 @@ const DEFAULTS: ResolvedOptions = {
   endedParticipantPatch: 'accept',
   attributeMode: 'merge',
   latencyMs: 0,
+  divisionRefusal: 403,
+  roleGrantDelayMs: 0,
 };
 
 /**
@@ -64,7 +68,7 @@ export class GenesysEmulator {
     this.configure(options);
     const now = () => this.options.clock() + this.offsetMs;
     this.core = {
-      identity: new IdentityState(now),
+      identity: new IdentityState(now, () => this.options.roleGrantDelayMs),
       codes: new AuthorizationCodes(now),
       conversations: new ConversationState(now),
       faults: new FaultStore(),
@@ -122,6 +126,16 @@ export class GenesysEmulator {
     return this.core.identity.createOrg(input);
   }
 
+  /** A division besides the org's Home division (which every org has from the start). */
+  createDivision(input: DivisionInput): EmulatedDivision {
+    return this.core.identity.createDivision(input);
+  }
+
+  listDivisions(orgId: string): EmulatedDivision[] {
+    this.core.identity.requireOrg(orgId);
+    return this.core.identity.listDivisions(orgId);
+  }
+
   /** The premium-app products the org bought (licensing); replaces what it had. */
   setProducts(orgId: string, productIds: readonly string[]): { orgId: string; products: string[] } {
     this.core.identity.requireOrg(orgId);
@@ -165,7 +179,8 @@ export class GenesysEmulator {
 
   createConversation(input: ConversationInput): EmulatedConversation {
     this.core.identity.requireOrg(input.orgId);
-    return this.core.conversations.create(input);
+    const divisionIds = this.core.identity.requireDivisions(input.orgId, input.divisionIds);
+    return this.core.conversations.create({ ...input, divisionIds });
   }
 
   addParticipant(conversationId: string, p: ParticipantInput): EmulatedParticipant {
@@ -203,10 +218,22 @@ export class GenesysEmulator {
     this.core.requests.length = 0;
   }
 
-  listOAuthClients(orgId: string): Array<{ id: string; name: string; state: string; roleIds: string[] }> {
+  listOAuthClients(orgId: string): Array<{
+    id: string;
+    name: string;
+    state: string;
+    roleIds: string[];
+    roleDivisions: Array<{ roleId: string; divisionId: string }>;
+  }> {
     return [...this.core.identity.clients.values()]
       .filter((c) => c.orgId === orgId)
-      .map((c) => ({ id: c.id, name: c.name, state: c.state, roleIds: [...c.roleIds] }));
+      .map((c) => ({
+        id: c.id,
+        name: c.name,
+        state: c.state,
+        roleIds: [...c.roleIds],
+        roleDivisions: c.roleDivisions.map((rd) => ({ ...rd })),
+      }));
   }
 
   listRoles(orgId: string): EmulatedRole[] {

@@ -4,12 +4,15 @@ import { DEFAULT_TOKEN_SECONDS, randomSecret, type TokenRecord, TokenStore } fro
 import {
   type ClientInput,
   type ClientState,
+  type DivisionInput,
   type EmulatedClient,
+  type EmulatedDivision,
   type EmulatedOrg,
   type EmulatedRole,
   type EmulatedUser,
   EmulatorInputError,
   type OrgInput,
+  type RoleDivision,
   type RoleInput,
   type UserInput,
   type VendorApp,
@@ -40,11 +43,16 @@ export class IdentityState {
   readonly users = new Map<string, EmulatedUser>();
   readonly roles = new Map<string, EmulatedRole>();
   readonly clients = new Map<string, EmulatedClient>();
+  readonly divisions = new Map<string, EmulatedDivision>();
   /** The products each org bought (GET /api/v2/authorization/products): none unless set. */
   readonly products = new Map<string, string[]>();
   readonly tokens: TokenStore;
 
-  constructor(private readonly now: () => number) {
+  constructor(
+    private readonly now: () => number,
+    /** How long a role granted to a user takes to show (Genesys' propagation delay). */
+    private readonly roleGrantDelayMs: () => number = () => 0,
+  ) {
     this.tokens = new TokenStore(now);
   }
 
@@ -64,7 +72,41 @@ export class IdentityState {
     if (taken.has(short)) throw new EmulatorInputError(`thirdPartyOrgName ${short} is taken`);
     const org: EmulatedOrg = { id, name: input.name, thirdPartyOrgName: short, domain: short };
     this.orgs.set(id, org);
+    // Every org has its Home division from the start, as in Genesys.
+    const homeId = randomUUID();
+    this.divisions.set(homeId, { id: homeId, orgId: id, name: 'Home', homeDivision: true });
     return { ...org };
+  }
+
+  createDivision(input: DivisionInput): EmulatedDivision {
+    this.requireOrg(input.orgId);
+    const id = input.id ?? randomUUID();
+    if (this.divisions.has(id)) throw new EmulatorInputError(`division ${id} already exists`);
+    if (this.listDivisions(input.orgId).some((d) => d.name.toLowerCase() === input.name.toLowerCase()))
+      throw new EmulatorInputError(`a division named ${input.name} already exists`);
+    const division: EmulatedDivision = { id, orgId: input.orgId, name: input.name, homeDivision: false };
+    this.divisions.set(id, division);
+    return { ...division };
+  }
+
+  listDivisions(orgId: string): EmulatedDivision[] {
+    return [...this.divisions.values()].filter((d) => d.orgId === orgId).map((d) => ({ ...d }));
+  }
+
+  homeDivision(orgId: string): EmulatedDivision {
+    const home = [...this.divisions.values()].find((d) => d.orgId === orgId && d.homeDivision);
+    if (!home) throw new EmulatorInputError(`unknown org ${orgId}`, 404);
+    return home;
+  }
+
+  /** Division ids must be the org's own; none given means the Home division. */
+  requireDivisions(orgId: string, divisionIds: readonly string[] | undefined): string[] {
+    if (!divisionIds || divisionIds.length === 0) return [this.homeDivision(orgId).id];
+    for (const id of divisionIds) {
+      if (this.divisions.get(id)?.orgId !== orgId)
+        throw new EmulatorInputError(`unknown division ${id} in org ${orgId}`);
+    }
+    return unique([...divisionIds]);
   }
 
   createUser(input: UserInput): EmulatedUser {
@@ -78,6 +120,7 @@ export class IdentityState {
       email: input.email ?? `${slug(input.name)}@${org.domain}.example.com`,
       permissions: [...(input.permissions ?? [])],
       roleIds,
+      grantedAt: {},
     };
     if (this.users.has(user.id)) throw new EmulatorInputError(`user ${user.id} already exists`);
     this.users.set(user.id, user);
@@ -114,6 +157,9 @@ export class IdentityState {
     for (const holder of [...this.users.values(), ...this.clients.values()]) {
       holder.roleIds = holder.roleIds.filter((id) => id !== roleId);
     }
+    for (const client of this.clients.values()) {
+      client.roleDivisions = client.roleDivisions.filter((rd) => rd.roleId !== roleId);
+    }
   }
 
   listRoles(orgId: string): EmulatedRole[] {
@@ -125,7 +171,11 @@ export class IdentityState {
     if (!role) throw new EmulatorInputError(`unknown role ${roleId}`, 404);
     const users = userIds.map((id) => this.users.get(id));
     if (users.some((u) => !u || u.orgId !== role.orgId)) throw new EmulatorInputError('unknown user id');
-    for (const user of users) if (user && !user.roleIds.includes(roleId)) user.roleIds.push(roleId);
+    for (const user of users) {
+      if (!user || user.roleIds.includes(roleId)) continue;
+      user.roleIds.push(roleId);
+      user.grantedAt[roleId] = this.now() + this.roleGrantDelayMs();
+    }
   }
 
   createClient(input: ClientInput): EmulatedClient {
@@ -139,6 +189,7 @@ export class IdentityState {
         this.createRole({ orgId: input.orgId, name: `${name} role`, permissions: input.permissions }).id,
       );
     }
+    const divisionIds = this.requireDivisions(input.orgId, input.divisionIds);
     const client: EmulatedClient = {
       id: input.id ?? randomUUID(),
       orgId: input.orgId,
@@ -149,12 +200,25 @@ export class IdentityState {
       registeredRedirectUri,
       accessTokenValiditySeconds: input.accessTokenValiditySeconds ?? DEFAULT_TOKEN_SECONDS,
       roleIds,
+      roleDivisions: roleIds.flatMap((roleId) => divisionIds.map((divisionId) => ({ roleId, divisionId }))),
       state: input.state ?? 'Active',
       dateCreated: this.now(),
     };
     if (this.clients.has(client.id)) throw new EmulatorInputError(`client ${client.id} already exists`);
     this.clients.set(client.id, client);
-    return { ...client, roleIds: [...roleIds], registeredRedirectUri: [...client.registeredRedirectUri] };
+    return structuredClone(client);
+  }
+
+  /** Replaces a client's grants; `roleIds` stays the list of distinct roles among them. */
+  setRoleDivisions(client: EmulatedClient, roleDivisions: readonly RoleDivision[]): void {
+    const seen = new Set<string>();
+    client.roleDivisions = roleDivisions.filter((rd) => {
+      const key = `${rd.roleId} ${rd.divisionId}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    client.roleIds = unique(client.roleDivisions.map((rd) => rd.roleId));
   }
 
   requireClient(clientId: string): EmulatedClient {
@@ -210,21 +274,33 @@ export class IdentityState {
     return rec.userId && this.users.has(rec.userId) ? rec : undefined;
   }
 
-  /** Role ids held by the token's principal (client roles, or the user's roles). */
-  principalRoleIds(rec: TokenRecord): string[] {
-    const holder =
-      rec.kind === 'client' ? this.clients.get(rec.clientId ?? '') : this.users.get(rec.userId ?? '');
-    return holder?.roleIds.filter((id) => this.roles.has(id)) ?? [];
+  /**
+   * Role ids held by the token's principal: a client's roles (in any division, or only those
+   * granted in one of `inDivisions`), or the user's roles whose grant has propagated.
+   */
+  principalRoleIds(rec: TokenRecord, inDivisions?: readonly string[]): string[] {
+    if (rec.kind === 'client') {
+      const client = this.clients.get(rec.clientId ?? '');
+      const grants = (client?.roleDivisions ?? []).filter(
+        (rd) => !inDivisions || inDivisions.includes(rd.divisionId),
+      );
+      return unique(grants.map((rd) => rd.roleId)).filter((id) => this.roles.has(id));
+    }
+    const user = this.users.get(rec.userId ?? '');
+    const now = this.now();
+    return (user?.roleIds ?? []).filter((id) => this.roles.has(id) && (user?.grantedAt[id] ?? 0) <= now);
   }
 
   /** Client tokens: union of the client's roles. User tokens: direct permissions plus roles. */
-  permissionsOf(rec: TokenRecord): string[] {
+  permissionsOf(rec: TokenRecord, inDivisions?: readonly string[]): string[] {
     const direct = rec.kind === 'user' ? (this.users.get(rec.userId ?? '')?.permissions ?? []) : [];
-    const fromRoles = this.principalRoleIds(rec).flatMap((id) => this.roles.get(id)?.permissions ?? []);
+    const fromRoles = this.principalRoleIds(rec, inDivisions).flatMap(
+      (id) => this.roles.get(id)?.permissions ?? [],
+    );
     return unique([...direct, ...fromRoles]);
   }
 
-  tokenHolds(rec: TokenRecord, permission: string): boolean {
-    return holdsPermission(this.permissionsOf(rec), permission);
+  tokenHolds(rec: TokenRecord, permission: string, inDivisions?: readonly string[]): boolean {
+    return holdsPermission(this.permissionsOf(rec, inDivisions), permission);
   }
 }

@@ -5,6 +5,8 @@
 
 export type AttributeMode = 'merge' | 'replace';
 export type EndedParticipantPatch = 'accept' | 'conflict' | 'bad_request';
+/** What a token whose roles lack a conversation's division gets: unknown in real Genesys (§12.1). */
+export type DivisionRefusal = 403 | 404;
 
 export interface EmulatorOptions {
   /** Milliseconds since the epoch; injectable so tests can expire tokens without sleeping. */
@@ -19,6 +21,13 @@ export interface EmulatorOptions {
   attributeMode?: AttributeMode;
   /** Milliseconds each /api/v2 request waits before it is handled (Genesys' own latency). Default 0. */
   latencyMs?: number;
+  /** A conversation outside the token's role divisions: 403 `not.authorized` (default) or 404. */
+  divisionRefusal?: DivisionRefusal;
+  /**
+   * Milliseconds before a role granted to a user (roles/users/add) shows in users/me and may be put
+   * on an OAuth client (Genesys' propagation delay, §12.3). Default 0.
+   */
+  roleGrantDelayMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -28,6 +37,8 @@ export interface ResolvedOptions {
   endedParticipantPatch: EndedParticipantPatch;
   attributeMode: AttributeMode;
   latencyMs: number;
+  divisionRefusal: DivisionRefusal;
+  roleGrantDelayMs: number;
 }
 
 export interface PermissionPolicy {
@@ -43,6 +54,26 @@ export interface EmulatedOrg {
   domain: string;
 }
 
+/** AuthzDivision; every org has exactly one `homeDivision`. */
+export interface EmulatedDivision {
+  id: string;
+  orgId: string;
+  name: string;
+  homeDivision: boolean;
+}
+
+export interface DivisionInput {
+  id?: string;
+  orgId: string;
+  name: string;
+}
+
+/** One role granted in one division (OAuthClientRequest.roleDivisions). */
+export interface RoleDivision {
+  roleId: string;
+  divisionId: string;
+}
+
 export interface EmulatedUser {
   id: string;
   orgId: string;
@@ -50,7 +81,10 @@ export interface EmulatedUser {
   email: string;
   /** Permissions held directly (a shortcut; in real Genesys everything comes from roles). */
   permissions: string[];
+  /** A user's roles apply in every division (only client-credentials grants are scoped here). */
   roleIds: string[];
+  /** roleId → clock() from which the grant shows (roles/users/add under `roleGrantDelayMs`). */
+  grantedAt: Record<string, number>;
 }
 
 export interface EmulatedRole {
@@ -77,6 +111,8 @@ export interface EmulatedClient {
   registeredRedirectUri: string[];
   accessTokenValiditySeconds: number;
   roleIds: string[];
+  /** Where each role applies; `roleIds` alone (deprecated) means the Home division. */
+  roleDivisions: RoleDivision[];
   state: ClientState;
   dateCreated: number;
 }
@@ -111,6 +147,8 @@ export interface EmulatedConversation {
   createdAt: number;
   /** GET/PATCH answer 404 until clock() >= visibleAt. */
   visibleAt: number;
+  /** The divisions it met (queues, flows): a client needs its role in one of them. */
+  divisionIds: string[];
   endTime?: number;
   participants: EmulatedParticipant[];
 }
@@ -119,6 +157,8 @@ export interface ConversationInput {
   orgId: string;
   id?: string;
   visibleAfterMs?: number;
+  /** Default: the org's Home division. */
+  divisionIds?: string[];
   participants: ParticipantInput[];
 }
 
@@ -202,7 +242,10 @@ export interface ClientInput {
   name?: string;
   description?: string;
   permissions?: string[];
+  /** Each in the Home division, unless `divisionIds` says where (all of them). */
   roleIds?: string[];
+  /** Divisions of `roleIds` and of the `permissions` role; default the Home division. */
+  divisionIds?: string[];
   accessTokenValiditySeconds?: number;
   secret?: string;
   authorizedGrantType?: string;

@@ -136,11 +136,14 @@ describe('oauth clients', () => {
       dateCreated: new Date(h.clock.now()).toISOString(),
     });
     const id = created.body.id as string;
+    const home = h.emu.listDivisions(orgId).find((d) => d.homeDivision)!;
     expect(h.emu.listOAuthClients(orgId)).toContainEqual({
       id,
       name: 'Relay',
       state: 'Active',
       roleIds: [roleId],
+      // roleIds is deprecated: each role lands in the Home division.
+      roleDivisions: [{ roleId, divisionId: home.id }],
     });
 
     const token = await h.login(id, created.body.secret as string);

@@ -94,7 +94,13 @@ describe('HTTP control surface', () => {
     const token = await h.login(cid, secret);
     expect((await control('PUT', `/clients/${cid}/state`, { state: 'Disabled' })).status).toBe(200);
     expect((await control('GET', `/orgs/${orgId}/clients`)).body).toEqual([
-      { id: cid, name: 'Emulated client', state: 'Disabled', roleIds: [role.body.id] },
+      {
+        id: cid,
+        name: 'Emulated client',
+        state: 'Disabled',
+        roleIds: [role.body.id],
+        roleDivisions: [{ roleId: role.body.id, divisionId: expect.any(String) }],
+      },
     ]);
     expect((await h.call('/api/v2/organizations/me', { token })).status).toBe(401);
     expect((await control('DELETE', `/clients/${cid}`)).status).toBe(200);

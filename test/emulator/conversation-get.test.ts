@@ -26,7 +26,7 @@ describe('GET /api/v2/conversations/{id}', () => {
     expect(body).toMatchObject({
       id: conv.id,
       startTime: new Date(h.clock.now()).toISOString(),
-      divisions: [],
+      divisions: [{ division: { id: expect.any(String), selfUri: expect.any(String) }, entities: [] }],
     });
     expect(body.selfUri).toBe(`/api/v2/conversations/${conv.id}`);
     expect(body).not.toHaveProperty('endTime');
