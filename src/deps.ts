@@ -28,7 +28,9 @@ import { sqliteRuleStore } from './rules/store.js';
 import type { SourcesDeps } from './sources/manage.js';
 import { sqliteSourceStore } from './sources/store.js';
 import type { TenancyDeps } from './tenants/deps.js';
+import { DivisionCoverageCheck } from './tenants/division-coverage.js';
 import { grantHealth } from './tenants/grant-health.js';
+import { InstallProgress } from './tenants/install-progress.js';
 import { Licensing } from './tenants/licensing.js';
 import { loadManifest } from './tenants/manifest.js';
 import { sqliteTenantStore } from './tenants/store.js';
@@ -94,6 +96,7 @@ export function buildDeps(input: {
   const sources = sqliteSourceStore(database.db);
   const rules = sqliteRuleStore(database.db);
   const licensing = new Licensing({ tenants, genesys, config, clock, logger });
+  const divisionCoverage = new DivisionCoverageCheck({ tenants, genesys, clock, logger });
   const delivery = new DeliveryWorker({
     sqlite: database.sqlite,
     genesys,
@@ -103,6 +106,7 @@ export function buildDeps(input: {
     logger,
     onOutcome: (outcome) => metrics.patches.inc({ outcome }),
     paused: () => licensing.unlicensed(),
+    divisions: divisionCoverage,
   });
   registerQueueGauges(metrics, () => {
     try {
@@ -125,6 +129,8 @@ export function buildDeps(input: {
   return {
     config,
     licensing,
+    divisionCoverage,
+    installProgress: new InstallProgress(clock),
     isUnlicensed: (orgId: string) => licensing.isUnlicensed(orgId),
     sources,
     auditSeal,

@@ -1,4 +1,5 @@
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { DivisionCoverage } from '../tenants/division-coverage.js';
 
 /**
  * The tables. Times are integer milliseconds since the epoch; ids are prefixed strings from
@@ -33,6 +34,8 @@ export const tenants = sqliteTable('tenants', {
     .default('ok'),
   grantLastTokenAt: integer(),
   grantLastError: text(),
+  /** JSON `{checkedAt, total, missing: [{id, name}]}`: the org's divisions the grant's roles lack. */
+  grantDivisions: text({ mode: 'json' }).$type<DivisionCoverage>(),
   /** Whether the org still holds the app's product (GENESYS_PRODUCT_ID), and when that was read. */
   licenseStatus: text({ enum: ['licensed', 'unlicensed'] })
     .notNull()

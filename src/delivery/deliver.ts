@@ -6,6 +6,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { Job, JobQueue } from '../queue/queue.js';
 import type { Handler, JobResult } from '../queue/runner.js';
+import { type DivisionCoverage, divisionAdvice } from '../tenants/division-coverage.js';
 import type { TenantStore } from '../tenants/store.js';
 import type { Budgets } from './budget.js';
 import type { ConversationCache } from './conversation-cache.js';
@@ -33,6 +34,13 @@ export interface DeliveryDeps {
   onOutcome?: (outcome: string) => void;
   /** One line per outcome, so an operator sees a failed PATCH without querying the API. */
   logger?: Logger;
+  /**
+   * Which of the org's divisions the grant reaches: a refused read is explained by it. `reserve`
+   * is asked before calling Genesys; false: only a recorded reading (no budget left for 2 calls).
+   */
+  divisions?: {
+    current(orgId: string, reserve: () => boolean): Promise<DivisionCoverage | undefined>;
+  };
 }
 
 export type SkipReason =
@@ -59,6 +67,10 @@ class Delivery {
   private readonly payload: DeliverPayload;
   private participantId: string | undefined;
   private followers: Job[] = [];
+  /** The conversation itself was not found (not just its participant): maybe out of our divisions. */
+  private conversationUnseen = false;
+  private perMinute = 0;
+  private managedGrant = false;
   /** Audit rows of this run, written with the jobs' new state (and only if the run still owns them). */
   private readonly entries: Array<{ entry: AuditEntry; outcome: string }> = [];
 
@@ -84,7 +96,7 @@ class Delivery {
         eventId: entry.eventId,
         conversationId: entry.conversationId,
         outcome,
-        reason: entry.detail?.code ?? entry.detail?.reason,
+        reason: entry.detail?.reason ?? entry.detail?.code,
         attempts: this.job.attempts + 1,
         jobId: this.job.id,
       });
@@ -96,6 +108,8 @@ class Delivery {
     const tenant = await this.deps.tenants.get(orgId);
     if (!tenant) return { kind: 'failed', error: 'the org is no longer installed' };
     const perMinute = tenant.settings.requestsPerMinute;
+    this.perMinute = perMinute;
+    this.managedGrant = tenant.grant.managed;
     const api = this.deps.genesys.forOrg(orgId);
     const { conversationId } = this.payload.target;
     const now = this.deps.clock.now();
@@ -116,7 +130,14 @@ class Delivery {
     }
     if (!conversation) {
       const read = await this.call('getConversation', () => api.getConversation(conversationId));
-      if (read.kind !== 'ok') return read.kind === 'not_found' ? this.notVisible() : this.failure(read);
+      if (read.kind === 'not_found') {
+        this.conversationUnseen = true;
+        return this.notVisible();
+      }
+      if (read.kind !== 'ok')
+        return read.status === 403
+          ? ((await this.outOfDivision(read)) ?? this.fail(read))
+          : this.failure(read);
       conversation = read.value;
       this.deps.conversations?.put(orgId, conversationId, conversation, this.deps.clock.now());
     }
@@ -222,17 +243,46 @@ class Delivery {
   }
 
   /** Fresh conversations take a moment to become visible; a participant may not have joined yet. */
-  private notVisible(): JobResult {
+  private async notVisible(): Promise<JobResult> {
     const now = this.deps.clock.now();
     const waited = now - this.job.createdAt;
     const windowMs = this.deps.notVisibleWindowMs ?? 120_000;
-    if (waited >= windowMs) return this.skip('participant_not_found');
+    if (waited >= windowMs) {
+      // A Genesys that hides other divisions' conversations with a 404 looks like this too.
+      const hidden = this.conversationUnseen
+        ? await this.outOfDivision(
+            failure('not_found', 'not.found', 'The conversation was not found.', { status: 404 }),
+          )
+        : undefined;
+      return hidden ?? this.skip('participant_not_found');
+    }
     const delay = visibilityDelay(Math.floor(Math.log2(waited / 1000 + 1)));
     return {
       kind: 'wait',
       runAt: Math.min(now + delay, this.job.createdAt + windowMs),
       reason: 'not visible yet',
     };
+  }
+
+  /**
+   * Genesys refused (403) or never showed (404) the conversation, and the grant's roles miss some
+   * of the org's divisions: `patch.failed` `division_not_granted`, naming them and the fix.
+   * Undefined when the grant reaches every division (or that is unknown): the refusal stands.
+   */
+  private async outOfDivision(f: Failure): Promise<JobResult | undefined> {
+    const { orgId } = this.job;
+    const reserve = () =>
+      this.deps.budgets.take(orgId, this.perMinute, this.deps.clock.now(), 2) === undefined;
+    const coverage = await this.deps.divisions?.current(orgId, reserve);
+    if (!coverage || coverage.missing.length === 0) return undefined;
+    this.audit('patch.failed', 'failed', {
+      ...describe(f),
+      reason: 'division_not_granted',
+      message: divisionAdvice(coverage.missing, this.managedGrant),
+      missingDivisions: coverage.missing,
+      attempts: this.job.attempts + 1,
+    });
+    return { kind: 'failed', error: `division_not_granted: ${f.code}` };
   }
 
   /** 409: re-read and classify. Ended → skipped; otherwise one more try, then failed. */

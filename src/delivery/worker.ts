@@ -9,7 +9,7 @@ import type { RuleStore } from '../rules/store.js';
 import type { TenantStore } from '../tenants/store.js';
 import { Budgets } from './budget.js';
 import { ConversationCache } from './conversation-cache.js';
-import { deliveryHandler } from './deliver.js';
+import { type DeliveryDeps, deliveryHandler } from './deliver.js';
 import { EventProcessingStore } from './events-store.js';
 import { DELIVER_JOB, EventProcessor } from './process-events.js';
 import { DeliveryRecorder } from './recorder.js';
@@ -26,6 +26,8 @@ export interface DeliveryWorkerDeps {
   onOutcome?: (outcome: string) => void;
   /** Orgs whose jobs wait whatever their budget (unlicensed). */
   paused?: () => readonly string[];
+  /** Explains a refused conversation read by the divisions the grant lacks. */
+  divisions?: DeliveryDeps['divisions'];
 }
 
 /**
@@ -65,6 +67,7 @@ export class DeliveryWorker {
           conversations: new ConversationCache(),
           logger: deps.logger,
           ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
+          ...(deps.divisions ? { divisions: deps.divisions } : {}),
         }),
       },
       clock: deps.clock,

@@ -13,6 +13,8 @@ import { createAgent, DEFAULT_TIMEOUTS, type HttpCall, send, type Timeouts, toOu
 import {
   type Conversation,
   ConversationSchema,
+  type Division,
+  DivisionPageSchema,
   type NewOAuthClient,
   type NewRole,
   type OAuthClient,
@@ -35,6 +37,8 @@ export interface GenesysApi {
   tokensMe(): Promise<Outcome<TokenInfo>>;
   /** The products the org bought (ids, and names where given): "requires no permissions". */
   products(): Promise<Outcome<string[]>>;
+  /** Every division of the org ("requires no permissions"), all pages. */
+  divisions(): Promise<Outcome<Division[]>>;
   /** User tokens only (Genesys refuses client-credentials tokens here). */
   usersMe(expand?: readonly string[]): Promise<Outcome<UserMe>>;
   getConversation(conversationId: string): Promise<Outcome<Conversation>>;
@@ -186,6 +190,7 @@ function buildApi(execute: Execute): GenesysApi {
       execute(
         get('products', '/api/v2/authorization/products?pageSize=500', (t) => ProductListSchema.parse(t)),
       ),
+    divisions: () => allPages(execute),
     usersMe: (expand = ['authorization', 'organization']) => {
       const query = expand.map((x) => `expand=${encodeURIComponent(x)}`).join('&');
       return execute(get('usersMe', `/api/v2/users/me${query ? `?${query}` : ''}`, UserMeSchema.parse));
@@ -267,6 +272,19 @@ function buildApi(execute: Execute): GenesysApi {
         }),
       ),
   };
+}
+
+/** Orgs have at most a few hundred divisions (Genesys' default limit is 100); 10 pages is plenty. */
+async function allPages(execute: Execute): Promise<Outcome<Division[]>> {
+  const all: Division[] = [];
+  for (let page = 1; ; page++) {
+    const path = `/api/v2/authorization/divisions?pageSize=100&pageNumber=${page}`;
+    const got = await execute(get('divisions', path, DivisionPageSchema.parse));
+    if (got.kind !== 'ok') return got;
+    all.push(...got.value.entities);
+    const last = got.value.entities.length < 100 || page >= (got.value.pageCount ?? 1) || page === 10;
+    if (last) return { ...got, value: all };
+  }
 }
 
 function get<T>(operation: string, path: string, parse: (v: unknown) => T): Endpoint<T> {

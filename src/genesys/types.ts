@@ -28,11 +28,22 @@ export const ProductListSchema = z
     l.entities.flatMap((e) => [e.id, e.name].filter((x): x is string => typeof x === 'string')),
   );
 
+/** One role granted in one division (OAuthClientRequest.roleDivisions; `roleIds` is deprecated). */
+const RoleDivisionSchema = z.looseObject({ roleId: str, divisionId: str });
+export type RoleDivision = z.infer<typeof RoleDivisionSchema>;
+
 export const TokenInfoSchema = z.looseObject({
   organization: ref.nullish(),
   homeOrganization: ref.nullish(),
   authorizedScope: z.array(str).nullish(),
-  OAuthClient: z.looseObject({ id: str, name: optStr, organization: ref.nullish() }).nullish(),
+  OAuthClient: z
+    .looseObject({
+      id: str,
+      name: optStr,
+      organization: ref.nullish(),
+      roleDivisions: z.array(RoleDivisionSchema).nullish(),
+    })
+    .nullish(),
 });
 export type TokenInfo = z.infer<typeof TokenInfoSchema>;
 
@@ -96,6 +107,17 @@ export const RolePageSchema = z.looseObject({
     .transform((e) => e ?? []),
 });
 
+/** AuthzDivision, from GET /api/v2/authorization/divisions ("requires no permissions"). */
+export const DivisionSchema = z.looseObject({ id: str, name: optStr, homeDivision: z.boolean().nullish() });
+export type Division = z.infer<typeof DivisionSchema>;
+export const DivisionPageSchema = z.looseObject({
+  entities: z
+    .array(DivisionSchema)
+    .nullish()
+    .transform((e) => e ?? []),
+  pageCount: z.number().nullish(),
+});
+
 export const OAuthClientSchema = z.looseObject({
   id: str,
   name: optStr,
@@ -103,6 +125,7 @@ export const OAuthClientSchema = z.looseObject({
   authorizedGrantType: optStr,
   state: optStr,
   roleIds: z.array(str).nullish(),
+  roleDivisions: z.array(RoleDivisionSchema).nullish(),
 });
 export type OAuthClient = z.infer<typeof OAuthClientSchema>;
 
@@ -123,7 +146,8 @@ export interface NewOAuthClient {
   description?: string;
   authorizedGrantType: 'CLIENT-CREDENTIALS';
   accessTokenValiditySeconds?: number;
-  roleIds: string[];
+  /** Where each role applies: a role without one is scoped to the Home division only. */
+  roleDivisions: RoleDivision[];
   state?: 'Active' | 'Disabled' | 'Inactive';
 }
 

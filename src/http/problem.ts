@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'headers_too_large'
   | 'client_aborted'
   | 'genesys_unavailable'
+  | 'provisioning_timeout'
   | 'service_unavailable'
   | 'internal';
 
@@ -56,6 +57,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode | typeof CLIENT_CLOSED_REQU
   client_aborted: CLIENT_CLOSED_REQUEST,
   genesys_unavailable: 502,
   service_unavailable: 503,
+  provisioning_timeout: 504,
   internal: 500,
 };
 
@@ -77,6 +79,7 @@ const TITLE: Record<ErrorCode, string> = {
   headers_too_large: 'Request header fields too large',
   client_aborted: 'Client closed request',
   genesys_unavailable: 'Genesys Cloud unavailable',
+  provisioning_timeout: 'Genesys Cloud took too long',
   service_unavailable: 'Service unavailable',
   internal: 'Internal server error',
 };

@@ -34,6 +34,8 @@ export async function createSession(
   }
   // Each sign-in re-reads the licence with the user's own token (the page then shows it).
   await deps.licensing?.check(user.orgId, deps.genesys.withToken(environment, userToken));
+  // And which divisions the grant reaches, unless read in the last minutes (the health page shows it).
+  await deps.divisionCoverage?.current(user.orgId);
   const { token, expiresAt } = await deps.sessions.issue(
     {
       orgId: user.orgId,

@@ -5,6 +5,8 @@ import type { Sessions } from '../crypto/sessions.js';
 import type { GenesysClient } from '../genesys/client.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import type { DivisionCoverageCheck } from './division-coverage.js';
+import type { InstallProgress } from './install-progress.js';
 import type { Licensing } from './licensing.js';
 import type { Manifest } from './manifest.js';
 import type { TenantStore } from './store.js';
@@ -23,6 +25,10 @@ export interface TenancyDeps {
   manifest: Manifest;
   /** Licence checks (GENESYS_PRODUCT_ID): at each sign-in. */
   licensing?: Licensing;
+  /** The grant's division coverage: read at install, sign-in and re-grant. */
+  divisionCoverage?: DivisionCoverageCheck;
+  /** Progress of running installs, for the admin UI. */
+  installProgress?: InstallProgress;
   /** The live delivery block of GET /v1/tenant. */
   deliveryStats?: (orgId: string, now: number) => DeliveryView;
 }

@@ -3,6 +3,7 @@ import type { TenancyDeps } from './deps.js';
 import { userCallFailure } from './genesys-errors.js';
 import { provisionGrant, verifyGrant } from './grant.js';
 import { identifyUser } from './identify-user.js';
+import { noProgress, type ProgressReporter } from './install-progress.js';
 import type { Tenant } from './store.js';
 
 export interface InstallInput {
@@ -20,7 +21,9 @@ export interface InstallInput {
 export async function installTenant(
   deps: TenancyDeps,
   input: InstallInput,
+  progress: ProgressReporter = noProgress,
 ): Promise<{ tenant: Tenant; created: boolean }> {
+  progress('checking', 'Checking who you are, your permissions and the org’s licence.');
   const user = await identifyUser(deps, input.environment, input.userToken);
   if (user.role !== 'admin')
     throw forbidden('Installing needs the integration:attributeRelay:admin permission.');
@@ -34,7 +37,7 @@ export async function installTenant(
     return { tenant: existing, created: false };
   }
 
-  let grant: { clientId: string; clientSecret: string; roleId: string | null };
+  let grant: { clientId: string; clientSecret: string; roleId: string | null; divisionIds?: string[] };
   if (provided) {
     const credentials = {
       environment: input.environment,
@@ -44,10 +47,13 @@ export async function installTenant(
     await verifyGrant(deps, credentials, user.orgId);
     grant = { clientId: credentials.clientId, clientSecret: credentials.clientSecret, roleId: null };
   } else {
-    grant = await provisionGrant(deps, user, input.userToken);
+    grant = await provisionGrant(deps, user, input.userToken, progress);
   }
 
   const now = deps.clock.now();
+  const divisions = grant.divisionIds
+    ? { checkedAt: now, total: grant.divisionIds.length, missing: [] }
+    : undefined;
   const created = await deps.tenants.install(
     {
       orgId: user.orgId,
@@ -60,6 +66,7 @@ export async function installTenant(
         managed: !provided,
         managedRoleId: grant.roleId,
       },
+      ...(divisions ? { divisions } : {}),
     },
     {
       orgId: user.orgId,
@@ -72,10 +79,13 @@ export async function installTenant(
         mode: provided ? 'given_credentials' : 'provisioned',
         clientId: grant.clientId,
         ...(grant.roleId ? { roleId: grant.roleId } : {}),
+        ...(grant.divisionIds ? { divisions: grant.divisionIds.length } : {}),
       },
     },
   );
   deps.genesys.tokens.invalidate(user.orgId);
+  // A client of the customer's own: show at once which divisions its roles do not reach.
+  if (created && provided) await deps.divisionCoverage?.check(user.orgId);
   const tenant = await deps.tenants.get(user.orgId);
   if (!tenant) throw new AppError('internal', 'The tenant vanished right after install.');
   // Two installs raced and the other won: answer with its tenant (ours was not stored).

@@ -1,8 +1,8 @@
 import type { RequestContext } from '../http/context.js';
-import { AppError } from '../http/problem.js';
+import { AppError, conflict } from '../http/problem.js';
 import type { TenancyDeps } from './deps.js';
 import { userCallFailure } from './genesys-errors.js';
-import { verifyGrant } from './grant.js';
+import { everyDivision, holdRole, verifyGrant } from './grant.js';
 import { identifyUser } from './identify-user.js';
 import type { Tenant } from './store.js';
 
@@ -74,6 +74,75 @@ export async function replaceGrant(
 }
 
 /**
+ * POST /v1/grant/divisions: the OAuth client we created gets its role in every division the org
+ * has now (divisions made after install are out of its reach until then). Done with the admin's
+ * own Genesys token (`oauth:client:edit`), who must hold the role to give it, as at install.
+ */
+export async function regrantDivisions(
+  deps: TenancyDeps,
+  ctx: RequestContext,
+  genesysToken: string | undefined,
+): Promise<Tenant> {
+  const { orgId, environment, grant } = ctx.tenant;
+  if (!grant.managed || !grant.managedRoleId) {
+    throw conflict(
+      `OAuth client ${grant.clientId} is your own (given at install), so attribute-relay does not change it. In Genesys Cloud, give its role every division (Admin > OAuth > Roles).`,
+    );
+  }
+  const user = await adminOfOrg(deps, ctx, genesysToken, 'add divisions to it');
+  const api = deps.genesys.withToken(environment, genesysToken!);
+  const spec = deps.manifest.install;
+  await holdRole(deps, api, { id: grant.managedRoleId, name: spec.role.name }, user);
+  const divisionIds = await everyDivision(api, environment);
+  const roleId = grant.managedRoleId;
+  const updated = await api.updateOAuthClient(grant.clientId, {
+    ...spec.oauthClient,
+    roleDivisions: divisionIds.map((divisionId) => ({ roleId, divisionId })),
+  });
+  if (updated.kind !== 'ok') throw userCallFailure(updated, environment, 'update the OAuth client');
+  const before = new Set((grant.divisions?.missing ?? []).map((d) => d.id));
+  await deps.tenants.recordDivisions(
+    orgId,
+    { checkedAt: ctx.now, total: divisionIds.length, missing: [] },
+    {
+      orgId,
+      at: ctx.now,
+      kind: 'grant.updated',
+      actor: ctx.actor,
+      outcome: 'ok',
+      detail: {
+        clientId: grant.clientId,
+        divisions: divisionIds.length,
+        added: divisionIds.filter((id) => before.has(id)),
+      },
+    },
+  );
+  // Tokens carry their grants: the next call must use one issued after the change.
+  deps.genesys.tokens.invalidate(orgId);
+  return (await deps.tenants.get(orgId)) ?? ctx.tenant;
+}
+
+/** X-Genesys-Token: required, and an admin of this very org. */
+async function adminOfOrg(
+  deps: TenancyDeps,
+  ctx: RequestContext,
+  genesysToken: string | undefined,
+  why: string,
+) {
+  if (!genesysToken) {
+    throw new AppError(
+      'bad_request',
+      `attribute-relay created this org’s OAuth client; send your Genesys user token in the X-Genesys-Token header to ${why}.`,
+    );
+  }
+  const user = await identifyUser(deps, ctx.tenant.environment, genesysToken);
+  if (user.orgId !== ctx.tenant.orgId || user.role !== 'admin') {
+    throw new AppError('forbidden', 'X-Genesys-Token must be an admin of this org.');
+  }
+  return user;
+}
+
+/**
  * DELETE /v1/tenant. When we created the grant, the OAuth client (and role) are deleted first with
  * the admin's own Genesys token: our client-credentials grant holds no permission to do it, by
  * design. Then every row of the org goes, and one `tenant.uninstalled` row stays.
@@ -86,17 +155,8 @@ export async function uninstall(
   const { orgId, environment, grant } = ctx.tenant;
   const removed: Record<string, boolean> = {};
   if (grant.managed) {
-    if (!genesysToken) {
-      throw new AppError(
-        'bad_request',
-        'attribute-relay created this org’s OAuth client; send your Genesys user token in the X-Genesys-Token header so it can be deleted with it.',
-      );
-    }
-    const user = await identifyUser(deps, environment, genesysToken);
-    if (user.orgId !== orgId || user.role !== 'admin') {
-      throw new AppError('forbidden', 'X-Genesys-Token must be an admin of this org.');
-    }
-    const api = deps.genesys.withToken(environment, genesysToken);
+    await adminOfOrg(deps, ctx, genesysToken, 'delete it');
+    const api = deps.genesys.withToken(environment, genesysToken!);
     const client = await api.deleteOAuthClient(grant.clientId);
     if (client.kind !== 'ok' && client.kind !== 'not_found')
       throw userCallFailure(client, environment, 'delete the OAuth client');

@@ -1,4 +1,4 @@
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { bearerToken, requireSession } from '../http/auth.js';
 import { type AppEnv, jsonBody } from '../http/middleware.js';
 import {
@@ -9,14 +9,17 @@ import {
   problems,
   SESSION_SECURITY,
 } from '../http/openapi.js';
+import { AppError } from '../http/problem.js';
 import { createSession } from '../sessions/create-session.js';
 import type { TenancyDeps } from './deps.js';
 import { installTenant } from './install.js';
-import { replaceGrant, uninstall, updateSettings } from './manage.js';
+import type { ProgressReporter } from './install-progress.js';
+import { regrantDivisions, replaceGrant, uninstall, updateSettings } from './manage.js';
 import {
   EnvironmentBody,
   GrantBody,
   InstallBody,
+  InstallProgressSchema,
   SessionSchema,
   SettingsPatch,
   TenantSchema,
@@ -58,17 +61,47 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>, deps: TenancyDeps
       summary: 'Install into the admin’s org: verify a given grant, or create the role and OAuth client',
       security: GENESYS_USER_SECURITY,
       middleware: [body] as const,
+      description:
+        'Creating the OAuth client can wait up to 60 s for Genesys to let the new role be used; send your own `x-request-id` and read `GET /v1/install/progress/{requestId}` meanwhile. 504 when the wait runs out (nothing is kept; install again).',
       request: jsonRequest(InstallBody),
       responses: {
         200: json(TenantSchema, 'Already installed (nothing changed)'),
         201: json(TenantSchema, 'Installed'),
-        ...problems(400, 401, 403, 409, 413, 415, 422, 502),
+        ...problems(400, 401, 403, 409, 413, 415, 422, 502, 504),
       },
     }),
     async (c) => {
       const userToken = bearerToken(c, 'a Genesys Cloud user token');
-      const { tenant, created } = await installTenant(deps, { ...c.req.valid('json'), userToken });
-      return c.json(tenantView(tenant, 'admin'), created ? 201 : 200);
+      const requestId = c.get('requestId');
+      const progress = deps.installProgress;
+      const report: ProgressReporter = (step, message, wait) =>
+        progress?.report(requestId, step, message, wait);
+      try {
+        const { tenant, created } = await installTenant(deps, { ...c.req.valid('json'), userToken }, report);
+        report('done', created ? 'Installed.' : 'Already installed.');
+        return c.json(tenantView(tenant, 'admin'), created ? 201 : 200);
+      } catch (err) {
+        report('failed', err instanceof Error ? err.message : 'The install failed.');
+        throw err;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/install/progress/{requestId}',
+      tags,
+      summary: 'Where a running install is (for the page that started it)',
+      description:
+        'Keyed by the `x-request-id` the installing page chose for its `POST /v1/install`; holds a step, a sentence and the wait so far, nothing else. Kept 10 minutes.',
+      request: { params: z.object({ requestId: z.string().min(8).max(128) }) },
+      responses: { 200: json(InstallProgressSchema, 'The progress'), ...problems(404) },
+    }),
+    (c) => {
+      const found = deps.installProgress?.get(c.req.valid('param').requestId);
+      if (!found) throw new AppError('not_found', 'No install with this request id is known here.');
+      return c.json({ ...found, startedAt: new Date(found.startedAt).toISOString() }, 200);
     },
   );
 
@@ -126,6 +159,25 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>, deps: TenancyDeps
 
   app.openapi(
     createRoute({
+      method: 'post',
+      path: '/v1/grant/divisions',
+      tags,
+      summary: 'Give the OAuth client we created its role in every division the org has now',
+      description:
+        'Client-credentials roles reach only the divisions they are granted in; divisions made after install are out of reach until this runs. Needs the admin’s Genesys user token in `X-Genesys-Token` (with `oauth:client:edit`). 409 for a client the org gave us.',
+      security: SESSION_SECURITY,
+      middleware: [admin] as const,
+      responses: { 200: json(TenantSchema, 'The tenant'), ...problems(400, 401, 403, 409, 502, 504) },
+    }),
+    async (c) => {
+      const ctx = c.get('ctx');
+      const tenant = await regrantDivisions(deps, ctx, genesysToken(c.req.header('x-genesys-token')));
+      return c.json(tenantView(tenant, ctx.role, deps.deliveryStats?.(tenant.orgId, ctx.now)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
       method: 'delete',
       path: '/v1/tenant',
       tags,
@@ -137,12 +189,11 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>, deps: TenancyDeps
       responses: { 204: { description: 'Uninstalled' }, ...problems(400, 401, 403, 502) },
     }),
     async (c) => {
-      await uninstall(
-        deps,
-        c.get('ctx'),
-        c.req.header('x-genesys-token')?.replace(/^Bearer\s+/i, '') || undefined,
-      );
+      await uninstall(deps, c.get('ctx'), genesysToken(c.req.header('x-genesys-token')));
       return c.body(null, 204);
     },
   );
 }
+
+/** `X-Genesys-Token`, with or without a `Bearer ` prefix. */
+const genesysToken = (header: string | undefined) => header?.replace(/^Bearer\s+/i, '') || undefined;

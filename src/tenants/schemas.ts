@@ -65,6 +65,18 @@ export const TenantSchema = z
       status: z.enum(['ok', 'invalid_credentials', 'wrong_org', 'unreachable']),
       lastTokenAt: isoOrNull,
       lastError: z.string().nullable(),
+      divisions: z
+        .object({
+          checkedAt: z.string(),
+          total: z.number().int(),
+          missing: z.array(z.object({ id: z.string(), name: z.string().nullable() })),
+          advice: z.string().nullable(),
+        })
+        .nullable()
+        .openapi({
+          description:
+            'The org’s divisions the grant’s roles do not reach (conversations there cannot be read), as last read at install, sign-in, a refused delivery or a re-grant. Null until first read.',
+        }),
     }),
     license: z.object({
       status: z.enum(['licensed', 'unlicensed']),
@@ -78,6 +90,25 @@ export const TenantSchema = z
     }),
   })
   .openapi('Tenant');
+
+export const InstallProgressSchema = z
+  .object({
+    step: z.enum([
+      'checking',
+      'creating_role',
+      'granting_role',
+      'waiting_for_role',
+      'creating_client',
+      'done',
+      'failed',
+    ]),
+    message: z.string(),
+    startedAt: z.string(),
+    waitedMs: z.number().int(),
+    timeoutMs: z.number().int(),
+    checks: z.number().int(),
+  })
+  .openapi('InstallProgress');
 
 export const SessionSchema = z
   .object({

@@ -3,6 +3,7 @@ import { appendAudit } from '../audit/store.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { Db } from '../db/client.js';
 import { ORG_TABLES, tenants } from '../db/schema.js';
+import type { DivisionCoverage } from './division-coverage.js';
 
 export type GrantStatus = 'ok' | 'invalid_credentials' | 'wrong_org' | 'unreachable';
 
@@ -13,6 +14,8 @@ export interface Grant {
   /** We created the OAuth client (and `managedRoleId`) at install. */
   managed: boolean;
   managedRoleId: string | null;
+  /** On a write: what is known of the new grant's divisions (else it is read again later). */
+  divisions?: DivisionCoverage | null;
 }
 
 export interface Tenant {
@@ -26,7 +29,13 @@ export interface Tenant {
     endedParticipants: 'skip' | 'patch-until-conversation-ends';
     maxAttributeValueLength: number;
   };
-  grant: Grant & { status: GrantStatus; lastTokenAt: number | null; lastError: string | null };
+  grant: Grant & {
+    status: GrantStatus;
+    lastTokenAt: number | null;
+    lastError: string | null;
+    /** Null until first read (install, sign-in, a refused delivery). */
+    divisions: DivisionCoverage | null;
+  };
   license: { status: LicenseStatus; checkedAt: number | null };
 }
 
@@ -38,6 +47,8 @@ export interface NewTenant {
   environment: string;
   installedAt: number;
   grant: Grant;
+  /** Known at install when we granted the role in every division ourselves. */
+  divisions?: DivisionCoverage;
 }
 
 /**
@@ -55,6 +66,8 @@ export interface TenantStore {
     orgId: string,
     health: { status: GrantStatus; lastTokenAt?: number; lastError: string | null },
   ): Promise<void>;
+  /** The grant's division coverage, as last read (with `audit` when an admin changed it). */
+  recordDivisions(orgId: string, coverage: DivisionCoverage, audit?: AuditEntry): Promise<void>;
   /** What the last licence check found; `audit` only when the status changed. */
   recordLicense(orgId: string, status: LicenseStatus, checkedAt: number, audit?: AuditEntry): Promise<void>;
   /** Orgs whose product is gone (ingest refuses them, delivery pauses them). */
@@ -87,6 +100,7 @@ export function sqliteTenantStore(db: Db): TenantStore {
             managedRoleId: t.grant.managedRoleId,
             grantStatus: 'ok',
             grantLastTokenAt: t.installedAt,
+            grantDivisions: t.divisions ?? null,
           })
           .onConflictDoNothing()
           .returning({ orgId: tenants.orgId })
@@ -116,6 +130,8 @@ export function sqliteTenantStore(db: Db): TenantStore {
             grantStatus: 'ok',
             grantLastTokenAt: audit.at,
             grantLastError: null,
+            // Another client, other roles: unknown until read again.
+            grantDivisions: grant.divisions ?? null,
             updatedAt: audit.at,
           })
           .where(eq(tenants.orgId, orgId))
@@ -132,6 +148,12 @@ export function sqliteTenantStore(db: Db): TenantStore {
         })
         .where(eq(tenants.orgId, orgId))
         .run();
+    },
+    async recordDivisions(orgId, coverage, audit) {
+      db.transaction((tx) => {
+        tx.update(tenants).set({ grantDivisions: coverage }).where(eq(tenants.orgId, orgId)).run();
+        if (audit) appendAudit(tx, audit);
+      });
     },
     async recordLicense(orgId, status, checkedAt, audit) {
       db.transaction((tx) => {
@@ -187,6 +209,7 @@ function toTenant(r: typeof tenants.$inferSelect): Tenant {
       status: r.grantStatus,
       lastTokenAt: r.grantLastTokenAt,
       lastError: r.grantLastError,
+      divisions: r.grantDivisions ?? null,
     },
     license: { status: r.licenseStatus, checkedAt: r.licenseCheckedAt },
   };

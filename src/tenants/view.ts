@@ -1,3 +1,4 @@
+import { divisionAdvice } from './division-coverage.js';
 import type { Role } from './permissions.js';
 import type { Tenant } from './store.js';
 
@@ -32,6 +33,17 @@ export function tenantView(t: Tenant, role: Role, delivery: DeliveryView = IDLE)
       status: t.grant.status,
       lastTokenAt: iso(t.grant.lastTokenAt),
       lastError: t.grant.lastError,
+      divisions: t.grant.divisions
+        ? {
+            checkedAt: new Date(t.grant.divisions.checkedAt).toISOString(),
+            total: t.grant.divisions.total,
+            missing: t.grant.divisions.missing,
+            advice:
+              t.grant.divisions.missing.length > 0
+                ? divisionAdvice(t.grant.divisions.missing, t.grant.managed)
+                : null,
+          }
+        : null,
     },
     license: { status: t.license.status, checkedAt: iso(t.license.checkedAt) },
     delivery,

@@ -45,6 +45,8 @@ const QUERY_VALUES: Record<string, (f: Fixture) => string> = {
 
 /** Bodies for writes without ids: they act on B's own org and must leave A alone. */
 const WRITE_BODIES: Record<string, (f: Fixture) => unknown> = {
+  // No body: acts on B's own grant only (B's client was given, so 409 and nothing changes).
+  'POST /v1/grant/divisions': () => undefined,
   'POST /v1/sources': () => ({ name: 'Bravo CRM', auth: 'bearer' }),
   'POST /v1/rules': () => ({
     name: 'Bravo rule',
@@ -180,6 +182,7 @@ describe('tenant isolation', () => {
         'GET /v1/tenant',
         'PATCH /v1/tenant',
         'PUT /v1/grant',
+        'POST /v1/grant/divisions',
         'DELETE /v1/tenant',
         'GET /v1/audit',
         'GET /v1/audit/export',

@@ -386,7 +386,7 @@ describe('domain methods', () => {
       name: 'attribute-relay',
       authorizedGrantType: 'CLIENT-CREDENTIALS',
       accessTokenValiditySeconds: 86400,
-      roleIds: [role.value.id],
+      roleDivisions: [{ roleId: role.value.id, divisionId: emu.listDivisions(org.id)[0]!.id }],
     });
     if (created.kind !== 'ok') throw new Error(JSON.stringify(created));
     expect(created.value.secret).toEqual(expect.any(String));

@@ -10,6 +10,8 @@ export const INSTALLER_PERMISSIONS = [
   'authorization:role:add',
   'authorization:grant:add',
   'oauth:client:add',
+  // Re-granting divisions puts them on the client we created.
+  'oauth:client:edit',
   'oauth:client:delete',
   'authorization:role:delete',
 ];

@@ -1,0 +1,1 @@
+ALTER TABLE `tenants` ADD `grant_divisions` text;
