@@ -254,7 +254,7 @@ export const en = {
   'events.attempts': 'Calls to Genesys Cloud',
   'events.deliveries': 'Deliveries',
   'events.noDeliveries': 'No delivery: no rule matched, or nothing to send.',
-  'events.deliveryAttempts': '{n} tries so far',
+  'events.deliveryAttempts': 'attempts: {n}',
   'events.nextAttempt': 'next attempt {at}',
   'events.at': 'At',
   'events.operation': 'Operation',
