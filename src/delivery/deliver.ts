@@ -213,7 +213,10 @@ class Delivery {
     return out;
   }
 
-  /** A Genesys call (its budget already taken), recorded as an attempt. */
+  /**
+   * A Genesys call (its budget already taken), recorded for every event the run carries: a folded
+   * event's `GET /v1/events/{id}` lists the calls that carried its values.
+   */
   private async call<T>(operation: string, send: () => Promise<Outcome<T>>): Promise<Outcome<T>> {
     const started = this.deps.clock.now();
     const t0 = performance.now();
@@ -221,7 +224,7 @@ class Delivery {
     this.deps.recorder.attempt({
       orgId: this.job.orgId,
       jobId: this.job.id,
-      eventId: this.payload.eventId,
+      eventIds: [...new Set(this.jobs().map((j) => payloadOf(j).eventId))],
       at: started,
       operation,
       status: outcome.status,

@@ -5,8 +5,10 @@ import { newId } from '../lib/ids.js';
 
 export interface AttemptRow {
   orgId: string;
+  /** The job that made the call. */
   jobId: string;
-  eventId: string;
+  /** Every event whose values the call was for (a folded PATCH carries several): a row each. */
+  eventIds: readonly string[];
   at: number;
   operation: string;
   status: number | undefined;
@@ -28,19 +30,7 @@ export class DeliveryRecorder {
   }
 
   attempt(a: AttemptRow): void {
-    this.sql.attempt.run(
-      newId('att', a.at),
-      a.orgId,
-      a.jobId,
-      a.eventId,
-      a.at,
-      a.operation,
-      a.status ?? null,
-      a.outcome,
-      a.code ?? null,
-      a.correlationId ?? null,
-      Math.round(a.durationMs),
-    );
+    this.sql.attempts(a);
   }
 
   audit(entry: AuditEntry): void {
@@ -49,11 +39,27 @@ export class DeliveryRecorder {
 }
 
 function prepare(sqlite: BetterSqlite3.Database) {
-  return {
-    attempt: sqlite.prepare(
-      `insert into delivery_attempts (id, org_id, job_id, event_id, at, operation, status, outcome, code, correlation_id, duration_ms)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    audit: preparedAuditAppend(sqlite),
-  };
+  const insert = sqlite.prepare(
+    `insert into delivery_attempts (id, org_id, job_id, event_id, at, operation, status, outcome, code, correlation_id, duration_ms)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  // One transaction for a folded PATCH's rows: one commit, however many events it carried.
+  const attempts = sqlite.transaction((a: AttemptRow) => {
+    for (const eventId of a.eventIds) {
+      insert.run(
+        newId('att', a.at),
+        a.orgId,
+        a.jobId,
+        eventId,
+        a.at,
+        a.operation,
+        a.status ?? null,
+        a.outcome,
+        a.code ?? null,
+        a.correlationId ?? null,
+        Math.round(a.durationMs),
+      );
+    }
+  });
+  return { attempts, audit: preparedAuditAppend(sqlite) };
 }

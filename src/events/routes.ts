@@ -13,8 +13,12 @@ const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'pa
 const Detail = z
   .object({
     event: z.record(z.string(), z.unknown()),
-    deliveries: z.array(z.record(z.string(), z.unknown())),
-    attempts: z.array(z.record(z.string(), z.unknown())),
+    deliveries: z.array(z.record(z.string(), z.unknown())).openapi({
+      description: 'Each with `attempts`: its tries, counted as the audit counts them (a 429 is not one).',
+    }),
+    attempts: z.array(z.record(z.string(), z.unknown())).openapi({
+      description: 'Every call to Genesys Cloud for the event, conversation reads and 429s included.',
+    }),
     history: z.array(z.record(z.string(), z.unknown())),
   })
   .openapi('EventDetail');

@@ -27,6 +27,7 @@ export interface EventDetail {
   deliveries: Array<{
     jobId: string;
     status: string;
+    /** Tries, as the audit's `attempts` counts them (a folded job: its head's). */
     attempts: number;
     lastError: string | null;
     nextAttemptAt: string | null;
@@ -34,6 +35,7 @@ export interface EventDetail {
     attributes: Record<string, string>;
     rules: Array<{ ruleId: string; version: number }>;
   }>;
+  /** Every call to Genesys for the event (reads and 429s too): not the same thing as a try. */
   attempts: Array<{
     at: string;
     operation: string;

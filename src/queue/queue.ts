@@ -20,6 +20,11 @@ export interface Job {
   orgId: string;
   lane: string;
   payload: unknown;
+  /**
+   * Runs that ended in an answer: done, a retry or failed, the last one included (so a job done
+   * at once has 1). A wait (429, no budget yet) is not one; a run cut off by a crash or an
+   * expired lease is. A folded job ends with its head's count: it went out with the head's runs.
+   */
   attempts: number;
   maxAttempts: number;
   runAt: number;
@@ -31,6 +36,7 @@ export interface Job {
 
 /** Where a run leaves its job. */
 export type Settlement =
+  /** The run that succeeded counts as an attempt, as graphile-worker counts every run. */
   | { status: 'succeeded' }
   /** Back to its lane until `runAt`; `countAttempt: false` for waits that are not failures (429, budget). */
   | { status: 'pending'; runAt: number; error: string; countAttempt: boolean }
@@ -40,7 +46,10 @@ export interface Settle {
   /** The head the run claimed (its `owner` is checked). */
   job: Job;
   outcome: Settlement;
-  /** Jobs folded into the run: done with it when it succeeded, otherwise back to pending untouched. */
+  /**
+   * Jobs folded into the run: done with it (and its attempts) when it succeeded, otherwise back to
+   * pending untouched.
+   */
   followers?: readonly Job[];
   /** Writes that must land only while the run still owns its jobs (audit rows), in the same transaction. */
   effects?: () => void;
@@ -247,7 +256,8 @@ function prepare(sqlite: BetterSqlite3.Database) {
   const head = {
     // Done: an error from an earlier attempt (a 429, a 503) no longer describes it.
     succeeded: sqlite.prepare(
-      `update jobs set status = 'succeeded', locked_until = null, owner = null, last_error = null, updated_at = @now
+      `update jobs set status = 'succeeded', locked_until = null, owner = null, last_error = null, updated_at = @now,
+         attempts = attempts + 1
        where id = @id and owner = @owner and status = 'running'`,
     ),
     pending: sqlite.prepare(
@@ -262,8 +272,10 @@ function prepare(sqlite: BetterSqlite3.Database) {
     ),
   };
   const follower = {
+    // The head's count: the audit names the head's attempts for every event of the PATCH.
     done: sqlite.prepare(
-      `update jobs set status = 'succeeded', locked_until = null, owner = null, last_error = null, updated_at = @now
+      `update jobs set status = 'succeeded', locked_until = null, owner = null, last_error = null, updated_at = @now,
+         attempts = @attempts
        where id = @id and owner = @owner and status = 'running'`,
     ),
     release: sqlite.prepare(
@@ -281,8 +293,11 @@ function prepare(sqlite: BetterSqlite3.Database) {
           ? head.pending.run({ ...base, runAt: o.runAt, error: o.error, counted: o.countAttempt ? 1 : 0 })
           : head.failed.run({ ...base, error: o.error, counted: o.countAttempt ? 1 : 0 });
     if (changed.changes !== 1) return false;
-    const f = o.status === 'succeeded' ? follower.done : follower.release;
-    for (const j of s.followers ?? []) f.run({ id: j.id, owner: s.job.owner, now });
+    for (const j of s.followers ?? []) {
+      const ids = { id: j.id, owner: s.job.owner, now };
+      if (o.status === 'succeeded') follower.done.run({ ...ids, attempts: s.job.attempts + 1 });
+      else follower.release.run(ids);
+    }
     s.effects?.();
     return true;
   });

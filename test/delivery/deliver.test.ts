@@ -225,7 +225,8 @@ describe('delivery', () => {
       world.clock.advance(15_000);
     }
     expect(outcomes(eventId).map((o) => o.outcome)).toEqual(['participant_not_found']);
-    expect(jobRow(jobId)).toMatchObject({ status: 'succeeded', attempts: 0 });
+    // The waits used none: the one attempt is the run that gave up.
+    expect(jobRow(jobId)).toMatchObject({ status: 'succeeded', attempts: 1 });
     const reads = world.emu.requests.filter((r) => r.method === 'GET' && r.path.includes('/conversations/'));
     expect(reads.length).toBeGreaterThan(3);
     expect(reads.length).toBeLessThan(20);
@@ -254,8 +255,8 @@ describe('delivery', () => {
     world.clock.advance(7_000);
     await runner.runUntilEmpty();
     expect(outcomes(a.eventId).map((o) => o.outcome)).toEqual(['applied']);
-    // Done: the 429 it waited through is no longer its last error.
-    expect(jobRow(a.jobId)).toMatchObject({ status: 'succeeded', attempts: 0, last_error: null });
+    // Done in one attempt (the 429 used none), and the 429 is no longer its last error.
+    expect(jobRow(a.jobId)).toMatchObject({ status: 'succeeded', attempts: 1, last_error: null });
   });
 
   it('retries 5xx on the schedule (patch.retrying) and then applies', async () => {
@@ -324,6 +325,7 @@ describe('delivery', () => {
     expect(kinds.filter((k) => k === 'patch.retrying')).toHaveLength(RETRY_SCHEDULE_MS.length);
     expect(kinds.at(-1)).toBe('patch.failed');
     expect(jobRow(jobId)).toMatchObject({ status: 'failed', attempts: RETRY_SCHEDULE_MS.length + 1 });
+    expect(outcomes(eventId).at(-1)?.detail.attempts).toBe(RETRY_SCHEDULE_MS.length + 1);
   });
 
   it('keeps to the org’s requestsPerMinute, waiting without failing', async () => {
@@ -367,7 +369,7 @@ describe('delivery acceptance', () => {
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(2_000);
     expect(first!.at).toBe(sentAt);
     expect(outcomes(eventId).map((o) => o.outcome)).toEqual(['applied']);
-    expect(jobRow(jobId)).toMatchObject({ status: 'succeeded', attempts: 0 });
+    expect(jobRow(jobId)).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 
   it('a token revoked mid-run costs exactly one refresh', async () => {

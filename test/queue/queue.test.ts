@@ -138,7 +138,8 @@ describe('JobQueue and Runner', () => {
       await r.runUntilEmpty();
       clock.advance(1000);
     }
-    expect(row(waiting!)).toMatchObject({ status: 'succeeded', attempts: 0 });
+    // Three waits and the run that succeeded: one attempt.
+    expect(row(waiting!)).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect(row(failing!)).toMatchObject({ status: 'failed', attempts: 3, last_error: 'boom 2' });
   });
 
@@ -330,7 +331,7 @@ describe('JobQueue and Runner', () => {
     expect(queue.takeFollowers(again, clock.now(), 60_000, 1).map((j) => j.id)).toEqual(ids.slice(1, 4));
   });
 
-  it('followers are settled with their head: done with it, or back to pending untouched', () => {
+  it('followers are settled with their head: done with it and its attempts, or back to pending untouched', () => {
     const ids = queue.enqueue(
       Array.from({ length: 3 }, (_, n) => job('lane', { n })),
       clock.now(),
@@ -354,6 +355,8 @@ describe('JobQueue and Runner', () => {
     expect(followers).toHaveLength(2);
     queue.settle({ job: head, outcome: { status: 'succeeded' }, followers }, clock.now());
     expect(ids.map((id) => row(id).status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    // They went out with the head's second run: its count is theirs.
+    expect(ids.map((id) => row(id).attempts)).toEqual([2, 2, 2]);
   });
 
   it('reports an org’s backlog', () => {

@@ -104,6 +104,7 @@ describe('the admin page', () => {
       expect(await seriousViolations(page)).toEqual([]);
     }
     expect(await page.getByLabel('Requests per minute to Genesys Cloud').isDisabled()).toBe(true);
+    expect(await page.getByLabel('Longest attribute value (characters)').isDisabled()).toBe(true);
     const status = await page.evaluate<number>(`fetch('/v1/sources', {
       method: 'POST',
       headers: {

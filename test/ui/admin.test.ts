@@ -231,12 +231,23 @@ describe('an org admin in the browser', () => {
 
   it('changes settings (a value out of range is named on its field) and uninstalls by typing the org name', async () => {
     await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    const maxLength = page.getByLabel('Longest attribute value (characters)');
+    expect(await maxLength.inputValue()).toBe('2000');
     await page.getByLabel('Requests per minute to Genesys Cloud').fill('7000');
+    await maxLength.fill('100001');
     await button('Save settings').click();
     await page.locator('[data-field="requestsPerMinute"] [slot="error"]').waitFor();
+    await page.locator('[data-field="maxAttributeValueLength"] [slot="error"]').waitFor();
     await page.getByLabel('Requests per minute to Genesys Cloud').fill('600');
+    await maxLength.fill('500');
     await button('Save settings').click();
     await page.getByText('Settings saved.').waitFor();
+    const tenant = await world.call('GET', '/v1/tenant', { token: await sessionToken() });
+    const { settings } = (await tenant.json()) as { settings: Record<string, unknown> };
+    expect(settings).toMatchObject({
+      requestsPerMinute: 600,
+      maxAttributeValueLength: 500,
+    });
     await checkPage('settings');
     await button('Uninstall').click();
     const dialog = page.locator('gux-modal');

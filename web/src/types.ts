@@ -32,7 +32,12 @@ export interface Tenant {
   environment: string;
   installedAt: string;
   role: Role;
-  settings: { requestsPerMinute: number; auditRetentionDays: number; endedParticipants?: string };
+  settings: {
+    requestsPerMinute: number;
+    auditRetentionDays: number;
+    endedParticipants?: string;
+    maxAttributeValueLength?: number;
+  };
   grant: {
     clientId: string;
     managed: boolean;

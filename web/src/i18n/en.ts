@@ -254,7 +254,7 @@ export const en = {
   'events.attempts': 'Calls to Genesys Cloud',
   'events.deliveries': 'Deliveries',
   'events.noDeliveries': 'No delivery: no rule matched, or nothing to send.',
-  'events.deliveryAttempts': '{n} tries so far',
+  'events.deliveryAttempts': 'attempts: {n}',
   'events.nextAttempt': 'next attempt {at}',
   'events.at': 'At',
   'events.operation': 'Operation',
@@ -316,6 +316,9 @@ export const en = {
   'settings.ended': 'When the target participant has ended',
   'settings.endedSkip': 'Skip the update',
   'settings.endedPatch': 'Update until the conversation ends',
+  'settings.maxLength': 'Longest attribute value (characters)',
+  'settings.maxLengthHelp':
+    '1 to 100000. A rule value longer than this is not sent: that attribute is left out of the update (too_long in the audit) and the others still go.',
   'settings.save': 'Save settings',
   'settings.saved': 'Settings saved.',
 

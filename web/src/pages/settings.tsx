@@ -14,6 +14,7 @@ export function Settings(p: PageProps & { onUninstalled: () => void; onSignIn: (
   const [rpm, setRpm] = useState(String(s.requestsPerMinute));
   const [retention, setRetention] = useState(String(s.auditRetentionDays));
   const [ended, setEnded] = useState(s.endedParticipants ?? 'skip');
+  const [maxLength, setMaxLength] = useState(String(s.maxAttributeValueLength ?? ''));
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const save = async () => {
@@ -26,6 +27,7 @@ export function Settings(p: PageProps & { onUninstalled: () => void; onSignIn: (
           auditRetentionDays: Number(retention),
           // Sent only where the server knows the setting.
           ...(s.endedParticipants !== undefined ? { endedParticipants: ended } : {}),
+          ...(s.maxAttributeValueLength !== undefined ? { maxAttributeValueLength: Number(maxLength) } : {}),
         },
       });
       setSaved(true);
@@ -73,6 +75,19 @@ export function Settings(p: PageProps & { onUninstalled: () => void; onSignIn: (
               { value: 'patch-until-conversation-ends', label: t('settings.endedPatch') },
             ]}
             error={errs['settings.endedParticipants']}
+          />
+        )}
+        {s.maxAttributeValueLength !== undefined && (
+          <TextField
+            id="maxAttributeValueLength"
+            type="number"
+            min={1}
+            max={100_000}
+            label={t('settings.maxLength')}
+            help={t('settings.maxLengthHelp')}
+            value={maxLength}
+            onInput={setMaxLength}
+            error={errs['settings.maxAttributeValueLength']}
           />
         )}
       </fieldset>
