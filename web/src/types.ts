@@ -44,6 +44,13 @@ export interface Tenant {
     status: string;
     lastTokenAt: string | null;
     lastError: string | null;
+    /** Divisions the grant's roles miss (null until first read). */
+    divisions?: {
+      checkedAt: string;
+      total: number;
+      missing: { id: string; name: string | null }[];
+      advice: string | null;
+    } | null;
   };
   delivery: {
     pending: number;

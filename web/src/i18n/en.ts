@@ -57,7 +57,8 @@ export const en = {
   'install.running': 'Installing… checking with Genesys Cloud',
   'install.createTitle': 'Create the client for me (recommended)',
   'install.createHelp':
-    'Creates a role holding only conversation:communication:view, grants it to you, and creates a client-credentials OAuth client with that role.',
+    'Creates a role holding only conversation:communication:view, grants it to you, and creates a client-credentials OAuth client with that role in every division of your org.',
+  'install.waited': '{waited} s of at most {timeout} s',
   'install.createButton': 'Create the client and install',
   'install.givenTitle': 'Use my own OAuth client',
   'install.givenHelp':
@@ -98,6 +99,14 @@ export const en = {
   'health.waiting': '{n} deliveries waiting, oldest {age}',
   'health.lastApplied': 'Last attribute update',
   'health.lastRateLimited': 'Last slowed down by Genesys Cloud (429)',
+  'health.divisions': 'Divisions',
+  'health.divisionsAll': 'All {n} divisions reachable',
+  'health.divisionsMissing': 'Out of reach: {names}',
+  'health.divisionsUnknown': 'Not read yet',
+  'health.regrant': 'Re-grant divisions',
+  'health.regranting': 'Adding the divisions to the OAuth client…',
+  'health.regrantNeedsSignIn':
+    'Sign in with Genesys Cloud again to re-grant: it is done with your own Genesys token.',
   'health.budget': 'Request budget',
   'health.budgetValue': '{n} requests per minute',
   'health.environment': 'Environment',

@@ -7,6 +7,14 @@ import type { EnvironmentInfo } from '../types.js';
 import { Alert, ErrorAlert, fieldErrors } from '../ui/alert.js';
 import { Button, TextField } from '../ui/field.js';
 
+/** GET /v1/install/progress/{requestId}. */
+interface InstallProgress {
+  step: string;
+  message: string;
+  waitedMs: number;
+  timeoutMs: number;
+}
+
 /**
  * First run: the org is not installed. Check the admin's Genesys permissions first (what is
  * missing, in Genesys' words), then install: we create the OAuth client, or the admin gives one.
@@ -23,6 +31,7 @@ export function Install(p: {
   const [error, setError] = useState<unknown>(null);
   const [clientId, setClientId] = useState('');
   const [clientSecret, setClientSecret] = useState('');
+  const [progress, setProgress] = useState<InstallProgress | null>(null);
 
   useEffect(() => {
     if (!token) return;
@@ -51,6 +60,15 @@ export function Install(p: {
   const install = async (mode: 'create' | 'given') => {
     setBusy(mode);
     setError(null);
+    setProgress(null);
+    // Our own request id: the server files the install's progress under it while we wait.
+    const requestId = `install-${crypto.randomUUID()}`;
+    const poll = setInterval(() => {
+      fetch(`/v1/install/progress/${requestId}`)
+        .then((res) => (res.ok ? (res.json() as Promise<InstallProgress>) : null))
+        .then((got) => got && setProgress(got))
+        .catch(() => {});
+    }, 1_000);
     try {
       const body =
         mode === 'create'
@@ -58,7 +76,11 @@ export function Install(p: {
           : { environment: p.env.environment, clientId, clientSecret };
       const res = await fetchOrProblem('/v1/install', {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'x-request-id': requestId,
+        },
         body: JSON.stringify(body),
       });
       await readJson(res);
@@ -66,7 +88,9 @@ export function Install(p: {
     } catch (e) {
       setError(e);
     } finally {
+      clearInterval(poll);
       setBusy(null);
+      setProgress(null);
     }
   };
   const errs = fieldErrors(error);
@@ -101,7 +125,15 @@ export function Install(p: {
       {busy && (
         <div role="status" class="row">
           <gux-radial-loading context="input" screenreader-text={t('install.running')} />
-          <span>{t('install.running')}</span>
+          <span>{progress?.message ?? t('install.running')}</span>
+          {progress?.step === 'waiting_for_role' && (
+            <span class="muted">
+              {t('install.waited', {
+                waited: Math.round(progress.waitedMs / 1000),
+                timeout: Math.round(progress.timeoutMs / 1000),
+              })}
+            </span>
+          )}
         </div>
       )}
       <ErrorAlert error={error} />
