@@ -4,8 +4,8 @@ import { requireSession } from '../http/auth.js';
 import { cursorParam, decodeCursor, encodeCursor } from '../http/cursor.js';
 import type { AppEnv } from '../http/middleware.js';
 import { json, problems, SESSION_SECURITY } from '../http/openapi.js';
-import { notFound } from '../http/problem.js';
 import type { Clock } from '../lib/clock.js';
+import { notFound } from '../lib/errors.js';
 import type { TenantStore } from '../tenants/store.js';
 import type { EventDetail, EventQueries } from './store.js';
 

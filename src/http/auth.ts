@@ -1,10 +1,10 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Sessions } from '../crypto/sessions.js';
 import type { Clock } from '../lib/clock.js';
+import { AppError, forbidden } from '../lib/errors.js';
 import type { Role } from '../tenants/permissions.js';
 import type { TenantStore } from '../tenants/store.js';
 import type { AppEnv } from './middleware.js';
-import { AppError, forbidden } from './problem.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 

@@ -1,9 +1,10 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RequestError } from '@hono/node-server';
+import { AppError, type ErrorCode } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
-import { AppError, type ErrorCode, PROBLEM_CONTENT_TYPE, problemBody, problemResponse } from './problem.js';
+import { PROBLEM_CONTENT_TYPE, problemBody, problemResponse, problemStatus } from './problem.js';
 
 /** Node's parser and timeout errors that mean something other than a plain 400. */
 const ANSWERS: Record<string, { code: ErrorCode; detail: string }> = {
@@ -37,9 +38,10 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, lo
   const requestId = newId('req');
   const { code, detail } = ANSWERS[err.code ?? ''] ?? BAD_REQUEST;
   const problem = new AppError(code, detail);
+  const status = problemStatus(problem);
   const body = JSON.stringify(problemBody(problem, requestId));
   const head = [
-    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
     `content-type: ${PROBLEM_CONTENT_TYPE}`,
     `content-length: ${Buffer.byteLength(body)}`,
     `x-request-id: ${requestId}`,
@@ -47,7 +49,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, lo
   ];
   // Destroyed once written, not at once: destroying right away may drop what is still buffered.
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
-  logger?.info('client_error', { requestId, status: problem.status, reason: err.code ?? err.message });
+  logger?.info('client_error', { requestId, status, reason: err.code ?? err.message });
 }
 
 /**

@@ -1,12 +1,13 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { AppError, clientAborted, jsonTooDeep } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../lib/json-depth.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { RequestContext } from './context.js';
-import { AppError, CLIENT_CLOSED_REQUEST, clientAborted, jsonTooDeep } from './problem.js';
+import { CLIENT_CLOSED_REQUEST } from './problem.js';
 
 export type AppEnv = { Variables: { requestId: string; ctx: RequestContext } };
 

@@ -2,35 +2,14 @@ import type { Context } from 'hono';
 import type { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
+import { AppError, type ErrorCode, type FieldError } from '../lib/errors.js';
 
 /**
- * One error hierarchy and one mapper to RFC 9457 `application/problem+json`. Services throw
- * `AppError`s; `app.onError`, `app.notFound`, the 405 handler, the body checks and the validation
- * hook all end in `problemResponse`, so every error has the same shape:
+ * The one mapper from the services' `AppError`s (`src/lib/errors.ts`) to RFC 9457
+ * `application/problem+json`. `app.onError`, `app.notFound`, the 405 handler, the body checks and
+ * the validation hook all end in `problemResponse`, so every error has the same shape:
  * `{type, title, status, detail, code, requestId, errors?}`.
  */
-
-export type ErrorCode =
-  | 'bad_request'
-  | 'malformed_json'
-  | 'json_too_deep'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_licensed'
-  | 'tenant_unlicensed'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'request_timeout'
-  | 'conflict'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'validation_failed'
-  | 'headers_too_large'
-  | 'client_aborted'
-  | 'genesys_unavailable'
-  | 'provisioning_timeout'
-  | 'service_unavailable'
-  | 'internal';
 
 /**
  * nginx's "client closed request": the client went away before its request had arrived. No one
@@ -86,36 +65,10 @@ const TITLE: Record<ErrorCode, string> = {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-export interface FieldError {
-  /** Where in the input: `when.all[1].op`, or a header / query parameter name. */
-  path: string;
-  message: string;
+/** The HTTP status an error answers with. */
+export function problemStatus(err: AppError): ContentfulStatusCode | typeof CLIENT_CLOSED_REQUEST {
+  return STATUS[err.code];
 }
-
-export class AppError extends Error {
-  readonly status: ContentfulStatusCode | typeof CLIENT_CLOSED_REQUEST;
-  constructor(
-    readonly code: ErrorCode,
-    readonly detail: string,
-    readonly extra: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
-  ) {
-    super(detail, { cause: extra.cause });
-    this.name = 'AppError';
-    this.status = STATUS[code];
-  }
-}
-
-export const notFound = (detail: string) => new AppError('not_found', detail);
-export const badRequest = (detail: string) => new AppError('bad_request', detail);
-export const unauthorized = (detail: string) => new AppError('unauthorized', detail);
-export const forbidden = (detail: string) => new AppError('forbidden', detail);
-export const conflict = (detail: string) => new AppError('conflict', detail);
-export const jsonTooDeep = (max: number) =>
-  new AppError('json_too_deep', `The JSON nests deeper than ${max} levels (arrays and objects).`);
-export const clientAborted = () =>
-  new AppError('client_aborted', 'The client closed the connection before the request body arrived.');
-export const validationFailed = (errors: FieldError[], detail = 'The request does not validate.') =>
-  new AppError('validation_failed', detail, { errors });
 
 /** `['when','all',1,'op']` → `when.all[1].op`. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -139,7 +92,7 @@ export function problemBody(err: AppError, requestId: string | undefined) {
   return {
     type: `urn:attribute-relay:problem:${err.code}`,
     title: TITLE[err.code],
-    status: err.status,
+    status: problemStatus(err),
     detail: err.detail,
     code: err.code,
     ...(requestId ? { requestId } : {}),
@@ -149,7 +102,7 @@ export function problemBody(err: AppError, requestId: string | undefined) {
 
 export function problemResponse(err: AppError, requestId: string | undefined): Response {
   return new Response(JSON.stringify(problemBody(err, requestId)), {
-    status: err.status,
+    status: problemStatus(err),
     headers: {
       'content-type': PROBLEM_CONTENT_TYPE,
       ...(requestId ? { 'x-request-id': requestId } : {}),

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../http/context.js';
-import { notFound, validationFailed } from '../http/problem.js';
+import { notFound, validationFailed } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { SourceStore } from '../sources/store.js';
 import type { RuleBody } from './schemas.js';

@@ -1,4 +1,4 @@
-import { AppError, forbidden, notFound } from '../http/problem.js';
+import { AppError, forbidden, notFound } from '../lib/errors.js';
 import type { TenancyDeps } from '../tenants/deps.js';
 import { identifyUser } from '../tenants/identify-user.js';
 import type { Role } from '../tenants/permissions.js';

@@ -1,5 +1,5 @@
 import type { Failure } from '../genesys/outcome.js';
-import { AppError, type FieldError } from '../http/problem.js';
+import { AppError, type FieldError } from '../lib/errors.js';
 
 /** Genesys did not answer usefully: 502 naming Genesys, with its correlation id for support. */
 export function genesysUnavailable(f: Failure, environment: string): AppError {

@@ -1,6 +1,6 @@
 import type { GenesysApi } from '../genesys/client.js';
 import type { Credentials } from '../genesys/token-cache.js';
-import { AppError } from '../http/problem.js';
+import { AppError } from '../lib/errors.js';
 import type { TenancyDeps } from './deps.js';
 import { genesysUnavailable, grantInvalid, userCallFailure } from './genesys-errors.js';
 import type { GenesysUser } from './identify-user.js';

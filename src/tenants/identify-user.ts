@@ -1,5 +1,5 @@
 import { isEnvironment } from '../genesys/regions.js';
-import { AppError } from '../http/problem.js';
+import { AppError } from '../lib/errors.js';
 import type { TenancyDeps } from './deps.js';
 import { environmentRefused, genesysUnavailable, userTokenRefused } from './genesys-errors.js';
 import { type Role, roleFrom } from './permissions.js';

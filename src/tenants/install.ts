@@ -1,4 +1,4 @@
-import { AppError, conflict, forbidden } from '../http/problem.js';
+import { AppError, conflict, forbidden } from '../lib/errors.js';
 import type { TenancyDeps } from './deps.js';
 import { userCallFailure } from './genesys-errors.js';
 import { provisionGrant, verifyGrant } from './grant.js';

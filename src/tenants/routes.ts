@@ -9,7 +9,7 @@ import {
   problems,
   SESSION_SECURITY,
 } from '../http/openapi.js';
-import { AppError } from '../http/problem.js';
+import { AppError } from '../lib/errors.js';
 import { createSession } from '../sessions/create-session.js';
 import type { TenancyDeps } from './deps.js';
 import { installTenant } from './install.js';

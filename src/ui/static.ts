@@ -4,7 +4,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Config } from '../config.js';
 import type { AppEnv } from '../http/middleware.js';
-import { AppError } from '../http/problem.js';
+import { AppError } from '../lib/errors.js';
 import { uiHeaders } from './headers.js';
 import { redocDir, sparkDir, type VendorDir, WEB_DIST } from './vendor.js';
 
