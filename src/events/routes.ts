@@ -1,11 +1,11 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Sessions } from '../crypto/sessions.js';
-import { requireSession } from '../http/auth.js';
 import { cursorParam, decodeCursor, encodeCursor } from '../http/cursor.js';
-import type { AppEnv } from '../http/middleware.js';
 import { json, problems, SESSION_SECURITY } from '../http/openapi.js';
 import type { Clock } from '../lib/clock.js';
 import { notFound } from '../lib/errors.js';
+import type { AppEnv } from '../sessions/require-session.js';
+import { requireSession } from '../sessions/require-session.js';
 import type { TenantStore } from '../tenants/store.js';
 import type { EventDetail, EventQueries } from './store.js';
 

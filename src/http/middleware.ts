@@ -6,15 +6,15 @@ import { newId } from '../lib/ids.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../lib/json-depth.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../ops/metrics.js';
-import type { RequestContext } from './context.js';
 import { CLIENT_CLOSED_REQUEST } from './problem.js';
 
-export type AppEnv = { Variables: { requestId: string; ctx: RequestContext } };
+/** The Hono variables this layer sets. The app's own env adds to them (`src/sessions/require-session.ts`). */
+export type HttpEnv = { Variables: { requestId: string } };
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Keeps a sane incoming `x-request-id` (a proxy's), or makes one; echoed on every response. */
-export function requestId(): MiddlewareHandler<AppEnv> {
+export function requestId(): MiddlewareHandler<HttpEnv> {
   return async function requestId(c, next) {
     const incoming = c.req.header('x-request-id');
     const id = incoming && INCOMING_ID.test(incoming) ? incoming : newId('req');
@@ -30,7 +30,7 @@ export function requestId(): MiddlewareHandler<AppEnv> {
  * One JSON line per request, and the latency histogram. Only the method, the path (never the
  * query, which could carry a token), the status and the duration: no header or body is logged.
  */
-export function accessLog(logger: Logger, metrics: Metrics): MiddlewareHandler<AppEnv> {
+export function accessLog(logger: Logger, metrics: Metrics): MiddlewareHandler<HttpEnv> {
   return async function accessLog(c, next) {
     const started = performance.now();
     await next();
@@ -62,7 +62,7 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  * after it meets hostile depth) or does not parse, 499 when the client went away mid-body. The
  * body is then cached for the validator.
  */
-export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
+export function jsonBody(maxBytes: number): MiddlewareHandler<HttpEnv> {
   const limit = bodyLimit({
     maxSize: maxBytes,
     onError: () => {

@@ -1,9 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { RelayDatabase } from '../db/client.js';
-import type { AppEnv } from '../http/middleware.js';
 import { ProblemSchema } from '../http/openapi.js';
 import { problemBody } from '../http/problem.js';
 import { AppError } from '../lib/errors.js';
+import type { AppEnv } from '../sessions/require-session.js';
 import type { Metrics } from './metrics.js';
 
 const Health = z.object({ status: z.literal('ok') }).openapi('Health');

@@ -1,4 +1,4 @@
-import type { RequestContext } from '../http/context.js';
+import type { RequestContext } from '../tenants/context.js';
 import type { Miss } from './compile.js';
 import { compileRule } from './compile.js';
 import { checkSourceOfOrg, type RulesDeps } from './manage.js';

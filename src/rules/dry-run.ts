@@ -1,4 +1,4 @@
-import type { RequestContext } from '../http/context.js';
+import type { RequestContext } from '../tenants/context.js';
 import { compileRule } from './compile.js';
 import { checkSourceOfOrg, type RulesDeps } from './manage.js';
 import { RuleSet } from './match.js';

@@ -1,7 +1,7 @@
-import type { RequestContext } from '../http/context.js';
 import { notFound, validationFailed } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { SourceStore } from '../sources/store.js';
+import type { RequestContext } from '../tenants/context.js';
 import type { RuleBody } from './schemas.js';
 import type { RuleStore, StoredRule } from './store.js';
 

@@ -1,11 +1,11 @@
 import type { Config } from '../config.js';
 import type { Sealer } from '../crypto/secrets.js';
-import type { RequestContext } from '../http/context.js';
 import { newBearerToken } from '../ingest/bearer.js';
 import type { SourceCache } from '../ingest/source-cache.js';
 import { newWebhookSecret } from '../ingest/standard-webhooks.js';
 import { notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
+import type { RequestContext } from '../tenants/context.js';
 import type { Source, SourceAuth, SourceStore } from './store.js';
 
 export interface SourcesDeps {

@@ -1,9 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Sessions } from '../crypto/sessions.js';
-import { requireSession } from '../http/auth.js';
-import { type AppEnv, jsonBody } from '../http/middleware.js';
+import { jsonBody } from '../http/middleware.js';
 import { ADMIN_BODY_LIMIT, json, jsonRequest, problems, SESSION_SECURITY } from '../http/openapi.js';
 import type { Clock } from '../lib/clock.js';
+import { type AppEnv, requireSession } from '../sessions/require-session.js';
 import type { TenantStore } from '../tenants/store.js';
 import { createSource, deleteSource, rotateSource, type SourcesDeps, sourceView } from './manage.js';
 

@@ -1,5 +1,5 @@
-import type { RequestContext } from '../http/context.js';
 import { AppError, conflict } from '../lib/errors.js';
+import type { RequestContext } from './context.js';
 import type { TenancyDeps } from './deps.js';
 import { userCallFailure } from './genesys-errors.js';
 import { everyDivision, holdRole, verifyGrant } from './grant.js';

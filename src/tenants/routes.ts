@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { bearerToken, requireSession } from '../http/auth.js';
-import { type AppEnv, jsonBody } from '../http/middleware.js';
+import { bearerToken } from '../http/auth.js';
+import { jsonBody } from '../http/middleware.js';
 import {
   ADMIN_BODY_LIMIT,
   GENESYS_USER_SECURITY,
@@ -11,6 +11,7 @@ import {
 } from '../http/openapi.js';
 import { AppError } from '../lib/errors.js';
 import { createSession } from '../sessions/create-session.js';
+import { type AppEnv, requireSession } from '../sessions/require-session.js';
 import type { TenancyDeps } from './deps.js';
 import { installTenant } from './install.js';
 import type { ProgressReporter } from './install-progress.js';

@@ -2,8 +2,8 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Config } from '../config.js';
 import { appsOrigin, ENVIRONMENT_NAMES } from '../genesys/client-app-env.js';
 import { ENVIRONMENTS, hostsFor } from '../genesys/regions.js';
-import type { AppEnv } from '../http/middleware.js';
 import { json } from '../http/openapi.js';
+import type { AppEnv } from '../sessions/require-session.js';
 
 const EnvironmentInfo = z.object({
   environment: z.string().openapi({ example: 'mypurecloud.ie' }),

@@ -3,8 +3,8 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Config } from '../config.js';
-import type { AppEnv } from '../http/middleware.js';
 import { AppError } from '../lib/errors.js';
+import type { AppEnv } from '../sessions/require-session.js';
 import { uiHeaders } from './headers.js';
 import { redocDir, sparkDir, type VendorDir, WEB_DIST } from './vendor.js';
 
