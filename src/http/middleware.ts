@@ -5,11 +5,17 @@ import { AppError, clientAborted, jsonTooDeep } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../lib/json-depth.js';
 import type { Logger } from '../lib/logger.js';
-import type { Metrics } from '../ops/metrics.js';
 import { CLIENT_CLOSED_REQUEST } from './problem.js';
 
 /** The Hono variables this layer sets. The app's own env adds to them (`src/sessions/require-session.ts`). */
 export type HttpEnv = { Variables: { requestId: string } };
+
+/** What the access log records to: the latency histogram (`src/ops/metrics.ts` provides it). */
+export interface HttpMetrics {
+  readonly httpRequestDuration: {
+    observe(labels: { method: string; route: string; status: string }, seconds: number): void;
+  };
+}
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -30,7 +36,7 @@ export function requestId(): MiddlewareHandler<HttpEnv> {
  * One JSON line per request, and the latency histogram. Only the method, the path (never the
  * query, which could carry a token), the status and the duration: no header or body is logged.
  */
-export function accessLog(logger: Logger, metrics: Metrics): MiddlewareHandler<HttpEnv> {
+export function accessLog(logger: Logger, metrics: HttpMetrics): MiddlewareHandler<HttpEnv> {
   return async function accessLog(c, next) {
     const started = performance.now();
     await next();
