@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -14,7 +14,25 @@ function sources(dir: string): string[] {
 
 const src = sources('src').map((path) => ({ path, text: readFileSync(join(ROOT, path), 'utf8') }));
 
+/** The relative module specifiers a file imports or re-exports (packages and node: builtins left out). */
+function relativeImports(text: string): string[] {
+  const specifiers = text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)'(\.{1,2}\/[^']*)'/g);
+  return [...specifiers].map((m) => m[1] as string);
+}
+
 describe('architecture', () => {
+  it('src/http/ depends on nothing above it: its files import only src/http/, src/lib/ and packages', () => {
+    const http = src.filter((f) => f.path.startsWith('src/http/'));
+    expect(http.length).toBeGreaterThan(0);
+    const offenders = http.flatMap((f) =>
+      relativeImports(f.text)
+        .map((spec) => join(dirname(f.path), spec))
+        .filter((target) => !target.startsWith('src/http/') && !target.startsWith('src/lib/'))
+        .map((target) => `${f.path} -> ${target}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
   it('only src/genesys/ imports undici (all outbound HTTP to Genesys goes through it)', () => {
     const offenders = src.filter((f) => /from 'undici'/.test(f.text) && !f.path.startsWith('src/genesys/'));
     expect(offenders.map((f) => f.path)).toEqual([]);
