@@ -1,39 +1,30 @@
 import { signingKey } from './audit/chain.js';
 import { AuditSeal } from './audit/checkpoints.js';
-import {
-  type AuditStore,
-  appendAudit,
-  type ChainStore,
-  sqliteAuditStore,
-  sqliteChainStore,
-} from './audit/store.js';
+import type { AuditStore, ChainStore } from './audit/store.js';
 import type { Config } from './config.js';
 import type { Keys } from './crypto/keys.js';
 import { createSealer } from './crypto/secrets.js';
 import { createSessions } from './crypto/sessions.js';
 import type { RelayDatabase } from './db/client.js';
+import { sqliteStores } from './db/sqlite-stores.js';
 import { DeliveryWorker } from './delivery/worker.js';
-import { type EventQueries, sqliteEventQueries } from './events/store.js';
+import type { EventQueries } from './events/store.js';
 import { GenesysClient, type GenesysClientOptions } from './genesys/client.js';
 import { SourceCache } from './ingest/source-cache.js';
-import { type EventStore, sqliteEventStore } from './ingest/store.js';
+import type { EventStore } from './ingest/store.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
-import { type LineageStore, sqliteLineageStore } from './lineage/store.js';
+import type { LineageStore } from './lineage/store.js';
 import { createMetrics, genesysMetricsHooks, type Metrics, registerQueueGauges } from './ops/metrics.js';
 import { Pruner } from './retention/pruner.js';
-import { sqliteRetentionStore } from './retention/store.js';
 import type { RulesDeps } from './rules/manage.js';
-import { sqliteRuleStore } from './rules/store.js';
 import type { SourcesDeps } from './sources/manage.js';
-import { sqliteSourceStore } from './sources/store.js';
 import type { TenancyDeps } from './tenants/deps.js';
 import { DivisionCoverageCheck } from './tenants/division-coverage.js';
 import { grantHealth } from './tenants/grant-health.js';
 import { InstallProgress } from './tenants/install-progress.js';
 import { Licensing } from './tenants/licensing.js';
 import { loadManifest } from './tenants/manifest.js';
-import { sqliteTenantStore } from './tenants/store.js';
 
 /** Everything the app uses; `main.ts` builds the real one, tests build theirs with the same function. */
 export interface AppDeps extends TenancyDeps, SourcesDeps, RulesDeps {
@@ -67,7 +58,12 @@ export function buildDeps(input: {
   const { config, database, logger, clock, keys } = input;
   const metrics = input.metrics ?? createMetrics();
   const sealer = createSealer(keys);
-  const tenants = sqliteTenantStore(database.db);
+  // Ingest wakes delivery, which is built below from the same stores.
+  const stores = sqliteStores(database, {
+    dedupWindowMs: config.ingest.dedupWindowMs,
+    onAccepted: () => delivery.wake(),
+  });
+  const { tenants, sources, rules } = stores;
   const hooks = genesysMetricsHooks(metrics);
   const genesys = new GenesysClient({
     baseUrl: config.genesys.baseUrl,
@@ -93,12 +89,10 @@ export function buildDeps(input: {
       });
     },
   });
-  const sources = sqliteSourceStore(database.db);
-  const rules = sqliteRuleStore(database.db);
   const licensing = new Licensing({ tenants, genesys, config, clock, logger });
   const divisionCoverage = new DivisionCoverageCheck({ tenants, genesys, clock, logger });
   const delivery = new DeliveryWorker({
-    sqlite: database.sqlite,
+    stores: stores.delivery,
     genesys,
     tenants,
     rules,
@@ -120,7 +114,7 @@ export function buildDeps(input: {
       return { byStatus: {}, oldestPendingAgeMs: null };
     }
   });
-  const chainStore = sqliteChainStore(database.db);
+  const chainStore = stores.auditChain;
   const auditSeal = new AuditSeal({
     store: chainStore,
     key: signingKey(keys.derive('audit-signing-v1')),
@@ -137,12 +131,9 @@ export function buildDeps(input: {
     auditChain: chainStore,
     rules,
     sourceCache: new SourceCache({ sources, sealer, clock }),
-    events: sqliteEventStore(database.sqlite, {
-      dedupWindowMs: config.ingest.dedupWindowMs,
-      onAccepted: () => delivery.wake(),
-    }),
+    events: stores.events,
     delivery,
-    eventQueries: sqliteEventQueries(database.db, database.sqlite),
+    eventQueries: stores.eventQueries,
     wakeDelivery: () => delivery.wake(),
     deliveryStats: (orgId, now) => delivery.stats(orgId, now),
     clock,
@@ -151,18 +142,16 @@ export function buildDeps(input: {
     metrics,
     genesys,
     tenants,
-    audit: sqliteAuditStore(database.db),
-    lineage: sqliteLineageStore(database.sqlite),
+    audit: stores.audit,
+    lineage: stores.lineage,
     pruner: new Pruner({
-      store: sqliteRetentionStore(database.sqlite),
+      store: stores.retention,
       chain: {
         checkpointDue: () => auditSeal.checkpointDue(),
         anchorCut: (orgId, cut) => auditSeal.anchorCut(orgId, cut),
         dropCheckpointsBefore: (orgId, seq) => chainStore.dropCheckpointsBefore(orgId, seq),
       },
-      appendAudit: async (entry) => {
-        database.db.transaction((tx) => appendAudit(tx, entry));
-      },
+      appendAudit: stores.appendAudit,
       clock,
       logger,
       metrics,

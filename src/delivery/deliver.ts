@@ -12,7 +12,7 @@ import type { Budgets } from './budget.js';
 import type { ConversationCache } from './conversation-cache.js';
 import { changedAttributes, resolveParticipant } from './participants.js';
 import type { DeliverPayload } from './process-events.js';
-import type { DeliveryRecorder } from './recorder.js';
+import type { DeliveryRecorder } from './recorder-store.js';
 import { retryDelay, visibilityDelay } from './retry-policy.js';
 
 export interface DeliveryDeps {

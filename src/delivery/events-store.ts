@@ -25,44 +25,44 @@ export interface Decision {
  * for each: its audit row, its delivery jobs and its state. An event no longer pending (another
  * processor got there first) is skipped whole, so its jobs are never enqueued twice.
  */
-export class EventProcessingStore {
-  private prepared: ReturnType<typeof prepare> | undefined;
-
-  constructor(
-    private readonly sqlite: BetterSqlite3.Database,
-    private readonly queue: JobQueue,
-  ) {}
-
-  /** Prepared on first use: the server may start before its migrations are applied. */
-  private get sql() {
-    this.prepared ??= prepare(this.sqlite, this.queue);
-    return this.prepared;
-  }
-
+export interface EventProcessingStore {
   /** The oldest pending events, at most `limit`. */
-  pending(limit: number): PendingEvent[] {
-    const rows = this.sql.pending.all(limit) as Array<{
-      id: string;
-      org_id: string;
-      source_id: string;
-      received_at: number;
-      body: string;
-      replays: number;
-    }>;
-    return rows.map((r) => ({
-      id: r.id,
-      orgId: r.org_id,
-      sourceId: r.source_id,
-      receivedAt: r.received_at,
-      body: JSON.parse(r.body),
-      replays: r.replays,
-    }));
-  }
-
+  pending(limit: number): PendingEvent[];
   /** Records every decision in one transaction; returns the ids of the events it processed. */
-  commit(decisions: readonly Decision[], now: number): string[] {
-    return this.sql.commit(decisions, now);
-  }
+  commit(decisions: readonly Decision[], now: number): string[];
+}
+
+export function sqliteEventProcessingStore(
+  sqlite: BetterSqlite3.Database,
+  queue: JobQueue,
+): EventProcessingStore {
+  // Prepared on first use: the server may start before its migrations are applied.
+  let prepared: ReturnType<typeof prepare> | undefined;
+  const sql = () => {
+    prepared ??= prepare(sqlite, queue);
+    return prepared;
+  };
+  return {
+    pending(limit) {
+      const rows = sql().pending.all(limit) as Array<{
+        id: string;
+        org_id: string;
+        source_id: string;
+        received_at: number;
+        body: string;
+        replays: number;
+      }>;
+      return rows.map((r) => ({
+        id: r.id,
+        orgId: r.org_id,
+        sourceId: r.source_id,
+        receivedAt: r.received_at,
+        body: JSON.parse(r.body),
+        replays: r.replays,
+      }));
+    },
+    commit: (decisions, now) => sql().commit(decisions, now),
+  };
 }
 
 function prepare(sqlite: BetterSqlite3.Database, queue: JobQueue) {

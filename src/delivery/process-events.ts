@@ -70,7 +70,7 @@ export function decide(
       from: p.from,
       rules: p.rules,
     } satisfies DeliverPayload,
-    idempotencyKey: `${event.id}\u0000${event.replays}\u0000${targetKey(p.target)}`,
+    idempotencyKey: jobKey(event.id, event.replays, p.target),
     // One more than the retry schedule: the handler, not the runner, decides (and audits) the end.
     maxAttempts: RETRY_SCHEDULE_MS.length + 1,
   }));
@@ -146,4 +146,14 @@ export class EventProcessor {
     this.cache.set(orgId, { stamp, set });
     return set;
   }
+}
+
+/** A delivery's idempotency key: the event, which replay, which participant. */
+function jobKey(eventId: string, replays: number, target: DeliverPayload['target']): string {
+  return `${eventId}\u0000${replays}\u0000${targetKey(target)}`;
+}
+
+/** Bounds (exclusive) of every key `jobKey` makes for one event: a range scan finds its jobs. */
+export function jobKeyRange(eventId: string): [string, string] {
+  return [`${eventId}\u0000`, `${eventId}\u0001`];
 }

@@ -1,8 +1,7 @@
-import type BetterSqlite3 from 'better-sqlite3';
 import type { GenesysClient } from '../genesys/client.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { JobQueue } from '../queue/queue.js';
+import type { JobQueue } from '../queue/queue.js';
 import { Runner } from '../queue/runner.js';
 import { MAX_ATTRIBUTE_VALUE } from '../rules/dry-run.js';
 import type { RuleStore } from '../rules/store.js';
@@ -10,12 +9,21 @@ import type { TenantStore } from '../tenants/store.js';
 import { Budgets } from './budget.js';
 import { ConversationCache } from './conversation-cache.js';
 import { type DeliveryDeps, deliveryHandler } from './deliver.js';
-import { EventProcessingStore } from './events-store.js';
+import type { DeliveryQueries } from './deliveries-store.js';
+import type { EventProcessingStore } from './events-store.js';
 import { DELIVER_JOB, EventProcessor } from './process-events.js';
-import { DeliveryRecorder } from './recorder.js';
+import type { DeliveryRecorder } from './recorder-store.js';
+
+/** Where delivery keeps its state; one place per backend builds them (src/db/sqlite-stores.ts). */
+export interface DeliveryStores {
+  queue: JobQueue;
+  processing: EventProcessingStore;
+  recorder: DeliveryRecorder;
+  queries: DeliveryQueries;
+}
 
 export interface DeliveryWorkerDeps {
-  sqlite: BetterSqlite3.Database;
+  stores: DeliveryStores;
   genesys: GenesysClient;
   tenants: TenantStore;
   rules: RuleStore;
@@ -45,9 +53,9 @@ export class DeliveryWorker {
   private running = false;
 
   constructor(private readonly deps: DeliveryWorkerDeps) {
-    this.queue = new JobQueue(deps.sqlite);
+    this.queue = deps.stores.queue;
     this.processor = new EventProcessor({
-      store: new EventProcessingStore(deps.sqlite, this.queue),
+      store: deps.stores.processing,
       rules: deps.rules,
       clock: deps.clock,
       logger: deps.logger,
@@ -61,7 +69,7 @@ export class DeliveryWorker {
           genesys: deps.genesys,
           tenants: deps.tenants,
           budgets: this.budgets,
-          recorder: new DeliveryRecorder(deps.sqlite),
+          recorder: deps.stores.recorder,
           clock: deps.clock,
           queue: this.queue,
           conversations: new ConversationCache(),
@@ -111,35 +119,19 @@ export class DeliveryWorker {
       });
   }
 
-  private statsPrepared:
-    | { lastApplied: BetterSqlite3.Statement; lastRateLimited: BetterSqlite3.Statement }
-    | undefined;
-
-  /** Prepared once, on first use (the server may start before its migrations are applied). */
-  private get statsSql() {
-    this.statsPrepared ??= {
-      lastApplied: this.deps.sqlite
-        .prepare(
-          "select at from audit_log where org_id = ? and kind = 'patch.applied' order by id desc limit 1",
-        )
-        .pluck(),
-      lastRateLimited: this.deps.sqlite
-        .prepare('select max(at) from delivery_attempts where org_id = ? and status = 429')
-        .pluck(),
-    };
-    return this.statsPrepared;
-  }
-
   /** The tenant's `delivery` block: backlog, last applied, last rate limited. */
-  stats(orgId: string, now: number) {
+  async stats(orgId: string, now: number) {
     const backlog = this.queue.backlog(orgId);
-    const applied = this.statsSql.lastApplied.get(orgId) as number | undefined;
-    const limited = this.statsSql.lastRateLimited.get(orgId) as number | null;
+    const { queries } = this.deps.stores;
+    const [applied, limited] = await Promise.all([
+      queries.lastApplied(orgId),
+      queries.lastRateLimited(orgId),
+    ]);
     return {
       pending: backlog.pending,
       oldestPendingAgeMs:
         backlog.oldestCreatedAt === null ? null : Math.max(0, now - backlog.oldestCreatedAt),
-      lastAppliedAt: applied === undefined ? null : new Date(applied).toISOString(),
+      lastAppliedAt: applied === null ? null : new Date(applied).toISOString(),
       lastRateLimitedAt: limited === null ? null : new Date(limited).toISOString(),
     };
   }

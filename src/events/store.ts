@@ -3,8 +3,8 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { appendAudit, sqliteAuditStore } from '../audit/store.js';
 import type { AuditEntry, AuditItem } from '../audit/types.js';
 import type { Db } from '../db/client.js';
-import { deliveryAttempts, events, jobs } from '../db/schema.js';
-import { DELIVER_JOB } from '../delivery/process-events.js';
+import { deliveryAttempts, events } from '../db/schema.js';
+import type { DeliveryQueries } from '../delivery/deliveries-store.js';
 import type { RecentEvents } from '../rules/backtest.js';
 import {
   type EventListFilter,
@@ -60,7 +60,11 @@ export interface EventQueries extends RecentEvents {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function sqliteEventQueries(db: Db, sqlite: BetterSqlite3.Database): EventQueries {
+export function sqliteEventQueries(
+  db: Db,
+  sqlite: BetterSqlite3.Database,
+  deliveries: DeliveryQueries,
+): EventQueries {
   const audit = sqliteAuditStore(db);
   const list = sqliteEventList(sqlite);
   const recent = sqliteRecentEvents(sqlite);
@@ -78,20 +82,7 @@ export function sqliteEventQueries(db: Db, sqlite: BetterSqlite3.Database): Even
         .where(and(eq(events.orgId, orgId), eq(events.id, id)))
         .get();
       if (!e) return undefined;
-      const jobRows = db
-        .select()
-        .from(jobs)
-        // Delivery job keys start with the event id and a NUL (process-events.ts): a range on the
-        // (kind, idempotency_key) index finds them without reading other jobs.
-        .where(
-          and(
-            eq(jobs.kind, DELIVER_JOB),
-            eq(jobs.orgId, orgId),
-            sql`${jobs.idempotencyKey} > ${`${id}\u0000`} and ${jobs.idempotencyKey} < ${`${id}\u0001`}`,
-          ),
-        )
-        .orderBy(asc(jobs.id))
-        .all();
+      const jobRows = await deliveries.ofEvent(orgId, id);
       const attempts = db
         .select()
         .from(deliveryAttempts)
@@ -109,23 +100,10 @@ export function sqliteEventQueries(db: Db, sqlite: BetterSqlite3.Database): Even
           headers: JSON.parse(e.headers) as Record<string, string>,
           bodyJson: e.body,
         },
-        deliveries: jobRows.map((j) => {
-          const p = JSON.parse(j.payload) as {
-            target: unknown;
-            attributes: Record<string, string>;
-            rules: EventDetail['deliveries'][number]['rules'];
-          };
-          return {
-            jobId: j.id,
-            status: j.status,
-            attempts: j.attempts,
-            lastError: j.lastError,
-            nextAttemptAt: j.status === 'pending' ? iso(j.runAt) : null,
-            target: p.target,
-            attributes: p.attributes,
-            rules: p.rules,
-          };
-        }),
+        deliveries: jobRows.map((j) => ({
+          ...j,
+          nextAttemptAt: j.nextAttemptAt === null ? null : iso(j.nextAttemptAt),
+        })),
         attempts: attempts.map((a) => ({
           at: iso(a.at),
           operation: a.operation,

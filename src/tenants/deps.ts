@@ -30,5 +30,5 @@ export interface TenancyDeps {
   /** Progress of running installs, for the admin UI. */
   installProgress?: InstallProgress;
   /** The live delivery block of GET /v1/tenant. */
-  deliveryStats?: (orgId: string, now: number) => DeliveryView;
+  deliveryStats?: (orgId: string, now: number) => Promise<DeliveryView>;
 }

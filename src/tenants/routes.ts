@@ -116,9 +116,12 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>, deps: TenancyDeps
       middleware: [viewer] as const,
       responses: { 200: json(TenantSchema, 'The tenant'), ...problems(401) },
     }),
-    (c) => {
+    async (c) => {
       const ctx = c.get('ctx');
-      return c.json(tenantView(ctx.tenant, ctx.role, deps.deliveryStats?.(ctx.tenant.orgId, ctx.now)), 200);
+      return c.json(
+        tenantView(ctx.tenant, ctx.role, await deps.deliveryStats?.(ctx.tenant.orgId, ctx.now)),
+        200,
+      );
     },
   );
 
@@ -136,7 +139,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>, deps: TenancyDeps
     async (c) => {
       const ctx = c.get('ctx');
       const tenant = await updateSettings(deps, ctx, c.req.valid('json').settings);
-      return c.json(tenantView(tenant, ctx.role, deps.deliveryStats?.(tenant.orgId, ctx.now)), 200);
+      return c.json(tenantView(tenant, ctx.role, await deps.deliveryStats?.(tenant.orgId, ctx.now)), 200);
     },
   );
 
@@ -154,7 +157,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>, deps: TenancyDeps
     async (c) => {
       const ctx = c.get('ctx');
       const tenant = await replaceGrant(deps, ctx, c.req.valid('json'));
-      return c.json(tenantView(tenant, ctx.role, deps.deliveryStats?.(tenant.orgId, ctx.now)), 200);
+      return c.json(tenantView(tenant, ctx.role, await deps.deliveryStats?.(tenant.orgId, ctx.now)), 200);
     },
   );
 
@@ -173,7 +176,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AppEnv>, deps: TenancyDeps
     async (c) => {
       const ctx = c.get('ctx');
       const tenant = await regrantDivisions(deps, ctx, genesysToken(c.req.header('x-genesys-token')));
-      return c.json(tenantView(tenant, ctx.role, deps.deliveryStats?.(tenant.orgId, ctx.now)), 200);
+      return c.json(tenantView(tenant, ctx.role, await deps.deliveryStats?.(tenant.orgId, ctx.now)), 200);
     },
   );
 

@@ -3,7 +3,7 @@ import { Budgets } from '../../src/delivery/budget.js';
 import { ConversationCache } from '../../src/delivery/conversation-cache.js';
 import { deliveryHandler } from '../../src/delivery/deliver.js';
 import { DELIVER_JOB, type DeliverPayload, laneOf } from '../../src/delivery/process-events.js';
-import { DeliveryRecorder } from '../../src/delivery/recorder.js';
+import { sqliteDeliveryRecorder } from '../../src/delivery/recorder-store.js';
 import { RETRY_SCHEDULE_MS } from '../../src/delivery/retry-policy.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { JobQueue } from '../../src/queue/queue.js';
@@ -30,7 +30,7 @@ beforeEach(async () => {
     genesys: world.app.deps.genesys,
     tenants: world.app.deps.tenants,
     budgets,
-    recorder: new DeliveryRecorder(sqlite),
+    recorder: sqliteDeliveryRecorder(sqlite),
     clock: world.clock,
     random: () => 0.5,
   });
@@ -426,7 +426,7 @@ describe('bursts on one participant', () => {
           genesys: world.app.deps.genesys,
           tenants: world.app.deps.tenants,
           budgets,
-          recorder: new DeliveryRecorder(db),
+          recorder: sqliteDeliveryRecorder(db),
           clock: world.clock,
           queue,
           conversations: new ConversationCache(5_000),

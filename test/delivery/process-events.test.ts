@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventProcessingStore } from '../../src/delivery/events-store.js';
+import { sqliteEventProcessingStore } from '../../src/delivery/events-store.js';
 import { EventProcessor } from '../../src/delivery/process-events.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { JobQueue } from '../../src/queue/queue.js';
@@ -24,7 +24,7 @@ beforeEach(async () => {
   };
   const { sqlite } = world.app.database;
   processor = new EventProcessor({
-    store: new EventProcessingStore(sqlite, new JobQueue(sqlite)),
+    store: sqliteEventProcessingStore(sqlite, new JobQueue(sqlite)),
     rules: world.app.deps.rules,
     clock: world.clock,
     logger: createLogger('silent'),

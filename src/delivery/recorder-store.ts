@@ -18,24 +18,26 @@ export interface AttemptRow {
   durationMs: number;
 }
 
-/** Writes delivery attempts and outcome audit rows (prepared on first use, like the other hot stores). */
-export class DeliveryRecorder {
-  private prepared: ReturnType<typeof prepare> | undefined;
+/**
+ * Writes delivery attempts and outcome audit rows. Synchronous: `audit` runs inside the queue's
+ * settle transaction (a row lands only while the run still owns its jobs).
+ */
+export interface DeliveryRecorder {
+  attempt(a: AttemptRow): void;
+  audit(entry: AuditEntry): void;
+}
 
-  constructor(private readonly sqlite: BetterSqlite3.Database) {}
-
-  private get sql() {
-    this.prepared ??= prepare(this.sqlite);
-    return this.prepared;
-  }
-
-  attempt(a: AttemptRow): void {
-    this.sql.attempts(a);
-  }
-
-  audit(entry: AuditEntry): void {
-    this.sql.audit(entry);
-  }
+/** Prepared on first use, like the other hot stores (the server may start before migrating). */
+export function sqliteDeliveryRecorder(sqlite: BetterSqlite3.Database): DeliveryRecorder {
+  let prepared: ReturnType<typeof prepare> | undefined;
+  const sql = () => {
+    prepared ??= prepare(sqlite);
+    return prepared;
+  };
+  return {
+    attempt: (a) => sql().attempts(a),
+    audit: (entry) => sql().audit(entry),
+  };
 }
 
 function prepare(sqlite: BetterSqlite3.Database) {
