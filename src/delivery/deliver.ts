@@ -4,7 +4,7 @@ import { type Failure, failure, type Outcome } from '../genesys/outcome.js';
 import type { Conversation } from '../genesys/types.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import type { Job, JobQueue } from '../queue/queue.js';
+import type { Claimed, Job } from '../queue/queue.js';
 import type { Handler, JobResult } from '../queue/runner.js';
 import { type DivisionCoverage, divisionAdvice } from '../tenants/division-coverage.js';
 import type { TenantStore } from '../tenants/store.js';
@@ -21,12 +21,8 @@ export interface DeliveryDeps {
   budgets: Budgets;
   recorder: DeliveryRecorder;
   clock: Clock;
-  /** With a queue, ready jobs queued behind this one in its lane are folded into one PATCH. */
-  queue?: JobQueue;
   /** With a cache, a conversation read moments ago is reused instead of read again. */
   conversations?: ConversationCache;
-  /** How many queued jobs one delivery may fold in (default 50). */
-  coalesceLimit?: number;
   /** How long a conversation or participant not visible yet is waited for (default 2 min). */
   notVisibleWindowMs?: number;
   random?: () => number;
@@ -47,7 +43,8 @@ export type SkipReason =
   /** Folded with later events that set the same attributes: their values went out instead. */
   'superseded' | 'participant_terminated' | 'conversation_ended' | 'participant_not_found' | 'no_change';
 
-const FOLLOWER_LEASE_MS = 60_000;
+/** How many ready jobs queued behind a delivery in its lane are claimed with it (the runner's `fold`). */
+export const FOLD_LIMIT = 50;
 /** Genesys' request body limit (shared/genesys §12.5). */
 export const GENESYS_BODY_LIMIT = 512_000;
 
@@ -76,14 +73,17 @@ class Delivery {
 
   constructor(
     private readonly deps: DeliveryDeps,
-    private readonly job: Job,
+    private readonly job: Claimed,
   ) {
     this.payload = job.payload as DeliverPayload;
+    // Claimed with it by the queue (the runner's `fold`): they go out in the same PATCH. Always
+    // the same ones again after a crash or a retry, or an older value could follow a newer one.
+    this.followers = [...job.followers];
   }
 
   async run(): Promise<JobResult> {
     const result = await this.attempt();
-    return { ...result, followers: this.followers, effects: () => this.record() };
+    return { ...result, effects: () => this.record() };
   }
 
   private record(): void {
@@ -118,16 +118,6 @@ class Delivery {
     // The read (unless a fresh copy is at hand) and the PATCH, reserved together.
     const budgetWait = this.budget(perMinute, conversation ? 1 : 2);
     if (budgetWait) return budgetWait;
-    // On every attempt, not only the first: after a crash or a retry the jobs that went out
-    // together must go out together again, or an older value could follow a newer one.
-    if (this.deps.queue) {
-      this.followers = this.deps.queue.takeFollowers(
-        this.job,
-        now,
-        FOLLOWER_LEASE_MS,
-        this.deps.coalesceLimit ?? 50,
-      );
-    }
     if (!conversation) {
       const read = await this.call('getConversation', () => api.getConversation(conversationId));
       if (read.kind === 'not_found') {

@@ -8,7 +8,7 @@ import type { RuleStore } from '../rules/store.js';
 import type { TenantStore } from '../tenants/store.js';
 import { Budgets } from './budget.js';
 import { ConversationCache } from './conversation-cache.js';
-import { type DeliveryDeps, deliveryHandler } from './deliver.js';
+import { type DeliveryDeps, deliveryHandler, FOLD_LIMIT } from './deliver.js';
 import type { DeliveryQueries } from './deliveries-store.js';
 import type { EventProcessingStore } from './events-store.js';
 import { DELIVER_JOB, EventProcessor } from './process-events.js';
@@ -71,7 +71,6 @@ export class DeliveryWorker {
           budgets: this.budgets,
           recorder: deps.stores.recorder,
           clock: deps.clock,
-          queue: this.queue,
           conversations: new ConversationCache(),
           logger: deps.logger,
           ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
@@ -81,6 +80,7 @@ export class DeliveryWorker {
       clock: deps.clock,
       logger: deps.logger,
       concurrency: deps.concurrency ?? 16,
+      fold: { [DELIVER_JOB]: FOLD_LIMIT },
       pausedOrgs: () => {
         const budget = this.budgets.paused(deps.clock.now());
         const other = deps.paused?.() ?? [];

@@ -34,6 +34,12 @@ export interface Job {
   owner: string;
 }
 
+/**
+ * A claimed head with the jobs queued behind it in its lane that it folds (oldest first), all
+ * leased to the same owner: the runner settles them together.
+ */
+export type Claimed = Job & { followers: readonly Job[] };
+
 /** Where a run leaves its job. */
 export type Settlement =
   /** The run that succeeded counts as an attempt, as graphile-worker counts every run. */
@@ -141,7 +147,8 @@ export class JobQueue {
     leaseMs: number,
     pausedOrgs: readonly string[] = [],
     served: Readonly<Record<string, number>> = {},
-  ): Job | undefined {
+    fold: (head: Job) => number = () => 0,
+  ): Claimed | undefined {
     const params = {
       now,
       lease: now + leaseMs,
@@ -149,8 +156,10 @@ export class JobQueue {
       paused: JSON.stringify(pausedOrgs),
       served: JSON.stringify(served),
     };
-    const row = this.sql.claimOne.get(params) as Row | undefined;
-    return row ? toJob(row) : undefined;
+    return this.sql.claim(params, (head) => {
+      const limit = fold(head);
+      return limit > 0 ? this.takeFollowers(head, now, leaseMs, limit) : [];
+    });
   }
 
   /**
@@ -283,6 +292,15 @@ function prepare(sqlite: BetterSqlite3.Database) {
        where id = @id and owner = @owner and status = 'running'`,
     ),
   };
+  // The head and the jobs it folds are leased together, so no other run sees one without the other.
+  const claim = sqlite.transaction(
+    (params: Record<string, unknown>, foldFor: (head: Job) => Job[]): Claimed | undefined => {
+      const row = claimOne.get(params) as Row | undefined;
+      if (!row) return undefined;
+      const head = toJob(row);
+      return { ...head, followers: foldFor(head) };
+    },
+  );
   const settle = sqlite.transaction((s: Settle, now: number): boolean => {
     const o = s.outcome;
     const base = { id: s.job.id, owner: s.job.owner, now };
@@ -331,7 +349,7 @@ function prepare(sqlite: BetterSqlite3.Database) {
   return {
     insert,
     byKey,
-    claimOne,
+    claim,
     settle,
     extend,
     counts,

@@ -1,6 +1,6 @@
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import type { Job, JobQueue, Settlement } from './queue.js';
+import type { Claimed, Job, JobQueue, Settlement } from './queue.js';
 
 /** What a handler says happened to its job. */
 export type JobResult = (
@@ -12,13 +12,12 @@ export type JobResult = (
   /** Final: no more attempts. */
   | { kind: 'failed'; error: string }
 ) & {
-  /** Jobs the handler folded in (`JobQueue.takeFollowers`): settled with the head. */
-  followers?: readonly Job[];
   /** Writes (audit rows) committed with the job's new state, and only if the run still owns it. */
   effects?: () => void;
 };
 
-export type Handler = (job: Job, signal: AbortSignal) => Promise<JobResult>;
+/** `job.followers`: the jobs claimed with it to be folded into the same piece of work. */
+export type Handler = (job: Claimed, signal: AbortSignal) => Promise<JobResult>;
 
 export interface RunnerOptions {
   queue: JobQueue;
@@ -35,6 +34,8 @@ export interface RunnerOptions {
   pausedOrgs?: () => readonly string[];
   /** Delay before the next attempt when a handler throws. */
   retryDelayMs?: (attempts: number) => number;
+  /** Per job kind, how many ready jobs queued behind a head in its lane are claimed with it. */
+  fold?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -54,7 +55,8 @@ export class Runner {
   private timer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
-  private readonly o: Required<Omit<RunnerOptions, 'pausedOrgs'>> & Pick<RunnerOptions, 'pausedOrgs'>;
+  private readonly o: Required<Omit<RunnerOptions, 'pausedOrgs' | 'fold'>> &
+    Pick<RunnerOptions, 'pausedOrgs' | 'fold'>;
 
   constructor(options: RunnerOptions) {
     this.o = {
@@ -114,7 +116,8 @@ export class Runner {
   /** Claims one job and starts it; false when none is claimable. */
   private claimAndRun(): boolean {
     const now = this.o.clock.now();
-    const job = this.o.queue.claim(now, this.o.leaseMs, this.o.pausedOrgs?.() ?? [], this.served);
+    const fold = (head: Job) => this.o.fold?.[head.kind] ?? 0;
+    const job = this.o.queue.claim(now, this.o.leaseMs, this.o.pausedOrgs?.() ?? [], this.served, fold);
     if (!job) return false;
     this.served[job.orgId] = ++this.tick;
     const abort = new AbortController();
@@ -126,7 +129,7 @@ export class Runner {
     return true;
   }
 
-  private async execute(job: Job, signal: AbortSignal): Promise<void> {
+  private async execute(job: Claimed, signal: AbortSignal): Promise<void> {
     const { clock, logger } = this.o;
     if (job.attempts >= job.maxAttempts) {
       this.settle(job, {
@@ -152,9 +155,9 @@ export class Runner {
     this.settle(job, settlementOf(job, result), result);
   }
 
-  private settle(job: Job, outcome: Settlement, result?: JobResult): void {
+  private settle(job: Claimed, outcome: Settlement, result?: JobResult): void {
     const settled = this.o.queue.settle(
-      { job, outcome, followers: result?.followers, effects: result?.effects },
+      { job, outcome, followers: job.followers, effects: result?.effects },
       this.o.clock.now(),
     );
     // Its lease ran out and another run took the job: that run owns the outcome now.

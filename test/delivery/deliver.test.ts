@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Budgets } from '../../src/delivery/budget.js';
 import { ConversationCache } from '../../src/delivery/conversation-cache.js';
-import { deliveryHandler } from '../../src/delivery/deliver.js';
+import { deliveryHandler, FOLD_LIMIT } from '../../src/delivery/deliver.js';
 import { DELIVER_JOB, type DeliverPayload, laneOf } from '../../src/delivery/process-events.js';
 import { sqliteDeliveryRecorder } from '../../src/delivery/recorder-store.js';
 import { RETRY_SCHEDULE_MS } from '../../src/delivery/retry-policy.js';
@@ -428,11 +428,11 @@ describe('bursts on one participant', () => {
           budgets,
           recorder: sqliteDeliveryRecorder(db),
           clock: world.clock,
-          queue,
           conversations: new ConversationCache(5_000),
           random: () => 0.5,
         }),
       },
+      fold: { [DELIVER_JOB]: FOLD_LIMIT },
       clock: world.clock,
       logger: createLogger('silent'),
     });
