@@ -102,9 +102,9 @@ export function buildDeps(input: {
     paused: () => licensing.unlicensed(),
     divisions: divisionCoverage,
   });
-  registerQueueGauges(metrics, () => {
+  registerQueueGauges(metrics, async () => {
     try {
-      const d = delivery.queue.depth();
+      const d = await delivery.queue.depth();
       return {
         byStatus: d.byStatus,
         oldestPendingAgeMs: d.oldestCreatedAt === null ? null : clock.now() - d.oldestCreatedAt,

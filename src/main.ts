@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       throw portProblem(config.http.port, config.http.host, err) ?? err;
     },
   );
-  deps.delivery.start();
+  await deps.delivery.start();
   deps.pruner.start();
   await deps.licensing.start();
   logger.info('listening', { url: server.url, database: config.database.path });

@@ -7,7 +7,7 @@ import type { DeliveryStores } from '../delivery/worker.js';
 import { sqliteEventQueries } from '../events/store.js';
 import { sqliteEventStore } from '../ingest/store.js';
 import { sqliteLineageStore } from '../lineage/store.js';
-import { JobQueue } from '../queue/queue.js';
+import { SqliteJobQueue } from '../queue/sqlite-store.js';
 import { sqliteRetentionStore } from '../retention/store.js';
 import { sqliteRuleStore } from '../rules/store.js';
 import { sqliteSourceStore } from '../sources/store.js';
@@ -23,7 +23,7 @@ export function sqliteStores(
   ingest: { dedupWindowMs: number; onAccepted: () => void },
 ) {
   const { db, sqlite } = database;
-  const queue = new JobQueue(sqlite);
+  const queue = new SqliteJobQueue(sqlite);
   const delivery: DeliveryStores = {
     queue,
     processing: sqliteEventProcessingStore(sqlite, queue),

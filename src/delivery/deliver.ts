@@ -83,12 +83,12 @@ class Delivery {
 
   async run(): Promise<JobResult> {
     const result = await this.attempt();
-    return { ...result, effects: () => this.record() };
+    return { ...result, audit: this.entries.map((e) => e.entry), afterSettle: () => this.announce() };
   }
 
-  private record(): void {
+  /** Metrics and one log line per outcome, once the outcome is committed. */
+  private announce(): void {
     for (const { entry, outcome } of this.entries) {
-      this.deps.recorder.audit(entry);
       this.deps.onOutcome?.(outcome);
       const failed = entry.kind === 'patch.failed';
       this.deps.logger?.[failed ? 'warn' : 'info'](entry.kind, {
@@ -211,7 +211,7 @@ class Delivery {
     const started = this.deps.clock.now();
     const t0 = performance.now();
     const outcome = await send();
-    this.deps.recorder.attempt({
+    await this.deps.recorder.attempt({
       orgId: this.job.orgId,
       jobId: this.job.id,
       eventIds: [...new Set(this.jobs().map((j) => payloadOf(j).eventId))],

@@ -1,7 +1,8 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { preparedAuditAppend } from '../audit/store.js';
 import type { AuditEntry } from '../audit/types.js';
-import type { JobQueue, NewJob } from '../queue/queue.js';
+import type { NewJob } from '../queue/queue.js';
+import type { SqliteJobQueue } from '../queue/sqlite-store.js';
 
 export interface PendingEvent {
   id: string;
@@ -34,7 +35,7 @@ export interface EventProcessingStore {
 
 export function sqliteEventProcessingStore(
   sqlite: BetterSqlite3.Database,
-  queue: JobQueue,
+  queue: SqliteJobQueue,
 ): EventProcessingStore {
   // Prepared on first use: the server may start before its migrations are applied.
   let prepared: ReturnType<typeof prepare> | undefined;
@@ -65,7 +66,7 @@ export function sqliteEventProcessingStore(
   };
 }
 
-function prepare(sqlite: BetterSqlite3.Database, queue: JobQueue) {
+function prepare(sqlite: BetterSqlite3.Database, queue: SqliteJobQueue) {
   const pending = sqlite.prepare(
     "select id, org_id, source_id, received_at, body, replays from events where state = 'pending' order by id limit ?",
   );

@@ -1,6 +1,4 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { preparedAuditAppend } from '../audit/store.js';
-import type { AuditEntry } from '../audit/types.js';
 import { newId } from '../lib/ids.js';
 
 export interface AttemptRow {
@@ -19,12 +17,11 @@ export interface AttemptRow {
 }
 
 /**
- * Writes delivery attempts and outcome audit rows. Synchronous: `audit` runs inside the queue's
- * settle transaction (a row lands only while the run still owns its jobs).
+ * Writes each call to Genesys as a delivery attempt (outcome audit rows go with the queue's
+ * settle, in its transaction).
  */
 export interface DeliveryRecorder {
-  attempt(a: AttemptRow): void;
-  audit(entry: AuditEntry): void;
+  attempt(a: AttemptRow): Promise<void>;
 }
 
 /** Prepared on first use, like the other hot stores (the server may start before migrating). */
@@ -35,8 +32,7 @@ export function sqliteDeliveryRecorder(sqlite: BetterSqlite3.Database): Delivery
     return prepared;
   };
   return {
-    attempt: (a) => sql().attempts(a),
-    audit: (entry) => sql().audit(entry),
+    attempt: async (a) => sql().attempts(a),
   };
 }
 
@@ -63,5 +59,5 @@ function prepare(sqlite: BetterSqlite3.Database) {
       );
     }
   });
-  return { attempts, audit: preparedAuditAppend(sqlite) };
+  return { attempts };
 }

@@ -89,12 +89,14 @@ export class DeliveryWorker {
     });
   }
 
-  start(): void {
+  /** Resolves once jobs a stopped process left running are back in their lanes and work has begun. */
+  async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    const recovered = this.queue.recoverAbandoned(this.deps.clock.now());
+    const recovered = await this.queue.recoverAbandoned(this.deps.clock.now());
     if (recovered > 0)
       this.deps.logger.warn('recovered deliveries interrupted by a stop', { jobs: recovered });
+    if (!this.running) return;
     this.runner.start();
     this.wake();
   }
@@ -121,7 +123,7 @@ export class DeliveryWorker {
 
   /** The tenant's `delivery` block: backlog, last applied, last rate limited. */
   async stats(orgId: string, now: number) {
-    const backlog = this.queue.backlog(orgId);
+    const backlog = await this.queue.backlog(orgId);
     const { queries } = this.deps.stores;
     const [applied, limited] = await Promise.all([
       queries.lastApplied(orgId),

@@ -96,15 +96,15 @@ export function genesysMetricsHooks(metrics: Metrics) {
 /** Queue depth by status and the oldest unfinished job's age, read from the database on each scrape. */
 export function registerQueueGauges(
   metrics: Metrics,
-  probe: () => { byStatus: Record<string, number>; oldestPendingAgeMs: number | null },
+  probe: () => Promise<{ byStatus: Record<string, number>; oldestPendingAgeMs: number | null }>,
 ): void {
   new Gauge({
     name: 'relay_queue_jobs',
     help: 'Jobs in the delivery queue, by status.',
     labelNames: ['status'],
     registers: [metrics.registry],
-    collect() {
-      const { byStatus } = probe();
+    async collect() {
+      const { byStatus } = await probe();
       for (const status of ['pending', 'running', 'succeeded', 'failed'])
         this.set({ status }, byStatus[status] ?? 0);
     },
@@ -113,8 +113,8 @@ export function registerQueueGauges(
     name: 'relay_queue_oldest_pending_age_seconds',
     help: 'Age of the oldest pending or running job (0 when there is none).',
     registers: [metrics.registry],
-    collect() {
-      this.set((probe().oldestPendingAgeMs ?? 0) / 1000);
+    async collect() {
+      this.set(((await probe()).oldestPendingAgeMs ?? 0) / 1000);
     },
   });
 }

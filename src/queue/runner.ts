@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../audit/types.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { Claimed, Job, JobQueue, Settlement } from './queue.js';
@@ -12,8 +13,10 @@ export type JobResult = (
   /** Final: no more attempts. */
   | { kind: 'failed'; error: string }
 ) & {
-  /** Writes (audit rows) committed with the job's new state, and only if the run still owns it. */
-  effects?: () => void;
+  /** Audit rows committed with the job's new state, and only if the run still owns it. */
+  audit?: readonly AuditEntry[];
+  /** Runs once the new state is committed (metrics, log lines); not when the lease was lost. */
+  afterSettle?: () => void;
 };
 
 /** `job.followers`: the jobs claimed with it to be folded into the same piece of work. */
@@ -55,6 +58,8 @@ export class Runner {
   private timer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
+  private pumping: Promise<void> | undefined;
+  private pumpAgain = false;
   private readonly o: Required<Omit<RunnerOptions, 'pausedOrgs' | 'fold'>> &
     Pick<RunnerOptions, 'pausedOrgs' | 'fold'>;
 
@@ -80,7 +85,9 @@ export class Runner {
 
   private extendLeases(): void {
     const owners = [...this.inFlight.values()].map((f) => f.owner);
-    this.o.queue.extend(owners, this.o.clock.now(), this.o.leaseMs);
+    this.o.queue
+      .extend(owners, this.o.clock.now(), this.o.leaseMs)
+      .catch((err: unknown) => this.o.logger.warn('could not extend job leases', { err }));
   }
 
   /** Stops claiming and resolves once every job in flight has finished. */
@@ -89,35 +96,54 @@ export class Runner {
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     if (this.heartbeat) clearInterval(this.heartbeat);
+    // A claim under way may still start a job: wait for it, then for every job in flight.
+    await this.pumping;
     await Promise.all([...this.inFlight.values()].map((f) => f.done));
   }
 
   /** For tests: runs every job claimable now (and those they make ready now), then resolves. */
   async runUntilEmpty(): Promise<void> {
     for (;;) {
-      while (this.inFlight.size < this.o.concurrency && this.claimAndRun()) {
-        // keep claiming
-      }
+      await this.fill(() => true);
       if (this.inFlight.size === 0) return;
       await Promise.race([...this.inFlight.values()].map((f) => f.done));
     }
   }
 
+  /** One fill at a time (claims are async): a wake-up during one makes it go round again. */
   private pump(): void {
     if (!this.running) return;
-    while (this.inFlight.size < this.o.concurrency && this.claimAndRun()) {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = this.fill(() => this.running)
+      .catch((err: unknown) => this.o.logger.error('claiming jobs failed', { err }))
+      .finally(() => {
+        this.pumping = undefined;
+        if (this.pumpAgain) {
+          this.pumpAgain = false;
+          this.pump();
+        } else if (this.running) {
+          if (this.timer) clearTimeout(this.timer);
+          this.timer = setTimeout(() => this.pump(), this.o.pollMs);
+          this.timer.unref();
+        }
+      });
+  }
+
+  /** Claims until every slot is busy or nothing is claimable. */
+  private async fill(go: () => boolean): Promise<void> {
+    while (go() && this.inFlight.size < this.o.concurrency && (await this.claimAndRun())) {
       // fill every free slot
     }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.pump(), this.o.pollMs);
-    this.timer.unref();
   }
 
   /** Claims one job and starts it; false when none is claimable. */
-  private claimAndRun(): boolean {
+  private async claimAndRun(): Promise<boolean> {
     const now = this.o.clock.now();
     const fold = (head: Job) => this.o.fold?.[head.kind] ?? 0;
-    const job = this.o.queue.claim(now, this.o.leaseMs, this.o.pausedOrgs?.() ?? [], this.served, fold);
+    const job = await this.o.queue.claim(now, this.o.leaseMs, this.o.pausedOrgs?.() ?? [], this.served, fold);
     if (!job) return false;
     this.served[job.orgId] = ++this.tick;
     const abort = new AbortController();
@@ -132,7 +158,7 @@ export class Runner {
   private async execute(job: Claimed, signal: AbortSignal): Promise<void> {
     const { clock, logger } = this.o;
     if (job.attempts >= job.maxAttempts) {
-      this.settle(job, {
+      await this.settle(job, {
         status: 'failed',
         error: job.lastError ?? 'attempts exhausted',
         countAttempt: false,
@@ -152,16 +178,17 @@ export class Runner {
         result = { kind: 'retry', runAt: clock.now() + this.o.retryDelayMs(job.attempts + 1), error };
       }
     }
-    this.settle(job, settlementOf(job, result), result);
+    await this.settle(job, settlementOf(job, result), result);
   }
 
-  private settle(job: Claimed, outcome: Settlement, result?: JobResult): void {
-    const settled = this.o.queue.settle(
-      { job, outcome, followers: job.followers, effects: result?.effects },
+  private async settle(job: Claimed, outcome: Settlement, result?: JobResult): Promise<void> {
+    const settled = await this.o.queue.settle(
+      { job, outcome, followers: job.followers, ...(result?.audit ? { audit: result.audit } : {}) },
       this.o.clock.now(),
     );
     // Its lease ran out and another run took the job: that run owns the outcome now.
     if (!settled) this.o.logger.warn('job lease lost before it finished', { jobId: job.id, kind: job.kind });
+    else result?.afterSettle?.();
   }
 }
 

@@ -112,7 +112,9 @@ describe('divisions', () => {
     const admin = await session(world, org.admin);
     const conv = salesConversation(org.orgId, sales.id);
     const eventId = await sendEvent(conv.id, admin);
-    await expect.poll(() => world.app.deps.delivery.queue.depth().byStatus.pending ?? 0).toBe(1);
+    await expect
+      .poll(async () => (await world.app.deps.delivery.queue.depth()).byStatus.pending ?? 0)
+      .toBe(1);
     // Past the 2-minute visibility window (and past the recorded reading's freshness).
     world.clock.advance(10 * 60_000);
     world.app.deps.wakeDelivery();

@@ -39,7 +39,7 @@ database.migrate();
 const logger = createLogger('silent');
 const deps = buildDeps({ config, database, logger, clock: systemClock, keys: loadKeys(config, logger) });
 const server = await startServer(createApp(deps), { port: 0, host: '127.0.0.1' });
-deps.delivery.start();
+await deps.delivery.start();
 
 const post = async (path: string, token: string, body: unknown) => {
   const res = await fetch(`${server.url}${path}`, {
@@ -181,7 +181,7 @@ const tB = performance.now();
 await send(b, bConv, 1);
 await until(() => patchesTo(bConv).length > 0);
 const orgBFirstPatchMs = performance.now() - tB;
-const aBacklog = deps.delivery.queue.backlog(a.orgId).pending;
+const aBacklog = (await deps.delivery.queue.backlog(a.orgId)).pending;
 
 process.stdout.write(
   `${JSON.stringify({

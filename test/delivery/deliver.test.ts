@@ -6,15 +6,15 @@ import { DELIVER_JOB, type DeliverPayload, laneOf } from '../../src/delivery/pro
 import { sqliteDeliveryRecorder } from '../../src/delivery/recorder-store.js';
 import { RETRY_SCHEDULE_MS } from '../../src/delivery/retry-policy.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { JobQueue } from '../../src/queue/queue.js';
 import { Runner } from '../../src/queue/runner.js';
+import { SqliteJobQueue } from '../../src/queue/sqlite-store.js';
 import type { ParticipantSelector } from '../../src/rules/match.js';
 import { install, type SeededOrg, seedOrg, session, startWorld, type World } from '../helpers/world.js';
 
 /** The delivery handler against the emulator over real HTTP, driven by the real queue. */
 let world: World;
 let org: SeededOrg;
-let queue: JobQueue;
+let queue: SqliteJobQueue;
 let budgets: Budgets;
 let runner: Runner;
 let seq = 0;
@@ -24,7 +24,7 @@ beforeEach(async () => {
   org = seedOrg(world, 'Acme');
   expect((await install(world, org)).status).toBe(201);
   const { sqlite } = world.app.database;
-  queue = new JobQueue(sqlite);
+  queue = new SqliteJobQueue(sqlite);
   budgets = new Budgets();
   const handler = deliveryHandler({
     genesys: world.app.deps.genesys,

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sqliteEventProcessingStore } from '../../src/delivery/events-store.js';
 import { EventProcessor } from '../../src/delivery/process-events.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { JobQueue } from '../../src/queue/queue.js';
+import { SqliteJobQueue } from '../../src/queue/sqlite-store.js';
 import { install, type SeededOrg, seedOrg, session, startWorld, type World } from '../helpers/world.js';
 
 let world: World;
@@ -24,7 +24,7 @@ beforeEach(async () => {
   };
   const { sqlite } = world.app.database;
   processor = new EventProcessor({
-    store: sqliteEventProcessingStore(sqlite, new JobQueue(sqlite)),
+    store: sqliteEventProcessingStore(sqlite, new SqliteJobQueue(sqlite)),
     rules: world.app.deps.rules,
     clock: world.clock,
     logger: createLogger('silent'),

@@ -63,7 +63,7 @@ export async function startTestApp(
     host: '127.0.0.1',
     logger,
   });
-  if (opts.delivery) deps.delivery.start();
+  if (opts.delivery) await deps.delivery.start();
   let closed = false;
   return {
     url: server.url,

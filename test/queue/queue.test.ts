@@ -1,14 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type RelayDatabase } from '../../src/db/client.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { type Job, JobQueue, type NewJob } from '../../src/queue/queue.js';
+import type { Job, NewJob } from '../../src/queue/queue.js';
 import { type Handler, type JobResult, Runner } from '../../src/queue/runner.js';
+import { SqliteJobQueue } from '../../src/queue/sqlite-store.js';
 import { ManualClock } from '../helpers/clock.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let dir: ReturnType<typeof tempDir>;
 let database: RelayDatabase;
-let queue: JobQueue;
+let queue: SqliteJobQueue;
 let clock: ManualClock;
 const runners: Runner[] = [];
 
@@ -16,7 +17,7 @@ beforeEach(() => {
   dir = tempDir('queue');
   database = openDatabase(`${dir.path}/q.sqlite`);
   database.migrate();
-  queue = new JobQueue(database.sqlite);
+  queue = new SqliteJobQueue(database.sqlite);
   clock = new ManualClock();
 });
 afterEach(async () => {
@@ -159,7 +160,7 @@ describe('JobQueue and Runner', () => {
 
   it('picks up a crashed worker’s job once its lease runs out, counting the lost attempt', async () => {
     const [id] = queue.enqueue([job('crash')], clock.now());
-    const taken = queue.claim(clock.now(), 30_000); // a worker that then dies
+    const taken = await queue.claim(clock.now(), 30_000); // a worker that then dies
     expect(taken?.id).toBe(id);
     const seen: Job[] = [];
     const r = runner(async (j) => {
@@ -271,8 +272,8 @@ describe('JobQueue and Runner', () => {
 
   it('at start, gives jobs left running by a dead process back to their lanes at once', async () => {
     const [id] = queue.enqueue([job('crashed')], clock.now());
-    queue.claim(clock.now(), 3_600_000); // running, leased for an hour, and its process is gone
-    expect(queue.recoverAbandoned(clock.now())).toBe(1);
+    await queue.claim(clock.now(), 3_600_000); // running, leased for an hour, and its process is gone
+    expect(await queue.recoverAbandoned(clock.now())).toBe(1);
     expect(row(id!)).toMatchObject({ status: 'pending', attempts: 1 });
     expect(row(id!).last_error).toMatch(/interrupted/);
     await runner(async () => ({ kind: 'done' })).runUntilEmpty();
@@ -281,89 +282,104 @@ describe('JobQueue and Runner', () => {
 
   it('a run whose lease ran out and whose job was claimed again can neither complete, retry nor fail it', async () => {
     const [id] = queue.enqueue([job('stalled')], clock.now());
-    const stale = queue.claim(clock.now(), 1_000)!;
+    const stale = (await queue.claim(clock.now(), 1_000))!;
     clock.advance(1_001);
-    const fresh = queue.claim(clock.now(), 60_000)!;
+    const fresh = (await queue.claim(clock.now(), 60_000))!;
     expect(fresh.id).toBe(id);
     expect(fresh.owner).not.toBe(stale.owner);
-    let effects = 0;
+    const audited = () =>
+      (
+        database.sqlite.prepare("select count(*) as n from audit_log where kind = 'patch.applied'").get() as {
+          n: number;
+        }
+      ).n;
+    const audit = [
+      {
+        orgId: 'org-a',
+        at: clock.now(),
+        kind: 'patch.applied' as const,
+        actor: { type: 'system' as const, job: 'job_x' },
+        outcome: 'applied',
+      },
+    ];
     const outcomes = [
       { status: 'succeeded' },
       { status: 'pending', runAt: clock.now(), error: 'x', countAttempt: true },
       { status: 'failed', error: 'x', countAttempt: true },
     ] as const;
     for (const outcome of outcomes) {
-      expect(queue.settle({ job: stale, outcome, effects: () => effects++ }, clock.now())).toBe(false);
+      expect(await queue.settle({ job: stale, outcome, audit }, clock.now())).toBe(false);
     }
-    expect(effects).toBe(0);
+    expect(audited()).toBe(0);
     expect(row(id!)).toMatchObject({ status: 'running', attempts: 1, last_error: 'lease expired' });
-    expect(
-      queue.settle({ job: fresh, outcome: { status: 'succeeded' }, effects: () => effects++ }, clock.now()),
-    ).toBe(true);
-    expect(effects).toBe(1);
+    expect(await queue.settle({ job: fresh, outcome: { status: 'succeeded' }, audit }, clock.now())).toBe(
+      true,
+    );
+    expect(audited()).toBe(1);
     expect(row(id!).status).toBe('succeeded');
   });
 
-  it('a live run extends its lease, so nobody else claims its job while it waits', () => {
+  it('a live run extends its lease, so nobody else claims its job while it waits', async () => {
     queue.enqueue([job('slow')], clock.now());
-    const live = queue.claim(clock.now(), 1_000)!;
+    const live = (await queue.claim(clock.now(), 1_000))!;
     clock.advance(900);
-    queue.extend([live.owner], clock.now(), 1_000);
+    await queue.extend([live.owner], clock.now(), 1_000);
     clock.advance(900);
-    expect(queue.claim(clock.now(), 1_000)).toBeUndefined();
+    expect(await queue.claim(clock.now(), 1_000)).toBeUndefined();
     clock.advance(101);
-    expect(queue.claim(clock.now(), 1_000)?.id).toBe(live.id);
+    expect((await queue.claim(clock.now(), 1_000))?.id).toBe(live.id);
   });
 
-  it('jobs folded together by a run that died are folded together again, whatever the limit', () => {
+  it('jobs folded together by a run that died are folded together again, whatever the limit', async () => {
     const ids = queue.enqueue(
       Array.from({ length: 6 }, (_, n) => job('lane', { n })),
       clock.now(),
     );
-    const head = queue.claim(clock.now(), 60_000)!;
-    expect(queue.takeFollowers(head, clock.now(), 60_000, 3).map((j) => j.id)).toEqual(ids.slice(1, 4));
+    const head = (await queue.claim(clock.now(), 60_000, [], {}, () => 3))!;
+    expect(head.followers.map((j) => j.id)).toEqual(ids.slice(1, 4));
     // The process dies mid-PATCH; at the next start its jobs are recovered.
-    expect(queue.recoverAbandoned(clock.now())).toBe(4);
-    const again = queue.claim(clock.now(), 60_000)!;
-    expect(again.id).toBe(ids[0]);
+    expect(await queue.recoverAbandoned(clock.now())).toBe(4);
     // A limit of 1 still takes all three the dead run had folded (and one ready job beyond them
     // would be allowed too): an older value can never go out alone after a newer one did.
-    expect(queue.takeFollowers(again, clock.now(), 60_000, 1).map((j) => j.id)).toEqual(ids.slice(1, 4));
+    const again = (await queue.claim(clock.now(), 60_000, [], {}, () => 1))!;
+    expect(again.id).toBe(ids[0]);
+    expect(again.followers.map((j) => j.id)).toEqual(ids.slice(1, 4));
   });
 
-  it('followers are settled with their head: done with it and its attempts, or back to pending untouched', () => {
+  it('followers are settled with their head: done with it and its attempts, or back to pending untouched', async () => {
     const ids = queue.enqueue(
       Array.from({ length: 3 }, (_, n) => job('lane', { n })),
       clock.now(),
     );
-    let head = queue.claim(clock.now(), 60_000)!;
-    let followers = queue.takeFollowers(head, clock.now(), 60_000, 10);
+    let head = (await queue.claim(clock.now(), 60_000, [], {}, () => 10))!;
     const retryAt = clock.now() + 5_000;
-    queue.settle(
+    await queue.settle(
       {
         job: head,
         outcome: { status: 'pending', runAt: retryAt, error: 'HTTP 503', countAttempt: true },
-        followers,
+        followers: head.followers,
       },
       clock.now(),
     );
     expect(ids.map((id) => row(id).status)).toEqual(['pending', 'pending', 'pending']);
     expect(row(ids[1]!)).toMatchObject({ attempts: 0, last_error: null });
     clock.advance(5_000);
-    head = queue.claim(clock.now(), 60_000)!;
-    followers = queue.takeFollowers(head, clock.now(), 60_000, 10);
-    expect(followers).toHaveLength(2);
-    queue.settle({ job: head, outcome: { status: 'succeeded' }, followers }, clock.now());
+    head = (await queue.claim(clock.now(), 60_000, [], {}, () => 10))!;
+    expect(head.followers).toHaveLength(2);
+    await queue.settle(
+      { job: head, outcome: { status: 'succeeded' }, followers: head.followers },
+      clock.now(),
+    );
     expect(ids.map((id) => row(id).status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     // They went out with the head's second run: its count is theirs.
     expect(ids.map((id) => row(id).attempts)).toEqual([2, 2, 2]);
   });
 
-  it('reports an org’s backlog', () => {
+  it('reports an org’s backlog', async () => {
     queue.enqueue([job('1'), job('2')], clock.now());
     clock.advance(5000);
     queue.enqueue([job('3')], clock.now());
-    expect(queue.backlog('org-a')).toEqual({ pending: 3, oldestCreatedAt: clock.now() - 5000 });
-    expect(queue.backlog('org-none')).toEqual({ pending: 0, oldestCreatedAt: null });
+    expect(await queue.backlog('org-a')).toEqual({ pending: 3, oldestCreatedAt: clock.now() - 5000 });
+    expect(await queue.backlog('org-none')).toEqual({ pending: 0, oldestCreatedAt: null });
   });
 });
