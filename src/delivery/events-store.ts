@@ -28,9 +28,9 @@ export interface Decision {
  */
 export interface EventProcessingStore {
   /** The oldest pending events, at most `limit`. */
-  pending(limit: number): PendingEvent[];
+  pending(limit: number): Promise<PendingEvent[]>;
   /** Records every decision in one transaction; returns the ids of the events it processed. */
-  commit(decisions: readonly Decision[], now: number): string[];
+  commit(decisions: readonly Decision[], now: number): Promise<string[]>;
 }
 
 export function sqliteEventProcessingStore(
@@ -44,7 +44,7 @@ export function sqliteEventProcessingStore(
     return prepared;
   };
   return {
-    pending(limit) {
+    async pending(limit) {
       const rows = sql().pending.all(limit) as Array<{
         id: string;
         org_id: string;
@@ -62,7 +62,7 @@ export function sqliteEventProcessingStore(
         replays: r.replays,
       }));
     },
-    commit: (decisions, now) => sql().commit(decisions, now),
+    commit: async (decisions, now) => sql().commit(decisions, now),
   };
 }
 

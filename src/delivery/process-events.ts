@@ -118,7 +118,7 @@ export class EventProcessor {
 
   /** Processes one batch; returns how many events it processed (0: nothing was pending). */
   async processBatch(): Promise<number> {
-    const events = this.deps.store.pending(this.batchSize);
+    const events = await this.deps.store.pending(this.batchSize);
     if (events.length === 0) return 0;
     const sets = new Map<string, RuleSet>();
     const limits = new Map<string, number>();
@@ -128,7 +128,7 @@ export class EventProcessor {
     }
     const now = this.deps.clock.now();
     const decisions = events.map((e) => decide(e, sets.get(e.orgId)!, now, limits.get(e.orgId)));
-    return this.deps.store.commit(decisions, now).length;
+    return (await this.deps.store.commit(decisions, now)).length;
   }
 
   /** Until nothing is pending (tests; and the worker's inner loop). */
