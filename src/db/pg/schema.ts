@@ -1,0 +1,240 @@
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import type { DivisionCoverage } from '../../tenants/division-coverage.js';
+
+/**
+ * The PostgreSQL twin of `../schema.ts`: the same tables, columns (snake_case) and indexes, so a
+ * store reads and writes the same row shapes on either backend; test/db/pg-schema.test.ts fails
+ * when the two drift. Change both together, then `npm run db:generate` and `npm run db:generate:pg`.
+ *
+ * Types: times are epoch milliseconds in `bigint` (mode number: they pass 2^31, not 2^53); so are
+ * the audit chain's `seq` (a busy org passes 2^31 rows in a year). Counts and HTTP statuses stay
+ * `integer`, flags `boolean`. JSON columns that SQLite keeps as plain text stay `text`: the stores
+ * encode and parse them, and `events.body` must stay byte-for-byte as received (jsonb would
+ * reformat it). The one column drizzle parses on SQLite (`grant_divisions`) is `jsonb`, so both
+ * backends hand the stores the same object.
+ */
+
+const epochMs = () => bigint({ mode: 'number' });
+
+/** One row per installed Genesys Cloud org. The org id (a UUID) is the tenant id. */
+export const tenants = pgTable('tenants', {
+  orgId: text().primaryKey(),
+  orgName: text().notNull(),
+  environment: text().notNull(),
+  installedAt: epochMs().notNull(),
+  updatedAt: epochMs().notNull(),
+  requestsPerMinute: integer().notNull().default(300),
+  auditRetentionDays: integer().notNull().default(90),
+  maxAttributeValueLength: integer().notNull().default(2000),
+  endedParticipants: text({ enum: ['skip', 'patch-until-conversation-ends'] })
+    .notNull()
+    .default('skip'),
+  grantClientId: text().notNull(),
+  grantSecretSealed: text().notNull(),
+  grantManaged: boolean().notNull().default(false),
+  managedRoleId: text(),
+  grantStatus: text({ enum: ['ok', 'invalid_credentials', 'wrong_org', 'unreachable'] })
+    .notNull()
+    .default('ok'),
+  grantLastTokenAt: epochMs(),
+  grantLastError: text(),
+  grantDivisions: jsonb().$type<DivisionCoverage>(),
+  licenseStatus: text({ enum: ['licensed', 'unlicensed'] })
+    .notNull()
+    .default('licensed'),
+  licenseCheckedAt: epochMs(),
+});
+
+/** Append-only, no foreign keys (see ../schema.ts). */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: text().primaryKey(),
+    orgId: text().notNull(),
+    at: epochMs().notNull(),
+    kind: text().notNull(),
+    actor: text().notNull(),
+    sourceId: text(),
+    eventId: text(),
+    ruleIds: text(),
+    conversationId: text(),
+    participantId: text(),
+    outcome: text(),
+    detail: text(),
+    seq: bigint({ mode: 'number' }),
+    hash: text(),
+  },
+  (t) => [
+    index('audit_org_id').on(t.orgId, t.id),
+    uniqueIndex('audit_org_seq').on(t.orgId, t.seq),
+    index('audit_org_kind').on(t.orgId, t.kind, t.id),
+    index('audit_org_conversation').on(t.orgId, t.conversationId, t.id),
+    index('audit_org_event').on(t.orgId, t.eventId),
+  ],
+);
+
+export const sources = pgTable(
+  'sources',
+  {
+    id: text().primaryKey(),
+    orgId: text().notNull(),
+    name: text().notNull(),
+    auth: text({ enum: ['standard-webhooks', 'bearer'] }).notNull(),
+    secretSealed: text().notNull(),
+    previousSecretSealed: text(),
+    previousValidUntil: epochMs(),
+    createdAt: epochMs().notNull(),
+    rotatedAt: epochMs(),
+  },
+  (t) => [index('sources_org').on(t.orgId, t.id)],
+);
+
+/** Each org's chain head; appends lock its row, so several writers never fork a chain. */
+export const auditHeads = pgTable('audit_heads', {
+  orgId: text().primaryKey(),
+  seq: bigint({ mode: 'number' }).notNull(),
+  hash: text().notNull(),
+});
+
+export const auditCheckpoints = pgTable(
+  'audit_checkpoints',
+  {
+    orgId: text().notNull(),
+    seq: bigint({ mode: 'number' }).notNull(),
+    hash: text().notNull(),
+    at: epochMs().notNull(),
+    signature: text().notNull(),
+    kid: text().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.seq] })],
+);
+
+export const events = pgTable(
+  'events',
+  {
+    id: text().primaryKey(),
+    orgId: text().notNull(),
+    sourceId: text().notNull(),
+    receivedAt: epochMs().notNull(),
+    dedupKey: text(),
+    /** The raw body exactly as received (it is what was signed): text, never jsonb. */
+    body: text().notNull(),
+    headers: text().notNull(),
+    state: text({ enum: ['pending', 'processing', 'processed'] })
+      .notNull()
+      .default('pending'),
+    replays: integer().notNull().default(0),
+  },
+  (t) => [index('events_org').on(t.orgId, t.id), index('events_state').on(t.state, t.id)],
+);
+
+export const ingestKeys = pgTable(
+  'ingest_keys',
+  {
+    sourceId: text().notNull(),
+    key: text().notNull(),
+    orgId: text().notNull(),
+    eventId: text().notNull(),
+    expiresAt: epochMs().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.key] }), index('ingest_keys_org').on(t.orgId)],
+);
+
+export const rules = pgTable(
+  'rules',
+  {
+    id: text().primaryKey(),
+    orgId: text().notNull(),
+    currentVersion: integer().notNull(),
+    createdAt: epochMs().notNull(),
+    updatedAt: epochMs().notNull(),
+    deletedAt: epochMs(),
+  },
+  (t) => [index('rules_org').on(t.orgId, t.id)],
+);
+
+export const ruleVersions = pgTable(
+  'rule_versions',
+  {
+    ruleId: text().notNull(),
+    version: integer().notNull(),
+    orgId: text().notNull(),
+    body: text().notNull(),
+    createdAt: epochMs().notNull(),
+    createdBy: text().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ruleId, t.version] }), index('rule_versions_org').on(t.orgId)],
+);
+
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: text().primaryKey(),
+    kind: text().notNull(),
+    orgId: text().notNull(),
+    lane: text().notNull(),
+    payload: text().notNull(),
+    status: text({ enum: ['pending', 'running', 'succeeded', 'failed'] }).notNull(),
+    attempts: integer().notNull().default(0),
+    maxAttempts: integer().notNull(),
+    runAt: epochMs().notNull(),
+    lockedUntil: epochMs(),
+    owner: text(),
+    lastError: text(),
+    idempotencyKey: text(),
+    createdAt: epochMs().notNull(),
+    updatedAt: epochMs().notNull(),
+  },
+  (t) => [
+    uniqueIndex('jobs_idempotency').on(t.kind, t.idempotencyKey),
+    index('jobs_ready').on(t.status, t.runAt),
+    index('jobs_lane').on(t.lane, t.status, t.id),
+    index('jobs_org').on(t.orgId, t.status),
+  ],
+);
+
+export const deliveryAttempts = pgTable(
+  'delivery_attempts',
+  {
+    id: text().primaryKey(),
+    orgId: text().notNull(),
+    jobId: text().notNull(),
+    eventId: text().notNull(),
+    at: epochMs().notNull(),
+    operation: text().notNull(),
+    status: integer(),
+    outcome: text().notNull(),
+    code: text(),
+    correlationId: text(),
+    durationMs: integer().notNull(),
+  },
+  (t) => [
+    index('attempts_event').on(t.orgId, t.eventId),
+    index('attempts_org_status').on(t.orgId, t.status, t.at),
+  ],
+);
+
+/** Every table holding an org's rows, as in ../schema.ts: uninstall purges each. */
+export const ORG_TABLES = [
+  { table: tenants, orgId: tenants.orgId },
+  { table: auditLog, orgId: auditLog.orgId },
+  { table: auditHeads, orgId: auditHeads.orgId },
+  { table: auditCheckpoints, orgId: auditCheckpoints.orgId },
+  { table: sources, orgId: sources.orgId },
+  { table: events, orgId: events.orgId },
+  { table: ingestKeys, orgId: ingestKeys.orgId },
+  { table: rules, orgId: rules.orgId },
+  { table: ruleVersions, orgId: ruleVersions.orgId },
+  { table: jobs, orgId: jobs.orgId },
+  { table: deliveryAttempts, orgId: deliveryAttempts.orgId },
+] as const;
