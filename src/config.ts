@@ -50,7 +50,8 @@ const masterKey = z
   });
 
 /** Never echoed in an error: their values are secrets. */
-const SECRET_VARIABLES: ReadonlySet<string> = new Set(['RELAY_MASTER_KEY']);
+/** Never echoed: the key itself, and a database URL that may carry a password. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['RELAY_MASTER_KEY', 'DATABASE_URL']);
 
 /** Each variable's schema; the key is the variable name, so a failure names it. */
 const variables = {
@@ -58,6 +59,9 @@ const variables = {
   PORT: port.default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_PATH: z.string().min(1).default('./data/relay.sqlite'),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
   RELAY_MASTER_KEY: masterKey.optional(),
   GENESYS_BASE_URL: httpUrl.optional(),
   PUBLIC_URL: httpUrl.optional(),
@@ -99,6 +103,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const production = v.NODE_ENV === 'production';
   if (production && v.RELAY_MASTER_KEY === undefined) {
     throw new ConfigError('RELAY_MASTER_KEY', 'is required when NODE_ENV=production');
+  }
+  // Said plainly rather than ignored: an operator who set it expects several instances to share
+  // one database, and SQLite would quietly give each its own.
+  if (v.DATABASE_URL !== undefined) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'is set, but this build stores data in SQLite only (its PostgreSQL backend is not finished): unset DATABASE_URL to run one instance on DATABASE_PATH',
+    );
   }
   const dataDir = v.DATABASE_PATH === ':memory:' ? './data' : dirnameOf(v.DATABASE_PATH);
   return Object.freeze({

@@ -38,6 +38,18 @@ describe('start-up failures explain themselves', () => {
     expect(line).not.toContain('hunter2');
   });
 
+  it('DATABASE_URL is refused in one line, never echoed, while this build has no PostgreSQL backend', async () => {
+    const url = 'postgres://relay:s3cret-pw@db.internal:5432/relay';
+    const line = await refused({ ...base(), DATABASE_URL: url });
+    expect(line).toMatch(
+      /^invalid configuration: DATABASE_URL is set, but this build stores data in SQLite only/,
+    );
+    expect(line).toContain('unset DATABASE_URL');
+    expect(line).not.toContain('s3cret');
+    const wrong = await refused({ ...base(), DATABASE_URL: 'mysql://root:s3cret-pw@db/relay' });
+    expect(wrong).toBe('invalid configuration: DATABASE_URL must be a postgres:// or postgresql:// URL');
+  });
+
   it('a key in standard base64 (+, /, =) is taken as it is', async () => {
     const standard = Buffer.alloc(32, 0xfb).toString('base64');
     expect(standard).toMatch(/[+/=]/);
