@@ -11,7 +11,7 @@ type Head = { seq: number; hash: string } | undefined;
  * The row an entry becomes in its org's hash chain after `head`: the JSON columns as stored, and
  * the seq and hash that chain it (src/audit/chain.ts says what the hash covers).
  */
-function chainedRow(e: AuditEntry, head: Head) {
+export function chainedRow(e: AuditEntry, head: Head) {
   const row = {
     id: newId('aud', e.at),
     orgId: e.orgId,
