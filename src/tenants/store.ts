@@ -189,7 +189,8 @@ export function sqliteTenantStore(db: Db): TenantStore {
   };
 }
 
-function toTenant(r: typeof tenants.$inferSelect): Tenant {
+/** A row as either backend reads it, as the stores hand it out. */
+export function toTenant(r: typeof tenants.$inferSelect): Tenant {
   return {
     orgId: r.orgId,
     orgName: r.orgName,

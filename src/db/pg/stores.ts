@@ -1,0 +1,15 @@
+import { pgTenantStore } from '../../tenants/pg-store.js';
+import type { PgDatabase } from './client.js';
+
+/**
+ * Every store of the PostgreSQL backend, built in this one place, with the same keys as
+ * `sqliteStores` for the stores that exist so far (the rest follow; not wired into deps yet).
+ */
+export function pgStores(database: PgDatabase) {
+  const { db } = database;
+  return {
+    tenants: pgTenantStore(db),
+  };
+}
+
+export type PgStores = ReturnType<typeof pgStores>;
