@@ -1,3 +1,5 @@
+import { pgRuleStore } from '../../rules/pg-store.js';
+import { pgSourceStore } from '../../sources/pg-store.js';
 import { pgTenantStore } from '../../tenants/pg-store.js';
 import type { PgDatabase } from './client.js';
 
@@ -9,6 +11,8 @@ export function pgStores(database: PgDatabase) {
   const { db } = database;
   return {
     tenants: pgTenantStore(db),
+    sources: pgSourceStore(db),
+    rules: pgRuleStore(db),
   };
 }
 
