@@ -1,8 +1,10 @@
-import { eq, sql } from 'drizzle-orm';
-import type { PgTx } from '../db/pg/client.js';
-import { auditHeads, auditLog } from '../db/pg/schema.js';
-import { chainedRow } from './store.js';
-import type { AuditEntry } from './types.js';
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, lt, type SQL, sql } from 'drizzle-orm';
+import type { PgDb, PgTx } from '../db/pg/client.js';
+import { auditCheckpoints, auditHeads, auditLog } from '../db/pg/schema.js';
+import { idFloor } from '../lib/ids.js';
+import type { Checkpoint } from './chain.js';
+import { type AuditRow, type AuditStore, type ChainStore, chainedRow, chainItem } from './store.js';
+import type { AuditEntry, AuditFilter, AuditItem } from './types.js';
 
 /**
  * The PostgreSQL twin of `appendAudit`: one audit row inside the caller's transaction, chained to
@@ -23,4 +25,135 @@ export async function appendAuditPg(tx: PgTx, entry: AuditEntry): Promise<string
     .values({ orgId: entry.orgId, seq: row.seq, hash: row.hash })
     .onConflictDoUpdate({ target: auditHeads.orgId, set: { seq: row.seq, hash: row.hash } });
   return row.id;
+}
+
+/** The PostgreSQL twin of `sqliteAuditStore`: the same filters, keyset and order. */
+export function pgAuditStore(db: PgDb): AuditStore {
+  return {
+    async list(orgId, f) {
+      const where = conditions(orgId, f);
+      if (f.before !== undefined) where.push(lt(auditLog.id, f.before));
+      const rows = await db
+        .select()
+        .from(auditLog)
+        .where(and(...where))
+        .orderBy(desc(auditLog.id))
+        .limit(f.limit + 1);
+      return { items: rows.slice(0, f.limit).map(toItem), more: rows.length > f.limit };
+    },
+    async exportPage(orgId, f, after, limit) {
+      const where = conditions(orgId, f);
+      if (after !== undefined) where.push(gt(auditLog.id, after));
+      return db
+        .select()
+        .from(auditLog)
+        .where(and(...where))
+        .orderBy(asc(auditLog.id))
+        .limit(limit);
+    },
+  };
+}
+
+/**
+ * The filters of `conditions` in store.ts (copied, not shared: that file is being reworked), in
+ * PostgreSQL's dialect: `rule_ids` is JSON text, so a rule filter is jsonb containment.
+ */
+function conditions(orgId: string, f: Omit<AuditFilter, 'limit' | 'before'>): SQL[] {
+  const where: SQL[] = [eq(auditLog.orgId, orgId)];
+  if (f.kinds?.length) where.push(inArray(auditLog.kind, f.kinds));
+  if (f.outcome !== undefined) where.push(eq(auditLog.outcome, f.outcome));
+  if (f.conversationId !== undefined) where.push(eq(auditLog.conversationId, f.conversationId));
+  if (f.sourceId !== undefined) where.push(eq(auditLog.sourceId, f.sourceId));
+  if (f.eventId !== undefined) where.push(eq(auditLog.eventId, f.eventId));
+  if (f.ruleId !== undefined) {
+    where.push(sql`${auditLog.ruleIds}::jsonb @> jsonb_build_array(${f.ruleId}::text)`);
+  }
+  // Ids carry their row's time: a time range is also a range on the (org_id, id) index (see store.ts).
+  if (f.from !== undefined) where.push(gte(auditLog.at, f.from), gte(auditLog.id, idFloor('aud', f.from)));
+  if (f.to !== undefined) where.push(lt(auditLog.at, f.to), lt(auditLog.id, idFloor('aud', f.to + 60_000)));
+  return where;
+}
+
+/**
+ * An item as `toItem` in store.ts makes it (same keys, same order), from `chainItem`'s fields: they
+ * are that item's fields parsed from the row (typed `unknown` there because the hash covers them).
+ */
+function toItem(r: AuditRow): AuditItem {
+  const { seq: _chained, ...base } = chainItem(r);
+  return { ...base, seq: r.seq, hash: r.hash } as AuditItem;
+}
+
+/** The PostgreSQL twin of `sqliteChainStore`. */
+export function pgChainStore(db: PgDb): ChainStore {
+  const cp = auditCheckpoints;
+  const toCheckpoint = (r: typeof cp.$inferSelect): Checkpoint => ({
+    orgId: r.orgId,
+    seq: r.seq,
+    hash: r.hash,
+    at: new Date(r.at).toISOString(),
+    signature: r.signature,
+    kid: r.kid,
+  });
+  return {
+    async heads() {
+      return db.select().from(auditHeads);
+    },
+    async head(orgId) {
+      const [r] = await db
+        .select({ seq: auditHeads.seq, hash: auditHeads.hash })
+        .from(auditHeads)
+        .where(eq(auditHeads.orgId, orgId));
+      return r;
+    },
+    async checkpoints(orgId, fromSeq = 0) {
+      const rows = await db
+        .select()
+        .from(cp)
+        .where(and(eq(cp.orgId, orgId), gte(cp.seq, fromSeq)))
+        .orderBy(asc(cp.seq));
+      return rows.map(toCheckpoint);
+    },
+    async addCheckpoint(c, at) {
+      await db
+        .insert(cp)
+        .values({ orgId: c.orgId, seq: c.seq, hash: c.hash, at, signature: c.signature, kid: c.kid })
+        .onConflictDoNothing();
+    },
+    async dropCheckpointsBefore(orgId, seq) {
+      await db.delete(cp).where(and(eq(cp.orgId, orgId), lt(cp.seq, seq)));
+    },
+    async lastRowBefore(orgId, idBelow) {
+      const [r] = await db
+        .select({ seq: auditLog.seq, hash: auditLog.hash })
+        .from(auditLog)
+        .where(and(eq(auditLog.orgId, orgId), lt(auditLog.id, idBelow), isNotNull(auditLog.seq)))
+        .orderBy(desc(auditLog.id))
+        .limit(1);
+      return r as { seq: number; hash: string } | undefined;
+    },
+    async rowAt(orgId, seq) {
+      const [r] = await db
+        .select({ seq: auditLog.seq, hash: auditLog.hash })
+        .from(auditLog)
+        .where(and(eq(auditLog.orgId, orgId), eq(auditLog.seq, seq)));
+      return r as { seq: number; hash: string } | undefined;
+    },
+    async chainPage(orgId, afterSeq, limit) {
+      return db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.orgId, orgId), gt(auditLog.seq, afterSeq)))
+        .orderBy(asc(auditLog.seq))
+        .limit(limit);
+    },
+    async firstSeqFrom(orgId, at) {
+      const [r] = await db
+        .select({ seq: auditLog.seq })
+        .from(auditLog)
+        .where(and(eq(auditLog.orgId, orgId), gte(auditLog.at, at), isNotNull(auditLog.seq)))
+        .orderBy(asc(auditLog.seq))
+        .limit(1);
+      return r?.seq ?? undefined;
+    },
+  };
 }

@@ -1,3 +1,5 @@
+import { appendAuditPg, pgAuditStore, pgChainStore } from '../../audit/pg-store.js';
+import type { AuditEntry } from '../../audit/types.js';
 import { pgRuleStore } from '../../rules/pg-store.js';
 import { pgSourceStore } from '../../sources/pg-store.js';
 import { pgTenantStore } from '../../tenants/pg-store.js';
@@ -13,6 +15,12 @@ export function pgStores(database: PgDatabase) {
     tenants: pgTenantStore(db),
     sources: pgSourceStore(db),
     rules: pgRuleStore(db),
+    audit: pgAuditStore(db),
+    auditChain: pgChainStore(db),
+    /** One audit row in its own transaction (the pruner's `audit.pruned`). */
+    appendAudit: async (entry: AuditEntry) => {
+      await db.transaction((tx) => appendAuditPg(tx, entry));
+    },
   };
 }
 
