@@ -5,6 +5,7 @@ import { tempDir } from '../helpers/tmp.js';
 
 /** A store on one backend, with a backend-neutral way to look at the rows it wrote. */
 export interface OnBackend<S> {
+  readonly name: 'sqlite' | 'postgres';
   readonly store: S;
   /** Rows of a query written with `?` placeholders, in either dialect's common subset. */
   all<T = Record<string, unknown>>(query: string, ...params: unknown[]): Promise<T[]>;
@@ -32,6 +33,7 @@ async function onSqlite<S>(make: (database: RelayDatabase) => S): Promise<OnBack
   const database = openDatabase(`${dir.path}/relay.sqlite`);
   database.migrate();
   return {
+    name: 'sqlite',
     store: make(database),
     all: async <T>(query: string, ...params: unknown[]) =>
       database.sqlite.prepare(query).all(...params.map(sqliteValue)) as T[],
@@ -54,6 +56,7 @@ async function onPostgres<S>(make: (database: PgDatabase) => S): Promise<OnBacke
     return query.replace(/\?/g, () => `$${++n}`);
   };
   return {
+    name: 'postgres',
     store: make(pg.database),
     all: async <T>(query: string, ...params: unknown[]) =>
       (await pg.database.sql.unsafe(numbered(query), params as never[])) as unknown as T[],
