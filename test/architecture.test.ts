@@ -82,11 +82,15 @@ describe('architecture', () => {
       'src/db/pg/schema.ts',
       'src/db/schema.ts',
     ]);
-    // In SQL text: the store appends; retention is the one deleter besides the uninstall purge.
+    // In SQL text: the store appends; retention (on either backend) is the one deleter besides the uninstall purge.
     const writers = src
       .filter((f) => /(insert\s+into|delete\s+from|update)\s+audit_log\b|batch\('audit_log'/i.test(f.text))
       .map((f) => f.path);
-    expect(writers.sort()).toEqual(['src/audit/store.ts', 'src/retention/store.ts']);
+    expect(writers.sort()).toEqual([
+      'src/audit/store.ts',
+      'src/retention/pg-store.ts',
+      'src/retention/store.ts',
+    ]);
     const store = src.find((f) => f.path === 'src/audit/store.ts')?.text ?? '';
     expect(store).not.toMatch(/\.delete\(auditLog\)/);
     // One update only: chaining rows written before the hash chain existed (seq and hash, nothing else).

@@ -1,13 +1,17 @@
 import { appendAuditPg, pgAuditStore, pgChainStore } from '../../audit/pg-store.js';
 import type { AuditEntry } from '../../audit/types.js';
+import { pgLineageStore } from '../../lineage/pg-store.js';
+import { pgRetentionStore } from '../../retention/pg-store.js';
 import { pgRuleStore } from '../../rules/pg-store.js';
 import { pgSourceStore } from '../../sources/pg-store.js';
 import { pgTenantStore } from '../../tenants/pg-store.js';
+import type { Stores } from '../sqlite-stores.js';
 import type { PgDatabase } from './client.js';
 
 /**
  * Every store of the PostgreSQL backend, built in this one place, with the same keys as
- * `sqliteStores` for the stores that exist so far (the rest follow; not wired into deps yet).
+ * `sqliteStores` for the stores that exist so far (checked: each key has its SQLite twin's type).
+The queue, delivery, ingest and event stores follow; not wired into deps yet.
  */
 export function pgStores(database: PgDatabase) {
   const { db } = database;
@@ -21,7 +25,9 @@ export function pgStores(database: PgDatabase) {
     appendAudit: async (entry: AuditEntry) => {
       await db.transaction((tx) => appendAuditPg(tx, entry));
     },
-  };
+    lineage: pgLineageStore(db),
+    retention: pgRetentionStore(db),
+  } satisfies Partial<Stores>;
 }
 
 export type PgStores = ReturnType<typeof pgStores>;
