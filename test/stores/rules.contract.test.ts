@@ -134,4 +134,25 @@ describe.each(
     expect(await details('org-c')).toEqual([]);
     expect(await s.stamp('org-b')).toBe('2:3:0');
   });
+
+  it('saves of one rule at once each write their own next version (several instances on PostgreSQL)', async () => {
+    const s = b.store;
+    await s.create('org-c', 'rule_c', body('c0'), T0, ada, audit('org-c', 'rule.created', 'rule_c')());
+    const saved = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        s.update(
+          'org-c',
+          'rule_c',
+          body(`c${i + 1}`),
+          T0 + i + 1,
+          ada,
+          audit('org-c', 'rule.updated', 'rule_c'),
+        ),
+      ),
+    );
+    expect(saved.map((r) => r?.version).sort()).toEqual([2, 3, 4, 5, 6, 7]);
+    expect((await s.versions('org-c', 'rule_c'))?.map((v) => v.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(await s.stamp('org-c')).toBe('1:7:0');
+    expect(await details('org-c')).toHaveLength(7);
+  });
 });
