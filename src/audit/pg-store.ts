@@ -7,13 +7,23 @@ import { type AuditRow, type AuditStore, type ChainStore, chainedRow, chainItem 
 import type { AuditEntry, AuditFilter, AuditItem } from './types.js';
 
 /**
+ * Holds the org's chain until the transaction ends (re-entrant: `appendAuditPg` takes it again).
+ * A writer that rewrites the org's chain itself (the uninstall purge) takes it first, so appends
+ * of other instances wait for it and then chain onto what it left, instead of deadlocking on the
+ * head row or chaining onto a head it deleted.
+ */
+export async function lockAuditChain(tx: PgTx, orgId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${orgId}, 0))`);
+}
+
+/**
  * The PostgreSQL twin of `appendAudit`: one audit row inside the caller's transaction, chained to
  * its org's head. Several instances write the same org's log, so each append first takes a
  * transaction-scoped advisory lock on the org: its writers queue up there, one at a time, and the
  * chain can never fork (two rows on one head). Other orgs are not held up.
  */
 export async function appendAuditPg(tx: PgTx, entry: AuditEntry): Promise<string> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${entry.orgId}, 0))`);
+  await lockAuditChain(tx, entry.orgId);
   const [head] = await tx
     .select({ seq: auditHeads.seq, hash: auditHeads.hash })
     .from(auditHeads)

@@ -1,5 +1,5 @@
 import { eq, isNull, lt, or } from 'drizzle-orm';
-import { appendAuditPg } from '../audit/pg-store.js';
+import { appendAuditPg, lockAuditChain } from '../audit/pg-store.js';
 import type { PgDb } from '../db/pg/client.js';
 import { ORG_TABLES, tenants } from '../db/pg/schema.js';
 import { type TenantStore, toTenant } from './store.js';
@@ -106,6 +106,8 @@ export function pgTenantStore(db: PgDb): TenantStore {
     },
     async uninstall(orgId, audit) {
       await db.transaction(async (tx) => {
+        // Before any row: another instance's append must not hold the chain while we hold its head.
+        await lockAuditChain(tx, orgId);
         for (const { table, orgId: column } of ORG_TABLES) await tx.delete(table).where(eq(column, orgId));
         await appendAuditPg(tx, audit);
       });

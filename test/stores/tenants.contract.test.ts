@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAuditPg } from '../../src/audit/pg-store.js';
+import { appendAudit } from '../../src/audit/store.js';
 import type { AuditEntry } from '../../src/audit/types.js';
 import { pgTenantStore } from '../../src/tenants/pg-store.js';
 import { type NewTenant, sqliteTenantStore, type TenantStore } from '../../src/tenants/store.js';
@@ -21,13 +23,26 @@ const newTenant = (orgId: string): NewTenant => ({
   grant: { clientId: 'client-1', secretSealed: 'jwe-1', managed: true, managedRoleId: 'role-1' },
 });
 
+/** The store, and an audit append of the backend's own (another writer of the same chain). */
+type Tenants = TenantStore & { append(entry: AuditEntry): Promise<void> };
+
 describe.each(
-  backends(
-    (d) => sqliteTenantStore(d.db),
-    (d) => pgTenantStore(d.db),
+  backends<Tenants>(
+    (d) =>
+      Object.assign(sqliteTenantStore(d.db), {
+        append: async (e: AuditEntry) => {
+          d.db.transaction((tx) => appendAudit(tx, e));
+        },
+      }),
+    (d) =>
+      Object.assign(pgTenantStore(d.db), {
+        append: async (e: AuditEntry) => {
+          await d.db.transaction((tx) => appendAuditPg(tx, e));
+        },
+      }),
   ),
 )('TenantStore on %s', (_name, open) => {
-  let b: OnBackend<TenantStore>;
+  let b: OnBackend<Tenants>;
   beforeAll(async () => {
     b = await open();
   });
@@ -208,5 +223,35 @@ describe.each(
     }
     expect(await kinds('org-keep')).toEqual(['tenant.installed', 'tenant.updated']);
     expect((await store.get('org-keep'))?.settings.auditRetentionDays).toBe(30);
+  });
+
+  it('two installs of one org at once: exactly one writes, with one audit row', async () => {
+    const results = await Promise.all(
+      [1, 2].map((n) =>
+        b.store.install(newTenant('org-race'), audit('org-race', 'tenant.installed', T0 + n)),
+      ),
+    );
+    expect(results.sort()).toEqual([false, true]);
+    expect(await kinds('org-race')).toEqual(['tenant.installed']);
+  });
+
+  it('uninstall amid other writers of the org chain: no deadlock, no fork, one chain from seq 1', async () => {
+    const org = 'org-busy';
+    await b.store.install(newTenant(org), audit(org, 'tenant.installed'));
+    for (let i = 0; i < 5; i++) await b.store.append(audit(org, 'patch.applied', T0 + i));
+    await Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => b.store.append(audit(org, 'patch.applied', T0 + 10 + i))),
+      b.store.uninstall(org, audit(org, 'tenant.uninstalled', T0 + 20)),
+      ...Array.from({ length: 8 }, (_, i) => b.store.append(audit(org, 'patch.applied', T0 + 30 + i))),
+    ]);
+    const rows = await b.all<{ kind: string; seq: unknown }>(
+      'select kind, seq from audit_log where org_id = ? order by seq',
+      org,
+    );
+    // Appends that ran after the purge chain on from its row; those before it were purged.
+    expect(rows.map((r) => Number(r.seq))).toEqual(rows.map((_, i) => i + 1));
+    expect(rows[0]?.kind).toBe('tenant.uninstalled');
+    const [head] = await b.all<{ seq: unknown }>('select seq from audit_heads where org_id = ?', org);
+    expect(Number(head?.seq)).toBe(rows.length);
   });
 });
