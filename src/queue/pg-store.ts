@@ -26,6 +26,13 @@ const LANE_LOCK_CLASS = 7_412;
 /** Lane heads fetched per claim: the first one whose lane is free (not being claimed) is taken. */
 const CANDIDATES = 8;
 
+/**
+ * A key as PostgreSQL stores it: its text type cannot hold NUL, which the delivery keys use as a
+ * separator (`event \0 replay \0 target`). Backslashes are doubled first, so two keys stay two.
+ * Readers that look keys up by prefix encode the prefix the same way.
+ */
+export const pgIdempotencyKey = (key: string): string => key.replaceAll('\\', '\\\\').replaceAll('\0', '\\0');
+
 /** A row as raw SQL returns it: postgres.js hands bigint columns back as strings. */
 interface Row {
   id: string;
@@ -102,7 +109,7 @@ export class PgJobQueue implements JobQueue {
     const ids: string[] = [];
     for (const j of newJobs) {
       const id = newId('job', now);
-      const key = j.idempotencyKey ?? null;
+      const key = j.idempotencyKey === undefined ? null : pgIdempotencyKey(j.idempotencyKey);
       const inserted = await tx
         .insert(jobs)
         .values({

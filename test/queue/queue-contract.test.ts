@@ -116,6 +116,16 @@ describe.each([
     expect((await claim())?.payload).toEqual({ n: 1 });
   });
 
+  it('keys may hold NUL (the delivery keys separate their parts with it) and backslashes', async () => {
+    const keys = ['evt_1\u00000\u0000p', 'evt_1\\00\u0000p', 'evt_1\\\u00000\u0000p'];
+    const ids = await b.enqueue(
+      keys.map((k) => job('l', {}, { idempotencyKey: k })),
+      clock.now(),
+    );
+    expect(new Set(ids).size).toBe(3);
+    expect(await b.enqueue([job('l', {}, { idempotencyKey: keys[0] })], clock.now())).toEqual([ids[0]]);
+  });
+
   it('runs a lane oldest first, one job at a time, while other lanes run beside it', async () => {
     const [a1, b1, a2] = await b.enqueue([job('a'), job('b'), job('a')], clock.now());
     const first = (await claim())!;
