@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, max, sql } from 'drizzle-orm';
+import { and, asc, eq, max, sql } from 'drizzle-orm';
 import type { PgDatabase } from '../db/pg/client.js';
-import { auditLog, deliveryAttempts, jobs } from '../db/pg/schema.js';
+import { deliveryAttempts, jobs } from '../db/pg/schema.js';
 import { pgIdempotencyKey } from '../queue/pg-store.js';
 import type { DeliveryQueries, DeliveryRow } from './deliveries-store.js';
 import { DELIVER_JOB, jobKeyRange } from './process-events.js';
@@ -48,13 +48,10 @@ export function pgDeliveryQueries(database: PgDatabase): DeliveryQueries {
       });
     },
     async lastApplied(orgId) {
-      const [r] = await db
-        .select({ at: auditLog.at })
-        .from(auditLog)
-        .where(and(eq(auditLog.orgId, orgId), eq(auditLog.kind, 'patch.applied')))
-        .orderBy(desc(auditLog.id))
-        .limit(1);
-      return r?.at ?? null;
+      // Read in SQL text, as the SQLite twin does: only the audit stores name the audit table's symbol.
+      const [r] = await database.sql<{ at: string }[]>`
+        select at from audit_log where org_id = ${orgId} and kind = 'patch.applied' order by id desc limit 1`;
+      return r ? Number(r.at) : null;
     },
     async lastRateLimited(orgId) {
       const [r] = await db
