@@ -70,7 +70,7 @@ const newOwner = () => randomBytes(12).toString('base64url');
  *
  * Claiming, and why one lane never runs two jobs at once across instances:
  * 1. One statement picks up to CANDIDATES lane heads (claimable jobs with no older unfinished job
- *    in their lane), fairest first, `FOR UPDATE SKIP LOCKED`: a head another transaction is
+ *    in their lane and no other job of it running on a live lease), fairest first, `FOR UPDATE SKIP LOCKED`: a head another transaction is
  *    claiming or settling right now is skipped without waiting, so instances never queue behind
  *    each other and never take the same job.
  * 2. A head row lock alone does not own its lane: ids come from each instance's clock, so a job
@@ -158,7 +158,8 @@ export class PgJobQueue implements JobQueue {
       const candidates = (await tx.execute(sql`
         select j.id, j.lane from jobs j
         where ((j.status = 'pending' and j.run_at <= ${now}) or (j.status = 'running' and j.locked_until < ${now}))
-          and not exists (select 1 from jobs e where e.lane = j.lane and e.status in ('pending', 'running') and e.id < j.id)
+          and not exists (select 1 from jobs e where e.lane = j.lane and e.id <> j.id and (
+            (e.status in ('pending', 'running') and e.id < j.id) or (e.status = 'running' and e.locked_until >= ${now})))
           and j.org_id not in (select jsonb_array_elements_text(${JSON.stringify(pausedOrgs)}::jsonb))
         order by (select count(*) from jobs c where c.org_id = j.org_id and c.status = 'running' and c.locked_until >= ${now}),
           coalesce((${JSON.stringify(served)}::jsonb ->> j.org_id)::double precision, 0),
