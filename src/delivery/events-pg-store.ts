@@ -1,0 +1,62 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import { appendAuditPg } from '../audit/pg-store.js';
+import type { PgDatabase } from '../db/pg/client.js';
+import { events } from '../db/pg/schema.js';
+import type { PgJobQueue } from '../queue/pg-store.js';
+import type { Decision, EventProcessingStore } from './events-store.js';
+
+/**
+ * The PostgreSQL twin of `sqliteEventProcessingStore`. Several instances may read the same
+ * pending events; `commit` takes each event's row `FOR UPDATE SKIP LOCKED` and only while it is
+ * still pending, so an event another instance is committing (or has committed) is skipped whole
+ * and its jobs are never enqueued twice. Audit rows are appended org by org (in event order within
+ * an org): every transaction takes the orgs' advisory locks in the same order, so two commits
+ * never deadlock on them.
+ */
+export function pgEventProcessingStore(database: PgDatabase, queue: PgJobQueue): EventProcessingStore {
+  const { db } = database;
+  return {
+    async pending(limit) {
+      const rows = await db
+        .select({
+          id: events.id,
+          orgId: events.orgId,
+          sourceId: events.sourceId,
+          receivedAt: events.receivedAt,
+          body: events.body,
+          replays: events.replays,
+        })
+        .from(events)
+        .where(eq(events.state, 'pending'))
+        .orderBy(asc(events.id))
+        .limit(limit);
+      return rows.map((r) => ({ ...r, body: JSON.parse(r.body) }));
+    },
+    async commit(decisions, now) {
+      if (decisions.length === 0) return [];
+      return db.transaction(async (tx) => {
+        const ids = decisions.map((d) => d.eventId);
+        const locked = await tx
+          .select({ id: events.id })
+          .from(events)
+          .where(and(inArray(events.id, ids), eq(events.state, 'pending')))
+          .orderBy(asc(events.id))
+          .for('update', { skipLocked: true });
+        if (locked.length === 0) return [];
+        const mine = new Set(locked.map((r) => r.id));
+        await tx
+          .update(events)
+          .set({ state: 'processed' })
+          .where(inArray(events.id, [...mine]));
+        const taken = decisions.filter((d) => mine.has(d.eventId));
+        const byOrg = [...taken].sort((a, b) =>
+          a.audit.orgId < b.audit.orgId ? -1 : a.audit.orgId > b.audit.orgId ? 1 : 0,
+        );
+        for (const d of byOrg) await appendAuditPg(tx, d.audit);
+        const jobs = taken.flatMap((d: Decision) => d.jobs);
+        if (jobs.length > 0) await queue.enqueue(tx, jobs, now);
+        return taken.map((d) => d.eventId);
+      });
+    },
+  };
+}
