@@ -191,11 +191,13 @@ async function audit(): Promise<string> {
     line('rows written/s (chained, batches of 10,000)', r.seedRowsPerSec!.toFixed(0), '') +
     line('bytes per row on disk', r.bytesPerRow!.toFixed(0), '') +
     line(
-      `export NDJSON rows/s (one org, ${r.exportRows} rows)`,
-      r.exportNdjsonRowsPerSec!.toFixed(0),
-      'target ≥ 100,000',
+      `export NDJSON rows/s, first one (one org, ${r.exportRows} rows, cold)`,
+      r.exportFirstRowsPerSec!.toFixed(0),
+      '',
     ) +
-    line('export CSV rows/s', r.exportCsvRowsPerSec!.toFixed(0), 'target ≥ 100,000') +
+    line('export NDJSON rows/s (median of 3)', r.exportNdjsonRowsPerSec!.toFixed(0), 'target ≥ 100,000') +
+    line('export CSV rows/s (median of 3)', r.exportCsvRowsPerSec!.toFixed(0), 'target ≥ 100,000') +
+    line('peak RSS while exporting (MB, server and reader)', r.exportPeakRssMb!.toFixed(0), '') +
     line('RSS growth while exporting (MB)', r.exportRssGrowthMb!.toFixed(1), 'flat') +
     Object.entries(r.p95)
       .map(([f, ms]) => line(`GET /v1/audit p95, filter ${f} (ms)`, ms.toFixed(1), 'target ≤ 20'))
