@@ -75,6 +75,8 @@ export const auditLog = sqliteTable(
     index('audit_org_kind').on(t.orgId, t.kind, t.id),
     index('audit_org_conversation').on(t.orgId, t.conversationId, t.id),
     index('audit_org_event').on(t.orgId, t.eventId),
+    // An outcome filter walked the org's whole (org_id, id) index when few rows matched.
+    index('audit_org_outcome').on(t.orgId, t.outcome, t.id),
   ],
 );
 
