@@ -75,8 +75,9 @@ export const auditLog = sqliteTable(
     index('audit_org_kind').on(t.orgId, t.kind, t.id),
     index('audit_org_conversation').on(t.orgId, t.conversationId, t.id),
     index('audit_org_event').on(t.orgId, t.eventId),
-    // An outcome filter walked the org's whole (org_id, id) index when few rows matched.
+    // An outcome or source filter walked the org's whole (org_id, id) index when few rows matched.
     index('audit_org_outcome').on(t.orgId, t.outcome, t.id),
+    index('audit_org_source').on(t.orgId, t.sourceId, t.id),
   ],
 );
 
