@@ -81,6 +81,21 @@ export const auditLog = sqliteTable(
   ],
 );
 
+/**
+ * The rules each audit row names, one row per (row, rule): `audit_log.rule_ids` is a JSON array,
+ * which no index reaches into, so a ruleId filter read every row of the org. Written and deleted
+ * with audit_log's rows by triggers (migrations/0013_audit_rule_ids.sql), never by the app.
+ */
+export const auditRuleIds = sqliteTable(
+  'audit_rule_ids',
+  {
+    orgId: text().notNull(),
+    ruleId: text().notNull(),
+    auditId: text().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.ruleId, t.auditId] })],
+);
+
 /** Where events come from. Secrets are sealed to the org (crypto/secrets.ts); shown once. */
 export const sources = sqliteTable(
   'sources',
@@ -268,6 +283,7 @@ export const deliveryAttempts = sqliteTable(
 export const ORG_TABLES = [
   { table: tenants, orgId: tenants.orgId },
   { table: auditLog, orgId: auditLog.orgId },
+  { table: auditRuleIds, orgId: auditRuleIds.orgId },
   { table: auditHeads, orgId: auditHeads.orgId },
   { table: auditCheckpoints, orgId: auditCheckpoints.orgId },
   { table: sources, orgId: sources.orgId },
