@@ -1,4 +1,4 @@
-import type { AuditRow, AuditStore } from './store.js';
+import type { AuditStore, ExportRow } from './store.js';
 import type { AuditFilter } from './types.js';
 
 export type ExportFormat = 'ndjson' | 'csv';
@@ -33,27 +33,24 @@ export function auditExportStream(
   filter: Omit<AuditFilter, 'limit' | 'before'>,
   format: ExportFormat,
   onRows: (n: number) => void = () => undefined,
-  /** NDJSON's first line: what an offline verifier needs besides the rows (given the first row). */
-  chainHeader?: (first: AuditRow | undefined) => Promise<unknown>,
+  /** NDJSON's first line: what an offline verifier needs besides the rows (given the first row's seq). */
+  chainHeader?: (firstSeq: number | null | undefined) => Promise<unknown>,
 ): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
+  const line = format === 'csv' ? csvLine : ndjsonLine;
   let after: string | undefined;
-  let headerSent = false;
+  let first = true;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         const rows = await store.exportPage(orgId, filter, after, PAGE);
-        let text = '';
-        if (!headerSent && format === 'csv') text = `${CSV_COLUMNS.join(',')}\r\n`;
-        if (!headerSent && format === 'ndjson' && chainHeader) {
-          text = `${JSON.stringify(await chainHeader(rows[0]))}\n`;
-        }
-        headerSent = true;
-        for (const r of rows) text += format === 'csv' ? csvLine(r) : ndjsonLine(r);
-        if (text) controller.enqueue(encoder.encode(text));
+        let text = first ? await header(format, rows[0], chainHeader) : '';
+        first = false;
+        for (let i = 0; i < rows.length; i++) text += line(rows[i]!);
+        // One chunk per page: the socket gets a few large writes, not a write per row.
+        if (text) controller.enqueue(Buffer.from(text, 'utf8'));
         onRows(rows.length);
         if (rows.length < PAGE) controller.close();
-        else after = rows.at(-1)!.id;
+        else after = rows[rows.length - 1]![0];
       },
     },
     // One page ahead at most: the socket's own buffer does the rest.
@@ -61,34 +58,32 @@ export function auditExportStream(
   );
 }
 
+async function header(
+  format: ExportFormat,
+  first: ExportRow | undefined,
+  chainHeader: ((firstSeq: number | null | undefined) => Promise<unknown>) | undefined,
+): Promise<string> {
+  if (format === 'csv') return `${CSV_COLUMNS.join(',')}\r\n`;
+  return chainHeader ? `${JSON.stringify(await chainHeader(first?.[11]))}\n` : '';
+}
+
 /**
  * One row as `GET /v1/audit` shows it, one JSON object per line. The JSON columns are stored as
  * JSON text and spliced in as they are: no parse and re-encode per row.
  */
-export function ndjsonLine(r: AuditRow): string {
+export function ndjsonLine(r: ExportRow): string {
   const s = JSON.stringify;
-  return `{"id":${s(r.id)},"at":${s(iso(r.at))},"kind":${s(r.kind)},"actor":${r.actor},"sourceId":${s(r.sourceId)},"eventId":${s(r.eventId)},"ruleIds":${r.ruleIds ?? '[]'},"conversationId":${s(r.conversationId)},"participantId":${s(r.participantId)},"outcome":${s(r.outcome)},"detail":${r.detail ?? '{}'},"seq":${s(r.seq)},"hash":${s(r.hash)}}\n`;
+  return `{"id":${s(r[0])},"at":"${iso(r[1])}","kind":${s(r[2])},"actor":${r[3]},"sourceId":${s(r[4])},"eventId":${s(r[5])},"ruleIds":${r[6] ?? '[]'},"conversationId":${s(r[7])},"participantId":${s(r[8])},"outcome":${s(r[9])},"detail":${r[10] ?? '{}'},"seq":${r[11]},"hash":${s(r[12])}}\n`;
 }
 
 /** RFC 4180: one record per line (CRLF), every cell neutralised and quoted as needed. */
-export function csvLine(r: AuditRow): string {
-  const cells = [
-    r.id,
-    iso(r.at),
-    r.kind,
-    r.actor,
-    r.sourceId,
-    r.eventId,
-    r.ruleIds ?? '[]',
-    r.conversationId,
-    r.participantId,
-    r.outcome,
-    r.detail ?? '{}',
-    r.seq === null ? null : String(r.seq),
-    r.hash,
-  ];
-  return `${cells.map(csvCell).join(',')}\r\n`;
+export function csvLine(r: ExportRow): string {
+  const c = csvCell;
+  return `${c(r[0])},${c(iso(r[1]))},${c(r[2])},${csvJson(r[3])},${c(r[4])},${c(r[5])},${csvJson(r[6] ?? '[]')},${c(r[7])},${c(r[8])},${c(r[9])},${csvJson(r[10] ?? '{}')},${r[11] ?? ''},${c(r[12])}\r\n`;
 }
+
+/** Whether a cell needs the slow path: a formula lead, or a character that needs quoting. */
+const RISKY = /^[=+\-@\t\r]|[",\r\n]/;
 
 /**
  * A spreadsheet runs a cell starting with = + - @ (or a tab or CR before them) as a formula
@@ -96,8 +91,14 @@ export function csvLine(r: AuditRow): string {
  */
 export function csvCell(value: string | null): string {
   if (value === null) return '';
+  if (!RISKY.test(value)) return value;
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+/** A JSON column: an object or array always holds quotes, so it is quoted without testing. */
+function csvJson(json: string): string {
+  return json[0] === '{' || json[0] === '[' ? `"${json.replaceAll('"', '""')}"` : csvCell(json);
 }
 
 /** `audit-<org>-<from>-<to>.<ext>`, with `start`/`now` for an open range. */

@@ -3,7 +3,14 @@ import type { PgDb, PgTx } from '../db/pg/client.js';
 import { auditCheckpoints, auditHeads, auditLog } from '../db/pg/schema.js';
 import { idFloor } from '../lib/ids.js';
 import type { Checkpoint } from './chain.js';
-import { type AuditRow, type AuditStore, type ChainStore, chainedRow, chainItem } from './store.js';
+import {
+  type AuditRow,
+  type AuditStore,
+  type ChainStore,
+  chainedRow,
+  chainItem,
+  type ExportRow,
+} from './store.js';
 import type { AuditEntry, AuditFilter, AuditItem } from './types.js';
 
 /**
@@ -54,12 +61,29 @@ export function pgAuditStore(db: PgDb): AuditStore {
     async exportPage(orgId, f, after, limit) {
       const where = conditions(orgId, f);
       if (after !== undefined) where.push(gt(auditLog.id, after));
-      return db
+      const rows = await db
         .select()
         .from(auditLog)
         .where(and(...where))
         .orderBy(asc(auditLog.id))
         .limit(limit);
+      return rows.map(
+        (r): ExportRow => [
+          r.id,
+          r.at,
+          r.kind,
+          r.actor,
+          r.sourceId,
+          r.eventId,
+          r.ruleIds,
+          r.conversationId,
+          r.participantId,
+          r.outcome,
+          r.detail,
+          r.seq,
+          r.hash,
+        ],
+      );
     },
   };
 }

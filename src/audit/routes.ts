@@ -9,7 +9,7 @@ import { requireSession } from '../sessions/require-session.js';
 import type { TenantStore } from '../tenants/store.js';
 import type { AuditSeal } from './checkpoints.js';
 import { auditExportStream, exportFileName } from './export.js';
-import type { AuditRow, AuditStore, ChainStore } from './store.js';
+import type { AuditStore, ChainStore } from './store.js';
 import { AUDIT_KINDS } from './types.js';
 
 const ID = /^aud_[0-9a-z]{26}$/;
@@ -170,8 +170,8 @@ export function registerAuditRoutes(
       const { format: _format, from, to, ...narrowing } = c.req.query();
       const filters = { ...(from ? { from } : {}), ...(to ? { to } : {}) };
       const filteredBy = Object.keys(narrowing);
-      const header = async (first: AuditRow | undefined) => {
-        const firstSeq = first?.seq ?? 1;
+      const header = async (seq: number | null | undefined) => {
+        const firstSeq = seq ?? 1;
         const anchor = firstSeq > 1 ? ((await deps.auditChain.rowAt(orgId, firstSeq - 1)) ?? null) : null;
         const checkpoints = await deps.auditChain.checkpoints(orgId, firstSeq - 1);
         return {

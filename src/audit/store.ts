@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, type SQL } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db, Tx } from '../db/client.js';
-import { auditCheckpoints, auditHeads, auditLog } from '../db/schema.js';
+import { auditCheckpoints, auditHeads, auditLog, auditRuleIds } from '../db/schema.js';
 import { idFloor, newId } from '../lib/ids.js';
 import { type ChainItem, type Checkpoint, genesisHash, rowHash } from './chain.js';
 import type { AuditEntry, AuditFilter, AuditItem } from './types.js';
@@ -63,67 +64,137 @@ export type AuditRow = typeof auditLog.$inferSelect;
 export interface AuditStore {
   /** Newest first; `nextCursor` is the last item's id when more may follow. */
   list(orgId: string, filter: AuditFilter): Promise<{ items: AuditItem[]; more: boolean }>;
-  /** Oldest first, rows as stored (JSON columns as text), after the row `after`: the export's pages. */
+  /**
+   * Oldest first, after the row `after`: the export's pages. Rows as stored (JSON columns as
+   * text), as tuples in `ExportRow` order: no object per row.
+   */
   exportPage(
     orgId: string,
     filter: Omit<AuditFilter, 'limit' | 'before'>,
     after: string | undefined,
     limit: number,
-  ): Promise<AuditRow[]>;
+  ): Promise<ExportRow[]>;
 }
+
+/** An exported row: the columns of `ROW`, in its order. */
+export type ExportRow = [
+  id: string,
+  at: number,
+  kind: string,
+  actor: string,
+  sourceId: string | null,
+  eventId: string | null,
+  ruleIds: string | null,
+  conversationId: string | null,
+  participantId: string | null,
+  outcome: string | null,
+  detail: string | null,
+  seq: number | null,
+  hash: string | null,
+];
+
+/** The columns the list and the export read (all but org_id), in `ExportRow` order. */
+const ROW = {
+  id: auditLog.id,
+  at: auditLog.at,
+  kind: auditLog.kind,
+  actor: auditLog.actor,
+  sourceId: auditLog.sourceId,
+  eventId: auditLog.eventId,
+  ruleIds: auditLog.ruleIds,
+  conversationId: auditLog.conversationId,
+  participantId: auditLog.participantId,
+  outcome: auditLog.outcome,
+  detail: auditLog.detail,
+  seq: auditLog.seq,
+  hash: auditLog.hash,
+};
+
+type Filter = Omit<AuditFilter, 'limit' | 'before'>;
 
 export function sqliteAuditStore(db: Db): AuditStore {
   return {
     async list(orgId, f) {
-      const where = conditions(orgId, f);
-      if (f.before !== undefined) where.push(lt(auditLog.id, f.before));
-      const rows = db
-        .select()
-        .from(auditLog)
-        .where(and(...where))
-        .orderBy(desc(auditLog.id))
-        .limit(f.limit + 1)
-        .all();
+      const rows = matching(db, orgId, f, 'desc', f.before, f.limit + 1).all();
       return { items: rows.slice(0, f.limit).map(toItem), more: rows.length > f.limit };
     },
     async exportPage(orgId, f, after, limit) {
-      const where = conditions(orgId, f);
-      if (after !== undefined) where.push(gt(auditLog.id, after));
-      return db
-        .select()
-        .from(auditLog)
-        .where(and(...where))
-        .orderBy(asc(auditLog.id))
-        .limit(limit)
-        .all();
+      // Raw rows: drizzle's mapping to objects was 8% of an export's time (CPU profile, 5M rows).
+      return matching(db, orgId, f, 'asc', after, limit).values() as ExportRow[];
     },
   };
 }
 
-/** The filters of both the query and the export, always inside one org. */
-function conditions(orgId: string, f: Omit<AuditFilter, 'limit' | 'before'>): SQL[] {
+/**
+ * The org's rows matching `f`, in id order from `cursor` (exclusive), at most `limit`. A ruleId
+ * filter walks audit_rule_ids' (org, rule, id) key and looks each row up; CROSS JOIN keeps that
+ * order, which SQLite's planner otherwise turned round (112 ms for a common rule on a 5M-row log).
+ */
+function matching(
+  db: Db,
+  orgId: string,
+  f: Filter,
+  order: 'asc' | 'desc',
+  cursor: string | undefined,
+  limit: number,
+) {
+  const r = auditRuleIds;
+  const key = f.ruleId === undefined ? auditLog.id : r.auditId;
+  const where = conditions(orgId, f);
+  if (cursor !== undefined) where.push(order === 'asc' ? gt(key, cursor) : lt(key, cursor));
+  const by = order === 'asc' ? asc(key) : desc(key);
+  if (f.ruleId === undefined)
+    return db
+      .select(ROW)
+      .from(auditLog)
+      .where(and(...where))
+      .orderBy(by)
+      .limit(limit);
+  where.push(
+    eq(r.orgId, orgId),
+    eq(r.ruleId, f.ruleId),
+    eq(auditLog.id, r.auditId),
+    ...idRange(r.auditId, f),
+  );
+  return db
+    .select(ROW)
+    .from(r)
+    .crossJoin(auditLog)
+    .where(and(...where))
+    .orderBy(by)
+    .limit(limit);
+}
+
+/** The filters on audit_log's own columns, always inside one org (ruleId: see `matching`). */
+function conditions(orgId: string, f: Filter): SQL[] {
   const where: SQL[] = [eq(auditLog.orgId, orgId)];
   if (f.kinds?.length) where.push(inArray(auditLog.kind, f.kinds));
   if (f.outcome !== undefined) where.push(eq(auditLog.outcome, f.outcome));
   if (f.conversationId !== undefined) where.push(eq(auditLog.conversationId, f.conversationId));
   if (f.sourceId !== undefined) where.push(eq(auditLog.sourceId, f.sourceId));
   if (f.eventId !== undefined) where.push(eq(auditLog.eventId, f.eventId));
-  if (f.ruleId !== undefined) {
-    where.push(sql`exists (select 1 from json_each(${auditLog.ruleIds}) where value = ${f.ruleId})`);
-  }
-  // Ids carry their row's time (never earlier than `at`), so a time range is also a seek on the
-  // (org_id, id) index instead of a walk back from the newest row (65 ms on a 5M-row log). The
-  // upper bound leaves a minute for a row whose id was made after its `at`.
-  if (f.from !== undefined) where.push(gte(auditLog.at, f.from), gte(auditLog.id, idFloor('aud', f.from)));
-  if (f.to !== undefined) where.push(lt(auditLog.at, f.to), lt(auditLog.id, idFloor('aud', f.to + 60_000)));
-  return where;
+  if (f.from !== undefined) where.push(gte(auditLog.at, f.from));
+  if (f.to !== undefined) where.push(lt(auditLog.at, f.to));
+  return [...where, ...idRange(auditLog.id, f)];
 }
 
-function toItem(r: AuditRow): AuditItem {
+/**
+ * Ids carry their row's time (never earlier than `at`), so a time range is also a seek on an id
+ * index instead of a walk back from the newest row (65 ms on a 5M-row log). The upper bound
+ * leaves a minute for a row whose id was made after its `at`.
+ */
+function idRange(id: SQLiteColumn, f: Filter): SQL[] {
+  const range: SQL[] = [];
+  if (f.from !== undefined) range.push(gte(id, idFloor('aud', f.from)));
+  if (f.to !== undefined) range.push(lt(id, idFloor('aud', f.to + 60_000)));
+  return range;
+}
+
+function toItem(r: Omit<AuditRow, 'orgId'>): AuditItem {
   return { ...baseItem(r), seq: r.seq, hash: r.hash };
 }
 
-type StoredRow = Omit<AuditRow, 'seq' | 'hash'>;
+type StoredRow = Omit<AuditRow, 'orgId' | 'seq' | 'hash'>;
 
 function baseItem(r: StoredRow): Omit<AuditItem, 'seq' | 'hash'> {
   return {

@@ -78,7 +78,25 @@ export const auditLog = sqliteTable(
     index('audit_org_kind').on(t.orgId, t.kind, t.id),
     index('audit_org_conversation').on(t.orgId, t.conversationId, t.id),
     index('audit_org_event').on(t.orgId, t.eventId),
+    // An outcome or source filter walked the org's whole (org_id, id) index when few rows matched.
+    index('audit_org_outcome').on(t.orgId, t.outcome, t.id),
+    index('audit_org_source').on(t.orgId, t.sourceId, t.id),
   ],
+);
+
+/**
+ * The rules each audit row names, one row per (row, rule): `audit_log.rule_ids` is a JSON array,
+ * which no index reaches into, so a ruleId filter read every row of the org. Written and deleted
+ * with audit_log's rows by triggers (migrations/0013_audit_rule_ids.sql), never by the app.
+ */
+export const auditRuleIds = sqliteTable(
+  'audit_rule_ids',
+  {
+    orgId: text().notNull(),
+    ruleId: text().notNull(),
+    auditId: text().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.ruleId, t.auditId] })],
 );
 
 /** Where events come from. Secrets are sealed to the org (crypto/secrets.ts); shown once. */
@@ -268,6 +286,7 @@ export const deliveryAttempts = sqliteTable(
 export const ORG_TABLES = [
   { table: tenants, orgId: tenants.orgId },
   { table: auditLog, orgId: auditLog.orgId },
+  { table: auditRuleIds, orgId: auditRuleIds.orgId },
   { table: auditHeads, orgId: auditHeads.orgId },
   { table: auditCheckpoints, orgId: auditCheckpoints.orgId },
   { table: sources, orgId: sources.orgId },

@@ -25,6 +25,11 @@ export interface PrunerDeps {
   metrics: Metrics;
   /** Rows per delete: each batch holds the write lock for a moment only. */
   batch?: number;
+  /**
+   * The share of the thread's time a run may take (0–1]: after a batch that took t ms it waits
+   * t × (1 − share) / share ms, so ingest keeps the rest. Default 0.1.
+   */
+  share?: number;
   /** Run after each pass (the planner's statistics). */
   afterRun?: () => void;
   intervalMs?: number;
@@ -106,12 +111,24 @@ export class Pruner {
     const batch = this.deps.batch ?? 200;
     let total = 0;
     for (;;) {
+      const started = performance.now();
       const n = await this.deps.store.prune(table, orgId, cut, batch);
       total += n;
       if (n > 0) this.deps.metrics.prunedRows.inc({ table }, n);
       if (n < batch || this.stopped) return total;
-      // Let ingest and delivery in between batches.
-      await new Promise((resolve) => setImmediate(resolve));
+      await this.pause(performance.now() - started);
     }
+  }
+
+  /**
+   * Lets ingest and delivery in between batches, for long enough that a big cut cannot take the
+   * thread. Batches back to back took signed ingest at 2,000/s from p99 15 ms to 285-348 ms while
+   * 150,000 expired rows went (npm run bench); at a tenth of the thread, 18-29 ms, and the rows
+   * take 45-60 s (still millions an hour). Real time, not the clock: this paces, it reads no dates.
+   */
+  private pause(busyMs: number): Promise<void> {
+    const share = this.deps.share ?? 0.1;
+    const ms = (busyMs * (1 - share)) / share;
+    return new Promise((resolve) => (ms >= 1 ? setTimeout(resolve, ms) : setImmediate(resolve)));
   }
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvCell } from '../../src/audit/export.js';
 import { preparedAuditAppend } from '../../src/audit/store.js';
@@ -131,6 +132,17 @@ describe('GET /v1/audit/export', () => {
     expect(parseCsv(text)[1]![9]).toBe(`'${INJECTION}`);
     for (const lead of ['=', '+', '-', '@', '\t', '\r']) expect(csvCell(`${lead}1+1`)).toMatch(/^"?'/);
     expect(csvCell('plain')).toBe('plain');
+    // The fast path for plain cells answers as the full rule does, for any string.
+    const rule = (v: string) => {
+      const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+      return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+    };
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', '"', ',', 'a', ' ') }),
+        (v) => csvCell(v) === rule(v),
+      ),
+    );
   });
 
   it('a reader that stops reading is not read ahead of; one that goes away stops the query', async () => {

@@ -113,6 +113,42 @@ describe('GET /v1/audit', () => {
     expect(await kinds(`?from=${from}`)).toEqual(['patch.failed', 'patch.skipped']);
   });
 
+  it('a rule filter pages, narrows with other filters and time, and follows rows written and deleted', async () => {
+    const base = world.clock.now();
+    seed(
+      Array.from({ length: 9 }, (_, i) => ({
+        ruleIds: i % 3 === 0 ? ['rule_a', 'rule_b'] : ['rule_b'],
+        outcome: i % 2 ? 'no_change' : 'applied',
+        conversationId: `c-${i}`,
+      })),
+    );
+    const conversations = async (q: string) => (await page(q)).items.map((i) => i.conversationId);
+    const seen: Array<string | null> = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const p: Page = await page(`?ruleId=rule_b&limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...p.items.map((i) => i.conversationId));
+      cursor = p.nextCursor;
+    }
+    expect(seen).toEqual(['c-8', 'c-7', 'c-6', 'c-5', 'c-4', 'c-3', 'c-2', 'c-1', 'c-0']);
+    expect(await conversations('?ruleId=rule_a')).toEqual(['c-6', 'c-3', 'c-0']);
+    expect(await conversations('?ruleId=rule_b&outcome=no_change&limit=2')).toEqual(['c-7', 'c-5']);
+    const from = new Date(base + 2000).toISOString();
+    const to = new Date(base + 5000).toISOString();
+    expect(await conversations(`?ruleId=rule_b&from=${from}&to=${to}`)).toEqual(['c-3', 'c-2', 'c-1']);
+
+    // The rule index is kept by the database itself, whoever writes or deletes a row.
+    const sqlite = world.app.database.sqlite;
+    const indexed = () =>
+      sqlite.prepare('select count(*) from audit_rule_ids where org_id = ?').pluck().get(org.orgId);
+    expect(indexed()).toBe(12);
+    sqlite.prepare("update audit_log set rule_ids = '[\"rule_c\"]' where conversation_id = 'c-4'").run();
+    expect(await conversations('?ruleId=rule_c')).toEqual(['c-4']);
+    sqlite.prepare('delete from audit_log where org_id = ? and rule_ids = \'["rule_b"]\'').run(org.orgId);
+    expect(indexed()).toBe(7);
+    expect(await conversations('?ruleId=rule_b')).toEqual(['c-6', 'c-3', 'c-0']);
+  });
+
   it('422 with the parameter’s name for bad filters', async () => {
     for (const [query, path] of [
       ['?limit=501', 'limit'],

@@ -1,7 +1,8 @@
 /**
- * The audit log at size: BENCH_AUDIT_ROWS rows (default 5,000,000) over 100 orgs, then
- * - the export's rate for one org, NDJSON and CSV, and how much RSS grows while it streams;
- * - GET /v1/audit p95 for each filter;
+ * The audit log at size: BENCH_AUDIT_ROWS rows (default 1,000,000) over 100 orgs, then
+ * - the export's rate for one org, NDJSON and CSV: the first export (pages the build left cold)
+ *   and the median of three after it, with the process's peak RSS while they stream;
+ * - GET /v1/audit p95 for each filter, with a value that is common and one no row has;
  * - a retention run that cuts a tenth of one org: rows/s and the longest single batch (how long
  *   ingest could wait on the write lock);
  * - verify's rate over one org's chain.
@@ -34,14 +35,15 @@ for (let i = 0; i < ROWS; ) {
       append({
         orgId: orgIds[i % ORGS]!,
         at: Math.floor(start + i * step),
-        kind: kinds[i % 4]!,
+        // Each org gets every kind and outcome (i % 4 alone would give an org one of each).
+        kind: kinds[Math.floor(i / ORGS) % 4]!,
         actor: { type: 'system', job: 'job_bench' },
         sourceId: `src_${i % 7}`,
         eventId: `evt_bench${i}`,
         ruleIds: [`rule_${i % 13}`],
         conversationId: `conv-${i % 5000}`,
         participantId: 'p-1',
-        outcome: i % 4 === 3 ? 'no_change' : 'applied',
+        outcome: Math.floor(i / ORGS) % 4 === 3 ? 'no_change' : 'applied',
         detail: {
           attributes: { tier: 'gold', n: String(i) },
           status: 202,
@@ -63,9 +65,9 @@ const bytesPerRow =
   ROWS;
 
 const headers = { authorization: `Bearer ${token}` };
-async function exportRate(format: string) {
-  const before = process.memoryUsage().rss;
-  let peak = before;
+/** One export of our org: rows/s, and the process's peak RSS while it streamed (server and reader). */
+async function exportOnce(format: string) {
+  let peak = process.memoryUsage.rss();
   const t = performance.now();
   const res = await fetch(`${world.app.url}/v1/audit/export?format=${format}`, { headers });
   const reader = res.body!.getReader();
@@ -75,25 +77,34 @@ async function exportRate(format: string) {
     if (done) break;
     // indexOf, not a byte loop: the reader must not be the bottleneck it measures.
     for (let at = value.indexOf(10); at !== -1; at = value.indexOf(10, at + 1)) lines++;
-    peak = Math.max(peak, process.memoryUsage().rss);
+    peak = Math.max(peak, process.memoryUsage.rss());
   }
-  return {
-    rowsPerSec: lines / ((performance.now() - t) / 1000),
-    rows: lines,
-    rssGrowthMb: (peak - before) / 2 ** 20,
-  };
+  return { rowsPerSec: lines / ((performance.now() - t) / 1000), rows: lines, peak };
 }
+/** The median of three exports: one export of 10,000 rows varied from 90k to 160k rows/s. */
+async function exportRate(format: string) {
+  const runs = [await exportOnce(format), await exportOnce(format), await exportOnce(format)];
+  const rates = runs.map((r) => r.rowsPerSec).sort((a, b) => a - b);
+  return { rowsPerSec: rates[1]!, rows: runs[0]!.rows, peak: Math.max(...runs.map((r) => r.peak)) };
+}
+const rssBefore = process.memoryUsage.rss();
+const firstExport = await exportOnce('ndjson');
 const ndjson = await exportRate('ndjson');
 const csv = await exportRate('csv');
+const exportPeakRss = Math.max(firstExport.peak, ndjson.peak, csv.peak);
 
 const from = new Date(world.clock.now() - 30 * DAY).toISOString();
+// A value no row has walks the most: a filter without an index of its own reads all the org's rows.
 const filters: Record<string, string> = {
   none: '',
   kind: 'kind=patch.applied',
   outcome: 'outcome=no_change',
+  'outcome, no match': 'outcome=failed',
   conversationId: 'conversationId=conv-100',
   ruleId: 'ruleId=rule_3',
+  'ruleId, no match': 'ruleId=rule_none',
   sourceId: 'sourceId=src_2',
+  'sourceId, no match': 'sourceId=src_none',
   eventId: 'eventId=evt_none',
   range: `from=${from}&to=${new Date(world.clock.now() - 29 * DAY).toISOString()}`,
 };
@@ -147,10 +158,12 @@ process.stdout.write(
     orgs: ORGS,
     seedRowsPerSec,
     bytesPerRow,
+    exportFirstRowsPerSec: firstExport.rowsPerSec,
     exportNdjsonRowsPerSec: ndjson.rowsPerSec,
     exportCsvRowsPerSec: csv.rowsPerSec,
     exportRows: ndjson.rows,
-    exportRssGrowthMb: Math.max(ndjson.rssGrowthMb, csv.rssGrowthMb),
+    exportPeakRssMb: exportPeakRss / 2 ** 20,
+    exportRssGrowthMb: (exportPeakRss - rssBefore) / 2 ** 20,
     p95,
     verifyRowsPerSec,
     prunedRows,

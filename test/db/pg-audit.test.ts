@@ -4,7 +4,7 @@ import { ChainWalk } from '../../src/audit/chain.js';
 import { appendAuditPg } from '../../src/audit/pg-store.js';
 import { chainItem } from '../../src/audit/store.js';
 import type { PgDatabase } from '../../src/db/pg/client.js';
-import { auditHeads, auditLog } from '../../src/db/pg/schema.js';
+import { auditHeads, auditLog, auditRuleIds } from '../../src/db/pg/schema.js';
 import { startPgDatabase } from '../helpers/pg-db.js';
 
 /** On PostgreSQL, many writers of one org's audit log at once still make one unforked chain. */
@@ -63,5 +63,24 @@ describe('appendAuditPg', () => {
       [1, 1],
       [2, 3],
     ]);
+  });
+
+  it('audit_rule_ids follows the rows by trigger, as on SQLite: one per rule named, gone with the row', async () => {
+    const org = 'org-rules';
+    const id = await database.db.transaction((tx) =>
+      appendAuditPg(tx, { ...entry(org, 1), ruleIds: ['rule_a', 'rule_b', 'rule_a'] }),
+    );
+    const ruleRows = () =>
+      database.db
+        .select()
+        .from(auditRuleIds)
+        .where(eq(auditRuleIds.orgId, org))
+        .orderBy(asc(auditRuleIds.ruleId));
+    expect(await ruleRows()).toEqual([
+      { orgId: org, ruleId: 'rule_a', auditId: id },
+      { orgId: org, ruleId: 'rule_b', auditId: id },
+    ]);
+    await database.db.delete(auditLog).where(eq(auditLog.id, id));
+    expect(await ruleRows()).toEqual([]);
   });
 });

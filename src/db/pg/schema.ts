@@ -80,7 +80,23 @@ export const auditLog = pgTable(
     index('audit_org_kind').on(t.orgId, t.kind, t.id),
     index('audit_org_conversation').on(t.orgId, t.conversationId, t.id),
     index('audit_org_event').on(t.orgId, t.eventId),
+    index('audit_org_outcome').on(t.orgId, t.outcome, t.id),
+    index('audit_org_source').on(t.orgId, t.sourceId, t.id),
   ],
+);
+
+/**
+ * The rules each audit row names (see ../schema.ts): kept in step with audit_log by triggers
+ * (migrations-pg/0002_audit_rule_ids_triggers.sql), never by the app.
+ */
+export const auditRuleIds = pgTable(
+  'audit_rule_ids',
+  {
+    orgId: text().notNull(),
+    ruleId: text().notNull(),
+    auditId: text().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.ruleId, t.auditId] })],
 );
 
 export const sources = pgTable(
@@ -229,6 +245,7 @@ export const ORG_TABLES = [
   { table: tenants, orgId: tenants.orgId },
   { table: auditLog, orgId: auditLog.orgId },
   { table: auditHeads, orgId: auditHeads.orgId },
+  { table: auditRuleIds, orgId: auditRuleIds.orgId },
   { table: auditCheckpoints, orgId: auditCheckpoints.orgId },
   { table: sources, orgId: sources.orgId },
   { table: events, orgId: events.orgId },

@@ -1,0 +1,1 @@
+CREATE INDEX `audit_org_outcome` ON `audit_log` (`org_id`,`outcome`,`id`);

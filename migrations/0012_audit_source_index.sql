@@ -1,0 +1,1 @@
+CREATE INDEX `audit_org_source` ON `audit_log` (`org_id`,`source_id`,`id`);
