@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { and, eq, inArray, min, sql } from 'drizzle-orm';
 import { appendAuditPg } from '../audit/pg-store.js';
 import type { PgDatabase, PgTx } from '../db/pg/client.js';
@@ -9,8 +8,11 @@ import {
   DEFAULT_MAX_ATTEMPTS,
   type Job,
   type JobQueue,
+  type JobRow,
   type NewJob,
+  newOwner,
   type Settle,
+  toJob,
 } from './queue.js';
 
 /** The NOTIFY channel an enqueue (or a retry) announces work on, to every instance. */
@@ -34,36 +36,6 @@ const CANDIDATES = 8;
 export const pgIdempotencyKey = (key: string): string => key.replaceAll('\\', '\\\\').replaceAll('\0', '\\0');
 
 /** A row as raw SQL returns it: postgres.js hands bigint columns back as strings. */
-interface Row {
-  id: string;
-  kind: string;
-  org_id: string;
-  lane: string;
-  payload: string;
-  attempts: number;
-  max_attempts: number;
-  run_at: string | number;
-  created_at: string | number;
-  last_error: string | null;
-  owner: string;
-}
-
-const toJob = (r: Row): Job => ({
-  id: r.id,
-  kind: r.kind,
-  orgId: r.org_id,
-  lane: r.lane,
-  payload: JSON.parse(r.payload),
-  attempts: r.attempts,
-  maxAttempts: r.max_attempts,
-  runAt: Number(r.run_at),
-  createdAt: Number(r.created_at),
-  lastError: r.last_error,
-  owner: r.owner,
-});
-
-/** One allocation id per claim: 96 random bits, like liteque's `allocationId`. */
-const newOwner = () => randomBytes(12).toString('base64url');
 
 /**
  * The durable queue on PostgreSQL, shared by any number of instances (graphile-worker's shape).
@@ -180,7 +152,7 @@ export class PgJobQueue implements JobQueue {
             and not exists (select 1 from jobs e where e.lane = jobs.lane and e.id <> jobs.id and (
               (e.status in ('pending', 'running') and e.id < jobs.id)
               or (e.status = 'running' and e.locked_until >= ${now})))
-          returning *`)) as unknown as Row[];
+          returning *`)) as unknown as JobRow[];
         if (!row) continue;
         const head = toJob(row);
         const limit = fold(head);
@@ -205,7 +177,7 @@ export class PgJobQueue implements JobQueue {
         union
         (select id from jobs where lane = ${head.lane} and status = 'pending' and run_at <= ${now}
           and id > ${head.id} order by id limit ${limit}))
-      returning *`)) as unknown as Row[];
+      returning *`)) as unknown as JobRow[];
     return rows.map(toJob).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AuditEntry } from '../audit/types.js';
 
 export interface NewJob {
@@ -93,3 +94,35 @@ export interface JobQueue {
   /** Called when work may be ready (enqueue, retry): a runner waiting for work wakes up. */
   onWork(listener: () => void): () => void;
 }
+
+/** A `jobs` row as either backend returns it (PostgreSQL hands bigint times back as text). */
+export interface JobRow {
+  id: string;
+  kind: string;
+  org_id: string;
+  lane: string;
+  payload: string;
+  attempts: number;
+  max_attempts: number;
+  run_at: string | number;
+  created_at: string | number;
+  last_error: string | null;
+  owner: string;
+}
+
+export const toJob = (r: JobRow): Job => ({
+  id: r.id,
+  kind: r.kind,
+  orgId: r.org_id,
+  lane: r.lane,
+  payload: JSON.parse(r.payload),
+  attempts: r.attempts,
+  maxAttempts: r.max_attempts,
+  runAt: Number(r.run_at),
+  createdAt: Number(r.created_at),
+  lastError: r.last_error,
+  owner: r.owner,
+});
+
+/** One allocation id per claim: 96 random bits, like liteque's `allocationId`. */
+export const newOwner = (): string => randomBytes(12).toString('base64url');

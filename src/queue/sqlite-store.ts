@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { preparedAuditAppend } from '../audit/store.js';
 import { newId } from '../lib/ids.js';
@@ -7,40 +6,12 @@ import {
   DEFAULT_MAX_ATTEMPTS,
   type Job,
   type JobQueue,
+  type JobRow,
   type NewJob,
+  newOwner,
   type Settle,
+  toJob,
 } from './queue.js';
-
-interface Row {
-  id: string;
-  kind: string;
-  org_id: string;
-  lane: string;
-  payload: string;
-  attempts: number;
-  max_attempts: number;
-  run_at: number;
-  created_at: number;
-  last_error: string | null;
-  owner: string;
-}
-
-const toJob = (r: Row): Job => ({
-  id: r.id,
-  kind: r.kind,
-  orgId: r.org_id,
-  lane: r.lane,
-  payload: JSON.parse(r.payload),
-  attempts: r.attempts,
-  maxAttempts: r.max_attempts,
-  runAt: r.run_at,
-  createdAt: r.created_at,
-  lastError: r.last_error,
-  owner: r.owner,
-});
-
-/** One allocation id per claim: 96 random bits, like liteque's `allocationId`. */
-const newOwner = () => randomBytes(12).toString('base64url');
 
 /**
  * The durable queue on SQLite (liteque's shape, graphile-worker's semantics). Enqueue runs inside
@@ -125,7 +96,7 @@ export class SqliteJobQueue implements JobQueue {
       now,
       lease: now + leaseMs,
       limit,
-    }) as Row[];
+    }) as JobRow[];
     return rows.map(toJob).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
@@ -243,7 +214,7 @@ function prepare(sqlite: BetterSqlite3.Database) {
   // The head and the jobs it folds are leased together, so no other run sees one without the other.
   const claim = sqlite.transaction(
     (params: Record<string, unknown>, foldFor: (head: Job) => Job[]): Claimed | undefined => {
-      const row = claimOne.get(params) as Row | undefined;
+      const row = claimOne.get(params) as JobRow | undefined;
       if (!row) return undefined;
       const head = toJob(row);
       return { ...head, followers: foldFor(head) };
