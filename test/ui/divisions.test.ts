@@ -53,6 +53,12 @@ describe('divisions and provisioning on the admin page', () => {
     expect((await world.call('POST', '/v1/install', { token, body: { environment: ENV } })).status).toBe(201);
     world.emu.createDivision({ orgId: org.orgId, name: 'Support' });
     world.clock.advance(10 * 60_000);
+    // A viewer reads what is out of reach but is offered nothing to change.
+    const viewer = await signIn('Initech Viewer');
+    await viewer.getByText('Out of reach: Support').waitFor();
+    await screenshot(viewer, 'health-divisions-viewer');
+    expect(await viewer.getByRole('button', { name: 'Re-grant divisions' }).count()).toBe(0);
+    await viewer.context().close();
     const page = await signIn('Initech Admin');
     await page.getByRole('heading', { name: 'Health' }).waitFor();
     await page.getByText('Needs attention').waitFor();
