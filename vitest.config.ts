@@ -1,12 +1,31 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The suites that exercise the app through its stores run on both backends: the `postgres`
+ * project runs them again against one PostgreSQL server of its own (test/helpers/pg-global-setup.ts).
+ */
+const BOTH_BACKENDS = ['test/api/sessions.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['test/bench/**'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     // Every test file builds its own servers, temp folders and databases; files run in parallel.
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/bench/**'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: BOTH_BACKENDS,
+          env: { RELAY_TEST_BACKEND: 'postgres' },
+          globalSetup: ['test/helpers/pg-global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -13,7 +13,16 @@ export interface Config {
   readonly nodeEnv: string;
   readonly production: boolean;
   readonly http: { readonly port: number; readonly host: string; readonly publicUrl: string };
-  readonly database: { readonly path: string };
+  /**
+   * `url` set: PostgreSQL, shared by any number of instances; unset: SQLite at `path`, one process.
+   * Pool size and statement timeout apply to PostgreSQL only.
+   */
+  readonly database: {
+    readonly path: string;
+    readonly url: string | undefined;
+    readonly poolSize: number;
+    readonly statementTimeoutMs: number;
+  };
   /** Base64url of 32 bytes when given; otherwise `crypto/keys.ts` generates `masterKeyFile`. */
   readonly masterKey: string | undefined;
   readonly masterKeyFile: string;
@@ -62,6 +71,8 @@ const variables = {
   DATABASE_URL: z
     .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
     .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   RELAY_MASTER_KEY: masterKey.optional(),
   GENESYS_BASE_URL: httpUrl.optional(),
   PUBLIC_URL: httpUrl.optional(),
@@ -104,12 +115,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (production && v.RELAY_MASTER_KEY === undefined) {
     throw new ConfigError('RELAY_MASTER_KEY', 'is required when NODE_ENV=production');
   }
-  // Said plainly rather than ignored: an operator who set it expects several instances to share
-  // one database, and SQLite would quietly give each its own.
-  if (v.DATABASE_URL !== undefined) {
+  // Instances sharing a database must share the key that seals its secrets: a key file generated
+  // beside each instance would make every other instance's sealed grants unreadable.
+  if (v.DATABASE_URL !== undefined && v.RELAY_MASTER_KEY === undefined) {
     throw new ConfigError(
-      'DATABASE_URL',
-      'is set, but this build stores data in SQLite only (its PostgreSQL backend is not finished): unset DATABASE_URL to run one instance on DATABASE_PATH',
+      'RELAY_MASTER_KEY',
+      'is required with DATABASE_URL: every instance on the database must have the same key',
     );
   }
   const dataDir = v.DATABASE_PATH === ':memory:' ? './data' : dirnameOf(v.DATABASE_PATH);
@@ -121,7 +132,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       host: v.HOST,
       publicUrl: v.PUBLIC_URL ?? `http://localhost:${v.PORT}`,
     }),
-    database: Object.freeze({ path: v.DATABASE_PATH }),
+    database: Object.freeze({
+      path: v.DATABASE_PATH,
+      url: v.DATABASE_URL,
+      poolSize: v.DATABASE_POOL_SIZE,
+      statementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS,
+    }),
     masterKey: v.RELAY_MASTER_KEY,
     masterKeyFile: `${dataDir}/master.key`,
     genesys: Object.freeze({

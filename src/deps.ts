@@ -5,8 +5,7 @@ import type { Config } from './config.js';
 import type { Keys } from './crypto/keys.js';
 import { createSealer } from './crypto/secrets.js';
 import { createSessions } from './crypto/sessions.js';
-import type { RelayDatabase } from './db/client.js';
-import { sqliteStores } from './db/sqlite-stores.js';
+import type { Storage } from './db/stores.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import type { EventQueries } from './events/store.js';
 import { GenesysClient, type GenesysClientOptions } from './genesys/client.js';
@@ -28,7 +27,7 @@ import { loadManifest } from './tenants/manifest.js';
 
 /** Everything the app uses; `main.ts` builds the real one, tests build theirs with the same function. */
 export interface AppDeps extends TenancyDeps, SourcesDeps, RulesDeps {
-  database: RelayDatabase;
+  storage: Storage;
   metrics: Metrics;
   audit: AuditStore;
   events: EventStore;
@@ -47,7 +46,7 @@ export interface AppDeps extends TenancyDeps, SourcesDeps, RulesDeps {
 
 export function buildDeps(input: {
   config: Config;
-  database: RelayDatabase;
+  storage: Storage;
   logger: Logger;
   clock: Clock;
   keys: Keys;
@@ -55,11 +54,11 @@ export function buildDeps(input: {
   /** Tests may pass their own (e.g. short timeouts). */
   genesysDispatcher?: GenesysClientOptions['dispatcher'];
 }): AppDeps {
-  const { config, database, logger, clock, keys } = input;
+  const { config, storage, logger, clock, keys } = input;
   const metrics = input.metrics ?? createMetrics();
   const sealer = createSealer(keys);
   // Ingest wakes delivery, which is built below from the same stores.
-  const stores = sqliteStores(database, {
+  const stores = storage.stores({
     dedupWindowMs: config.ingest.dedupWindowMs,
     onAccepted: () => delivery.wake(),
   });
@@ -138,7 +137,7 @@ export function buildDeps(input: {
     deliveryStats: (orgId, now) => delivery.stats(orgId, now),
     clock,
     logger,
-    database,
+    storage,
     metrics,
     genesys,
     tenants,
@@ -155,7 +154,7 @@ export function buildDeps(input: {
       clock,
       logger,
       metrics,
-      afterRun: () => database.optimize(),
+      afterRun: () => storage.optimize(),
     }),
     sealer,
     sessions: createSessions(keys),

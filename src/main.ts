@@ -1,14 +1,17 @@
 import { existsSync, statSync } from 'node:fs';
 import { createApp } from './app.js';
 import { backfillChains } from './audit/store.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { loadKeys } from './crypto/keys.js';
 import { openDatabase } from './db/client.js';
 import { DatabaseInUseError, lockDatabase } from './db/instance-lock.js';
+import { openPgDatabase } from './db/pg/client.js';
+import { pgStorage } from './db/pg/stores.js';
+import { sqliteStorage } from './db/sqlite-stores.js';
 import { buildDeps } from './deps.js';
 import { startServer } from './http/server.js';
 import { systemClock } from './lib/clock.js';
-import { createLogger } from './lib/logger.js';
+import { createLogger, type Logger } from './lib/logger.js';
 
 /**
  * The process: config → keys → database (migrated) → app → serve, and the delivery worker.
@@ -21,18 +24,9 @@ async function main(): Promise<void> {
   if (!config.genesys.productId) {
     logger.info('GENESYS_PRODUCT_ID is not set: orgs are not checked for a licence (development orgs)');
   }
-  // Before anything touches the database (the master key file sits beside it too).
-  const path = config.database.path;
-  const lock = onDatabase(path, () => lockDatabase(path));
-  const keys = onDatabase(path, () => loadKeys(config, logger));
-  const database = onDatabase(path, () => {
-    const db = openDatabase(path);
-    db.migrate();
-    return db;
-  });
-  const chained = backfillChains(database.db);
-  if (chained > 0) logger.info('chained audit rows written before the hash chain existed', { rows: chained });
-  const deps = buildDeps({ config, database, logger, clock: systemClock, keys });
+  const storage = await openStorage(config, logger);
+  const keys = onDatabase(config.database.path, () => loadKeys(config, logger));
+  const deps = buildDeps({ config, storage: storage.storage, logger, clock: systemClock, keys });
   const app = createApp(deps);
   const server = await startServer(app, { port: config.http.port, host: config.http.host, logger }).catch(
     (err: unknown) => {
@@ -42,7 +36,7 @@ async function main(): Promise<void> {
   await deps.delivery.start();
   deps.pruner.start();
   await deps.licensing.start();
-  logger.info('listening', { url: server.url, database: config.database.path });
+  logger.info('listening', { url: server.url, database: storage.describe });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -57,14 +51,71 @@ async function main(): Promise<void> {
       await deps.delivery.stop();
       await deps.genesys.close();
     } finally {
-      database.close();
-      lock.release();
+      await storage.close();
     }
     logger.info('stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * PostgreSQL when DATABASE_URL is set (any number of instances; they take turns migrating), else
+ * the SQLite file, locked to this process before anything touches it.
+ */
+async function openStorage(config: Config, logger: Logger) {
+  const { url, path } = config.database;
+  if (url) {
+    const database = openPgDatabase(url, {
+      max: config.database.poolSize,
+      statementTimeoutMs: config.database.statementTimeoutMs,
+    });
+    try {
+      await database.migrate();
+    } catch (err) {
+      await database.close();
+      throw pgProblem(err) ?? err;
+    }
+    // Host and database name only: the URL may carry a password.
+    const { hostname, port, pathname } = new URL(url);
+    return {
+      storage: pgStorage(database),
+      describe: `postgres://${hostname}${port ? `:${port}` : ''}${pathname}`,
+      close: () => database.close(),
+    };
+  }
+  const lock = onDatabase(path, () => lockDatabase(path));
+  const database = onDatabase(path, () => {
+    const db = openDatabase(path);
+    db.migrate();
+    return db;
+  });
+  const chained = backfillChains(database.db);
+  if (chained > 0) logger.info('chained audit rows written before the hash chain existed', { rows: chained });
+  return {
+    storage: sqliteStorage(database),
+    describe: path,
+    close: async () => {
+      database.close();
+      lock.release();
+    },
+  };
+}
+
+/** A PostgreSQL that cannot be reached or entered, in one line that never shows the URL. */
+function pgProblem(err: unknown): ConfigError | undefined {
+  const code = (err as { code?: string }).code ?? '';
+  const why: Record<string, string> = {
+    ECONNREFUSED: 'refuses connections: is PostgreSQL running at that host and port?',
+    ENOTFOUND: 'names a host that cannot be resolved',
+    ETIMEDOUT: 'did not answer in time',
+    '28P01': 'was refused: wrong user or password',
+    '28000': 'was refused: this user may not connect from here (pg_hba.conf)',
+    '3D000': 'names a database that does not exist: create it first',
+    '42501': 'names a user without the rights to create tables (migrations need them)',
+  };
+  return why[code] ? new ConfigError('DATABASE_URL', why[code]) : undefined;
 }
 
 /** What an operator's DATABASE_PATH can be wrong about, in words that say what to fix. */

@@ -44,6 +44,39 @@ export async function appendAuditPg(tx: PgTx, entry: AuditEntry): Promise<string
   return row.id;
 }
 
+/**
+ * Many audit rows in the caller's transaction with one insert: the ingest group commit's
+ * `event.received` rows. Orgs are locked in sorted order (as every batch writer does, so two never
+ * deadlock), each org's rows chain one after the other in the order given.
+ */
+export async function appendAuditManyPg(tx: PgTx, entries: readonly AuditEntry[]): Promise<string[]> {
+  if (entries.length === 0) return [];
+  const orgs = [...new Set(entries.map((e) => e.orgId))].sort();
+  for (const orgId of orgs) await lockAuditChain(tx, orgId);
+  const heads = new Map<string, { seq: number; hash: string }>(
+    (
+      await tx
+        .select({ orgId: auditHeads.orgId, seq: auditHeads.seq, hash: auditHeads.hash })
+        .from(auditHeads)
+        .where(inArray(auditHeads.orgId, orgs))
+    ).map((h) => [h.orgId, h]),
+  );
+  const rows = entries.map((e) => {
+    const row = chainedRow(e, heads.get(e.orgId));
+    heads.set(e.orgId, { seq: row.seq, hash: row.hash });
+    return row;
+  });
+  await tx.insert(auditLog).values(rows);
+  await tx
+    .insert(auditHeads)
+    .values(orgs.map((orgId) => ({ orgId, ...heads.get(orgId)! })))
+    .onConflictDoUpdate({
+      target: auditHeads.orgId,
+      set: { seq: sql`excluded.seq`, hash: sql`excluded.hash` },
+    });
+  return rows.map((r) => r.id);
+}
+
 /** The PostgreSQL twin of `sqliteAuditStore`: the same filters, keyset and order. */
 export function pgAuditStore(db: PgDb): AuditStore {
   return {

@@ -13,15 +13,21 @@ import { sqliteRuleStore } from '../rules/store.js';
 import { sqliteSourceStore } from '../sources/store.js';
 import { sqliteTenantStore } from '../tenants/store.js';
 import type { RelayDatabase } from './client.js';
+import type { IngestOptions, Storage, Stores } from './stores.js';
 
-/**
- * Every store of the SQLite backend, built in this one place: features see only the interfaces.
- * (The PostgreSQL backend will have its own builder with the same shape.)
- */
-export function sqliteStores(
-  database: RelayDatabase,
-  ingest: { dedupWindowMs: number; onAccepted: () => void },
-) {
+/** The SQLite backend: one process owns the file (see instance-lock.ts). */
+export function sqliteStorage(database: RelayDatabase): Storage {
+  return {
+    backend: 'sqlite',
+    stores: (ingest) => sqliteStores(database, ingest),
+    readiness: async () => database.readiness(),
+    optimize: async () => database.optimize(),
+    close: async () => database.close(),
+  };
+}
+
+/** Every store of the SQLite backend, built in this one place: features see only the interfaces. */
+export function sqliteStores(database: RelayDatabase, ingest: IngestOptions): Stores {
   const { db, sqlite } = database;
   const queue = new SqliteJobQueue(sqlite);
   const delivery: DeliveryStores = {
@@ -39,7 +45,6 @@ export function sqliteStores(
     delivery,
     audit: sqliteAuditStore(db),
     auditChain: sqliteChainStore(db),
-    /** One audit row in its own transaction (the pruner's `audit.pruned`). */
     appendAudit: async (entry: AuditEntry) => {
       db.transaction((tx) => appendAudit(tx, entry));
     },
@@ -47,5 +52,3 @@ export function sqliteStores(
     retention: sqliteRetentionStore(sqlite),
   };
 }
-
-export type Stores = ReturnType<typeof sqliteStores>;

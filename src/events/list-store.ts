@@ -21,7 +21,7 @@ export interface EventListFilter {
   limit: number;
 }
 
-interface AuditRow {
+export interface AuditRow {
   event_id: string;
   kind: string;
   conversation_id: string | null;
@@ -87,27 +87,47 @@ export function sqliteEventList(sqlite: BetterSqlite3.Database) {
       f.conversationId === undefined
         ? prepared.page.all(params)
         : prepared.byConversation.all({ ...params, conversationId: f.conversationId })
-    ) as Array<{ id: string; source_id: string; received_at: number; state: string; replays: number }>;
+    ) as ListedEvent[];
     const shown = events.slice(0, f.limit);
     const audit = prepared.audit.all(orgId, JSON.stringify(shown.map((e) => e.id))) as AuditRow[];
-    const byEvent = new Map<string, AuditRow[]>();
-    for (const r of audit) byEvent.set(r.event_id, [...(byEvent.get(r.event_id) ?? []), r]);
-    return {
-      items: shown.map((e) => {
-        const rows = byEvent.get(e.id) ?? [];
-        return {
-          id: e.id,
-          sourceId: e.source_id,
-          receivedAt: new Date(e.received_at).toISOString(),
-          state: e.state,
-          replays: e.replays,
-          outcome: outcomeOf(e.state, rows),
-          conversationIds: [...new Set(rows.flatMap((r) => (r.conversation_id ? [r.conversation_id] : [])))],
-        };
-      }),
-      more: events.length > f.limit,
-    };
+    return { items: summaries(shown, audit), more: events.length > f.limit };
   };
+}
+
+export interface ListedEvent {
+  id: string;
+  source_id: string;
+  received_at: number;
+  state: string;
+  replays: number;
+}
+
+/** The audit kinds an event's outcome is read from (both backends' list queries select these). */
+export const OUTCOME_KINDS = [
+  'event.matched',
+  'event.unmatched',
+  'patch.applied',
+  'patch.skipped',
+  'patch.retrying',
+  'patch.failed',
+] as const;
+
+/** The list's items from a page of events and their audit rows (oldest first). */
+export function summaries(events: readonly ListedEvent[], audit: readonly AuditRow[]): EventSummary[] {
+  const byEvent = new Map<string, AuditRow[]>();
+  for (const r of audit) byEvent.set(r.event_id, [...(byEvent.get(r.event_id) ?? []), r]);
+  return events.map((e) => {
+    const rows = byEvent.get(e.id) ?? [];
+    return {
+      id: e.id,
+      sourceId: e.source_id,
+      receivedAt: new Date(e.received_at).toISOString(),
+      state: e.state,
+      replays: e.replays,
+      outcome: outcomeOf(e.state, rows),
+      conversationIds: [...new Set(rows.flatMap((r) => (r.conversation_id ? [r.conversation_id] : [])))],
+    };
+  });
 }
 
 function prepare(sqlite: BetterSqlite3.Database) {
@@ -126,7 +146,7 @@ function prepare(sqlite: BetterSqlite3.Database) {
     audit: sqlite.prepare(
       `select event_id, kind, conversation_id, detail from audit_log
        where org_id = ? and event_id in (select value from json_each(?))
-         and kind in ('event.matched', 'event.unmatched', 'patch.applied', 'patch.skipped', 'patch.retrying', 'patch.failed')
+         and kind in (${OUTCOME_KINDS.map((k) => `'${k}'`).join(', ')})
        order by id`,
     ),
   };

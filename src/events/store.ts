@@ -60,6 +60,49 @@ export interface EventQueries extends RecentEvents {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+type EventRow = Pick<
+  typeof events.$inferSelect,
+  'id' | 'sourceId' | 'receivedAt' | 'state' | 'replays' | 'headers' | 'body'
+>;
+type AttemptRow = Pick<
+  typeof deliveryAttempts.$inferSelect,
+  'at' | 'operation' | 'status' | 'outcome' | 'code' | 'correlationId' | 'durationMs'
+>;
+
+/** An event's detail from its rows, the same on both backends. */
+export function eventDetail(
+  e: EventRow,
+  jobRows: Awaited<ReturnType<DeliveryQueries['ofEvent']>>,
+  attempts: readonly AttemptRow[],
+  history: AuditItem[],
+): EventDetail {
+  return {
+    event: {
+      id: e.id,
+      sourceId: e.sourceId,
+      receivedAt: iso(e.receivedAt),
+      state: e.state,
+      replays: e.replays,
+      headers: JSON.parse(e.headers) as Record<string, string>,
+      bodyJson: e.body,
+    },
+    deliveries: jobRows.map((j) => ({
+      ...j,
+      nextAttemptAt: j.nextAttemptAt === null ? null : iso(j.nextAttemptAt),
+    })),
+    attempts: attempts.map((a) => ({
+      at: iso(a.at),
+      operation: a.operation,
+      status: a.status,
+      outcome: a.outcome,
+      code: a.code,
+      correlationId: a.correlationId,
+      durationMs: a.durationMs,
+    })),
+    history,
+  };
+}
+
 export function sqliteEventQueries(
   db: Db,
   sqlite: BetterSqlite3.Database,
@@ -90,31 +133,7 @@ export function sqliteEventQueries(
         .orderBy(asc(deliveryAttempts.id))
         .all();
       const history = (await audit.list(orgId, { eventId: id, limit: 500 })).items.reverse();
-      return {
-        event: {
-          id: e.id,
-          sourceId: e.sourceId,
-          receivedAt: iso(e.receivedAt),
-          state: e.state,
-          replays: e.replays,
-          headers: JSON.parse(e.headers) as Record<string, string>,
-          bodyJson: e.body,
-        },
-        deliveries: jobRows.map((j) => ({
-          ...j,
-          nextAttemptAt: j.nextAttemptAt === null ? null : iso(j.nextAttemptAt),
-        })),
-        attempts: attempts.map((a) => ({
-          at: iso(a.at),
-          operation: a.operation,
-          status: a.status,
-          outcome: a.outcome,
-          code: a.code,
-          correlationId: a.correlationId,
-          durationMs: a.durationMs,
-        })),
-        history,
-      };
+      return eventDetail(e, jobRows, attempts, history);
     },
     async replay(orgId, id, entry) {
       return db.transaction((tx) => {

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { RelayDatabase } from '../db/client.js';
+import type { Storage } from '../db/stores.js';
 import { ProblemSchema } from '../http/openapi.js';
 import { problemBody } from '../http/problem.js';
 import { AppError } from '../lib/errors.js';
@@ -40,12 +40,12 @@ const metricsRoute = createRoute({
 
 export function registerOpsRoutes(
   app: OpenAPIHono<AppEnv>,
-  deps: { database: RelayDatabase; metrics: Metrics },
+  deps: { storage: Pick<Storage, 'readiness'>; metrics: Metrics },
 ): void {
   app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
 
-  app.openapi(readyz, (c) => {
-    const state = deps.database.readiness();
+  app.openapi(readyz, async (c) => {
+    const state = await deps.storage.readiness();
     if (state.ready) return c.json({ status: 'ok' as const }, 200);
     const err = new AppError('service_unavailable', `Not ready: ${state.reason}.`);
     return c.json(problemBody(err, c.get('requestId')), 503, { 'content-type': 'application/problem+json' });

@@ -31,7 +31,7 @@ export interface PrunerDeps {
    */
   share?: number;
   /** Run after each pass (the planner's statistics). */
-  afterRun?: () => void;
+  afterRun?: () => void | Promise<void>;
   intervalMs?: number;
 }
 
@@ -102,7 +102,7 @@ export class Pruner {
         detail: { counts, cut: new Date(cut).toISOString(), retentionDays: t.auditRetentionDays },
       });
     }
-    this.deps.afterRun?.();
+    await this.deps.afterRun?.();
     return out;
   }
 

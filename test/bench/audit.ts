@@ -141,7 +141,7 @@ const deps = world.app.deps;
 const pruner = new Pruner({
   store: timed,
   appendAudit: async (entry) => {
-    deps.database.db.transaction((tx) => appendAudit(tx, entry));
+    world.app.database.db.transaction((tx) => appendAudit(tx, entry));
   },
   clock: world.clock,
   logger: deps.logger,

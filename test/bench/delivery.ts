@@ -8,6 +8,7 @@ import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { loadKeys } from '../../src/crypto/keys.js';
 import { openDatabase } from '../../src/db/client.js';
+import { sqliteStorage } from '../../src/db/sqlite-stores.js';
 import { buildDeps } from '../../src/deps.js';
 import { GenesysEmulator } from '../../src/emulator/index.js';
 import { startServer } from '../../src/http/server.js';
@@ -37,7 +38,13 @@ const config = loadConfig({
 const database = openDatabase(config.database.path);
 database.migrate();
 const logger = createLogger('silent');
-const deps = buildDeps({ config, database, logger, clock: systemClock, keys: loadKeys(config, logger) });
+const deps = buildDeps({
+  config,
+  storage: sqliteStorage(database),
+  logger,
+  clock: systemClock,
+  keys: loadKeys(config, logger),
+});
 const server = await startServer(createApp(deps), { port: 0, host: '127.0.0.1' });
 await deps.delivery.start();
 

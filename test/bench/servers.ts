@@ -15,6 +15,7 @@ import { preparedAuditAppend } from '../../src/audit/store.js';
 import { loadConfig } from '../../src/config.js';
 import { loadKeys } from '../../src/crypto/keys.js';
 import { openDatabase } from '../../src/db/client.js';
+import { sqliteStorage } from '../../src/db/sqlite-stores.js';
 import { buildDeps } from '../../src/deps.js';
 import { GenesysEmulator } from '../../src/emulator/index.js';
 import { startServer } from '../../src/http/server.js';
@@ -44,7 +45,9 @@ async function main(): Promise<Record<string, unknown>> {
     database.migrate();
     const logger = createLogger(config.logLevel);
     const keys = loadKeys(config, createLogger('silent'));
-    const app = createApp(buildDeps({ config, database, logger, clock: systemClock, keys }));
+    const app = createApp(
+      buildDeps({ config, storage: sqliteStorage(database), logger, clock: systemClock, keys }),
+    );
     const s = await startServer(app, { port: 0, host });
     process.on('exit', () => dir.cleanup());
     return { url: s.url };
@@ -58,7 +61,7 @@ async function main(): Promise<Record<string, unknown>> {
     database.migrate();
     const deps = buildDeps({
       config,
-      database,
+      storage: sqliteStorage(database),
       logger: createLogger(config.logLevel),
       clock: systemClock,
       keys: loadKeys(config, createLogger('silent')),

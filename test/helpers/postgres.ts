@@ -95,6 +95,8 @@ async function startOnFreePort(asOwner: Runner, bin: string, data: string, dir: 
     const options = [
       ...['-c listen_addresses=127.0.0.1', `-c port=${port}`, `-c unix_socket_directories=${dir}`],
       ...['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'],
+      // Test files in parallel, each with apps of several pooled connections (default 100).
+      '-c max_connections=400',
     ].join(' ');
     try {
       await asOwner(join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-o', options, '-w', '-t', '30', 'start']);
@@ -115,10 +117,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function createDatabase(adminUrl: string, name: string): Promise<void> {
+/** Creates database `name` on the server of `adminUrl`, as a copy of `template` when given. */
+export async function createDatabase(adminUrl: string, name: string, template?: string): Promise<void> {
   const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
-    await sql.unsafe(`create database ${name}`);
+    await sql.unsafe(`create database ${name}${template ? ` template ${template}` : ''}`);
   } finally {
     await sql.end();
   }

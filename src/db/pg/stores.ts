@@ -4,21 +4,31 @@ import { pgDeliveryQueries } from '../../delivery/deliveries-pg-store.js';
 import { pgEventProcessingStore } from '../../delivery/events-pg-store.js';
 import { pgDeliveryRecorder } from '../../delivery/recorder-pg-store.js';
 import type { DeliveryStores } from '../../delivery/worker.js';
+import { pgEventQueries } from '../../events/pg-store.js';
+import { pgEventStore } from '../../ingest/pg-store.js';
 import { pgLineageStore } from '../../lineage/pg-store.js';
 import { PgJobQueue } from '../../queue/pg-store.js';
 import { pgRetentionStore } from '../../retention/pg-store.js';
 import { pgRuleStore } from '../../rules/pg-store.js';
 import { pgSourceStore } from '../../sources/pg-store.js';
 import { pgTenantStore } from '../../tenants/pg-store.js';
-import type { Stores } from '../sqlite-stores.js';
+import type { IngestOptions, Storage, Stores } from '../stores.js';
 import type { PgDatabase } from './client.js';
 
-/**
- * Every store of the PostgreSQL backend, built in this one place, with the same keys as
- * `sqliteStores` for the stores that exist so far (checked: each key has its SQLite twin's type).
- * The ingest event store and the events view's queries follow; not wired into deps yet.
- */
-export function pgStores(database: PgDatabase) {
+/** The PostgreSQL backend: any number of instances share the database. */
+export function pgStorage(database: PgDatabase): Storage {
+  return {
+    backend: 'postgres',
+    stores: (ingest) => pgStores(database, ingest),
+    readiness: () => database.readiness(),
+    // Autovacuum keeps PostgreSQL's statistics.
+    optimize: async () => {},
+    close: () => database.close(),
+  };
+}
+
+/** Every store of the PostgreSQL backend, built in this one place. */
+export function pgStores(database: PgDatabase, ingest: IngestOptions): Stores {
   const { db } = database;
   const queue = new PgJobQueue(database);
   const delivery: DeliveryStores = {
@@ -30,17 +40,16 @@ export function pgStores(database: PgDatabase) {
   return {
     delivery,
     tenants: pgTenantStore(db),
+    events: pgEventStore(database, ingest),
+    eventQueries: pgEventQueries(database, delivery.queries),
     sources: pgSourceStore(db),
     rules: pgRuleStore(db),
     audit: pgAuditStore(db),
     auditChain: pgChainStore(db),
-    /** One audit row in its own transaction (the pruner's `audit.pruned`). */
     appendAudit: async (entry: AuditEntry) => {
       await db.transaction((tx) => appendAuditPg(tx, entry));
     },
     lineage: pgLineageStore(db),
     retention: pgRetentionStore(db),
-  } satisfies Partial<Stores>;
+  };
 }
-
-export type PgStores = ReturnType<typeof pgStores>;
