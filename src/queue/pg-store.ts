@@ -88,7 +88,8 @@ export class PgJobQueue implements JobQueue {
           id,
           kind: j.kind,
           orgId: j.orgId,
-          lane: j.lane,
+          // Lanes join their parts with \0 too (laneOf).
+          lane: pgIdempotencyKey(j.lane),
           payload: JSON.stringify(j.payload),
           status: 'pending',
           attempts: 0,
