@@ -1,5 +1,6 @@
 import { appendAudit, sqliteAuditStore, sqliteChainStore } from '../audit/store.js';
 import type { AuditEntry } from '../audit/types.js';
+import { Budgets } from '../delivery/budget.js';
 import { sqliteDeliveryQueries } from '../delivery/deliveries-store.js';
 import { sqliteEventProcessingStore } from '../delivery/events-store.js';
 import { sqliteDeliveryRecorder } from '../delivery/recorder-store.js';
@@ -29,6 +30,7 @@ export function sqliteStores(
     processing: sqliteEventProcessingStore(sqlite, queue),
     recorder: sqliteDeliveryRecorder(sqlite),
     queries: sqliteDeliveryQueries(sqlite),
+    budgets: new Budgets(),
   };
   return {
     tenants: sqliteTenantStore(db),

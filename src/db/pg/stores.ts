@@ -1,5 +1,6 @@
 import { appendAuditPg, pgAuditStore, pgChainStore } from '../../audit/pg-store.js';
 import type { AuditEntry } from '../../audit/types.js';
+import { PgBudgetStore } from '../../delivery/budget-pg-store.js';
 import { pgDeliveryQueries } from '../../delivery/deliveries-pg-store.js';
 import { pgEventProcessingStore } from '../../delivery/events-pg-store.js';
 import { pgDeliveryRecorder } from '../../delivery/recorder-pg-store.js';
@@ -26,6 +27,7 @@ export function pgStores(database: PgDatabase) {
     processing: pgEventProcessingStore(database, queue),
     recorder: pgDeliveryRecorder(database),
     queries: pgDeliveryQueries(database),
+    budgets: new PgBudgetStore(database),
   };
   return {
     delivery,
