@@ -6,6 +6,7 @@ import { sqliteEventProcessingStore } from '../delivery/events-store.js';
 import { sqliteDeliveryRecorder } from '../delivery/recorder-store.js';
 import type { DeliveryStores } from '../delivery/worker.js';
 import { sqliteEventQueries } from '../events/store.js';
+import type { SharedTokenStore } from '../genesys/shared-tokens.js';
 import { sqliteEventStore } from '../ingest/store.js';
 import { sqliteLineageStore } from '../lineage/store.js';
 import { SqliteJobQueue } from '../queue/sqlite-store.js';
@@ -47,6 +48,8 @@ export function sqliteStores(
     },
     lineage: sqliteLineageStore(sqlite),
     retention: sqliteRetentionStore(sqlite),
+    /** None: one process owns the file, its token cache is the only one. */
+    sharedTokens: undefined as SharedTokenStore | undefined,
   };
 }
 

@@ -5,6 +5,7 @@ import { pgDeliveryQueries } from '../../delivery/deliveries-pg-store.js';
 import { pgEventProcessingStore } from '../../delivery/events-pg-store.js';
 import { pgDeliveryRecorder } from '../../delivery/recorder-pg-store.js';
 import type { DeliveryStores } from '../../delivery/worker.js';
+import { pgSharedTokenStore } from '../../genesys/tokens-pg-store.js';
 import { pgLineageStore } from '../../lineage/pg-store.js';
 import { PgJobQueue } from '../../queue/pg-store.js';
 import { pgRetentionStore } from '../../retention/pg-store.js';
@@ -42,6 +43,7 @@ export function pgStores(database: PgDatabase) {
     },
     lineage: pgLineageStore(db),
     retention: pgRetentionStore(db),
+    sharedTokens: pgSharedTokenStore(db),
   } satisfies Partial<Stores>;
 }
 
