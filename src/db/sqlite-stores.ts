@@ -1,10 +1,12 @@
 import { appendAudit, sqliteAuditStore, sqliteChainStore } from '../audit/store.js';
 import type { AuditEntry } from '../audit/types.js';
+import { Budgets } from '../delivery/budget.js';
 import { sqliteDeliveryQueries } from '../delivery/deliveries-store.js';
 import { sqliteEventProcessingStore } from '../delivery/events-store.js';
 import { sqliteDeliveryRecorder } from '../delivery/recorder-store.js';
 import type { DeliveryStores } from '../delivery/worker.js';
 import { sqliteEventQueries } from '../events/store.js';
+import type { SharedTokenStore } from '../genesys/shared-tokens.js';
 import { sqliteEventStore } from '../ingest/store.js';
 import { sqliteLineageStore } from '../lineage/store.js';
 import { SqliteJobQueue } from '../queue/sqlite-store.js';
@@ -35,6 +37,7 @@ export function sqliteStores(database: RelayDatabase, ingest: IngestOptions): St
     processing: sqliteEventProcessingStore(sqlite, queue),
     recorder: sqliteDeliveryRecorder(sqlite),
     queries: sqliteDeliveryQueries(sqlite),
+    budgets: new Budgets(),
   };
   return {
     tenants: sqliteTenantStore(db),
@@ -50,5 +53,6 @@ export function sqliteStores(database: RelayDatabase, ingest: IngestOptions): St
     },
     lineage: sqliteLineageStore(sqlite),
     retention: sqliteRetentionStore(sqlite),
+    /** None: one process owns the file, its token cache is the only one. */
   };
 }
