@@ -6,7 +6,6 @@ import { sqliteEventProcessingStore } from '../delivery/events-store.js';
 import { sqliteDeliveryRecorder } from '../delivery/recorder-store.js';
 import type { DeliveryStores } from '../delivery/worker.js';
 import { sqliteEventQueries } from '../events/store.js';
-import type { SharedTokenStore } from '../genesys/shared-tokens.js';
 import { sqliteEventStore } from '../ingest/store.js';
 import { sqliteLineageStore } from '../lineage/store.js';
 import { SqliteJobQueue } from '../queue/sqlite-store.js';

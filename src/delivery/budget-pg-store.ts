@@ -1,5 +1,5 @@
 import type { PgDatabase } from '../db/pg/client.js';
-import type { BudgetStore } from './budget.js';
+import { type BudgetStore, burstOf } from './budget.js';
 
 /** How stale `paused()` may be before it asks the table again (in the background). */
 export const PAUSED_REFRESH_MS = 500;
@@ -11,7 +11,7 @@ export const PAUSED_REFRESH_MS = 500;
  * the old row under its row lock), so concurrent takes queue on the row and none is lost or
  * doubled; there is no read-then-write to race.
  *
- * The refill (`tokens + elapsed × perMinute / 60 s`, capped at perMinute) counts elapsed time from
+ * The refill (`tokens + elapsed × perMinute / 60 s`, capped at `burstOf(perMinute)`) counts elapsed time from
  * the row's `at`, which only moves forward (`greatest(at, now)`): an instance whose clock is behind
  * gets no refill, and two instances never both refill the same interval. `paused_until` only grows.
  *
@@ -33,16 +33,17 @@ export class PgBudgetStore implements BudgetStore {
 
   async take(orgId: string, perMinute: number, now: number, count = 1): Promise<number | undefined> {
     const { sql } = this.database;
-    const need = Math.min(count, perMinute);
+    const burst = burstOf(perMinute);
+    const need = Math.min(count, burst);
     const rate = sql`${perMinute}::float8`;
     const at = sql`${now}::bigint`;
-    const refill = sql`least(${rate}, b.tokens + greatest(0, ${at} - b.at) * ${rate} / 60000.0)`;
+    const refill = sql`least(${burst}::float8, b.tokens + greatest(0, ${at} - b.at) * ${rate} / 60000.0)`;
     const paused = sql`b.paused_until > ${at}`;
     const enough = sql`${refill} >= ${need}::float8`;
-    // A new row starts full, less this take (need never exceeds perMinute).
+    // A new row starts full, less this take (need never exceeds the burst).
     const [row] = await sql<{ paused_until: string }[]>`
       insert into org_budgets as b (org_id, tokens, at, paused_until)
-      values (${orgId}, ${perMinute - need}::float8, ${at}, 0)
+      values (${orgId}, ${burst - need}::float8, ${at}, 0)
       on conflict (org_id) do update set
         tokens = case when ${paused} then b.tokens
                       when ${enough} then ${refill} - ${need}::float8

@@ -1,6 +1,6 @@
 /**
- * Each org's Genesys request budget: a token bucket of `requestsPerMinute` (Genesys allows 300
- * per minute per client-credentials token), refilled continuously. A 429 pauses the org until its
+ * Each org's Genesys request budget: a token bucket refilled at `requestsPerMinute` (Genesys allows
+ * 300 per minute per client-credentials token), holding at most `burstOf` of it. A 429 pauses the org until its
  * Retry-After. An org out of budget is paused for the runner, so its jobs wait without holding
  * up other orgs'.
  *
@@ -9,9 +9,19 @@
  * (src/delivery/budget-pg-store.ts), so N instances together stay within the org's budget and a
  * 429 seen by one pauses the org on all of them.
  */
+/**
+ * How many requests an org may send at once (the bucket's size): a twentieth of its minute, at
+ * least 3 (a delivery reserves up to 3 calls together). A bucket as big as the minute would let a
+ * full bucket and a minute's refill both go out within 60 s, twice the budget; with a twentieth,
+ * no 60 s window ever holds more than 5 % over it, which is what Genesys' per-minute limit allows
+ * without 429s.
+ */
+export const burstOf = (perMinute: number): number =>
+  Math.min(perMinute, Math.max(3, Math.ceil(perMinute / 20)));
+
 export interface BudgetStore {
   /**
-   * Takes `count` requests' worth (at most a minute's) at once; `undefined` when taken, else when
+   * Takes `count` requests' worth (at most a burst's, `burstOf`) at once; `undefined` when taken, else when
    * to try again. A delivery reserves its GET and PATCH together, so it never stops half-way.
    */
   take(orgId: string, perMinute: number, now: number, count?: number): Promise<number | undefined>;
@@ -32,16 +42,17 @@ export class Budgets implements BudgetStore {
   private readonly pausedUntil = new Map<string, number>();
 
   async take(orgId: string, perMinute: number, now: number, count = 1): Promise<number | undefined> {
-    const need = Math.min(count, perMinute);
+    const burst = burstOf(perMinute);
+    const need = Math.min(count, burst);
     const paused = this.pausedUntil.get(orgId);
     if (paused !== undefined && paused > now) return paused;
     let b = this.buckets.get(orgId);
     if (!b || b.perMinute !== perMinute) {
-      b = { tokens: perMinute, at: now, perMinute };
+      b = { tokens: burst, at: now, perMinute };
       this.buckets.set(orgId, b);
     }
     // Time only moves forward for the bucket (as on PostgreSQL): an earlier `now` refills nothing.
-    b.tokens = Math.min(perMinute, b.tokens + (Math.max(0, now - b.at) * perMinute) / 60_000);
+    b.tokens = Math.min(burst, b.tokens + (Math.max(0, now - b.at) * perMinute) / 60_000);
     b.at = Math.max(b.at, now);
     if (b.tokens >= need) {
       b.tokens -= need;

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openPgDatabase, type PgDatabase } from '../../src/db/pg/client.js';
-import { type BudgetStore, Budgets } from '../../src/delivery/budget.js';
+import { type BudgetStore, Budgets, burstOf } from '../../src/delivery/budget.js';
 import { PgBudgetStore } from '../../src/delivery/budget-pg-store.js';
 import { startPgDatabase } from '../helpers/pg-db.js';
 
@@ -55,9 +55,10 @@ describe.each([
   });
   afterEach(() => b.close());
 
-  it('allows requestsPerMinute at once, then one per 60/rpm seconds', async () => {
+  it('allows a burst of a twentieth of the minute at once, then one per 60/rpm seconds', async () => {
     const s = b.instance();
-    for (let i = 0; i < 300; i++) expect(await s.take('org', 300, T)).toBeUndefined();
+    expect(burstOf(300)).toBe(15);
+    for (let i = 0; i < 15; i++) expect(await s.take('org', 300, T)).toBeUndefined();
     expect(await s.take('org', 300, T)).toBe(T + 200);
     expect(s.paused(T)).toEqual(['org']);
     expect(await s.take('org', 300, T + 100)).toBe(T + 200); // paused: the bucket is not asked
@@ -65,21 +66,38 @@ describe.each([
     expect(s.paused(T + 200)).toEqual([]);
   });
 
-  it('reserves several requests at once, never more than a minute’s worth', async () => {
+  it('reserves several requests at once, never more than a burst', async () => {
     const s = b.instance();
     expect(await s.take('org', 3, T, 2)).toBeUndefined();
     expect(await s.take('org', 3, T, 2)).toBe(T + 20_000);
     expect(await s.take('solo', 1, T, 2)).toBeUndefined();
   });
 
-  it('refills continuously up to a minute’s worth, never beyond', async () => {
+  it('refills continuously up to a burst, never beyond', async () => {
     const s = b.instance();
-    for (let i = 0; i < 60; i++) expect(await s.take('org', 60, T)).toBeUndefined();
-    // An hour idle still leaves only a minute's worth.
+    for (let i = 0; i < 60; i++) expect(await s.take('org', 1200, T)).toBeUndefined();
+    expect(await s.take('org', 1200, T)).toBe(T + 50);
+    // An hour idle still leaves only a burst (60 of 1,200/min).
     const later = T + 3_600_000;
-    for (let i = 0; i < 60; i++) expect(await s.take('org', 60, later)).toBeUndefined();
-    expect(await s.take('org', 60, later)).toBe(later + 1_000);
+    for (let i = 0; i < 60; i++) expect(await s.take('org', 1200, later)).toBeUndefined();
+    expect(await s.take('org', 1200, later)).toBe(later + 50);
   });
+
+  it('never lets any 60 s window hold more than 5 % over the budget', async () => {
+    const s = b.instance();
+    const sent: number[] = [];
+    // Asking every 10 ms for 3 minutes: the bucket decides what goes out when.
+    for (let at = T; at < T + 180_000; at += 10) {
+      if ((await s.take('org', 300, at)) === undefined) sent.push(at);
+    }
+    let most = 0;
+    for (let lo = 0, hi = 0; hi < sent.length; hi++) {
+      while (sent[hi]! - sent[lo]! >= 60_000) lo++;
+      most = Math.max(most, hi - lo + 1);
+    }
+    expect(most).toBeGreaterThanOrEqual(300);
+    expect(most).toBeLessThanOrEqual(315);
+  }, 60_000);
 
   it('keeps orgs apart, and a 429 pauses only that org', async () => {
     const s = b.instance();
@@ -112,39 +130,39 @@ describe.each([
   it('one bucket for all instances: what one takes, another cannot', async () => {
     const one = b.instance();
     const two = b.instance();
-    for (let i = 0; i < 10; i++) expect(await one.take('org', 20, T)).toBeUndefined();
-    for (let i = 0; i < 10; i++) expect(await two.take('org', 20, T)).toBeUndefined();
-    expect(await one.take('org', 20, T)).toBe(T + 3_000);
+    // 1,200/min: a burst of 60, one more every 50 ms.
+    for (let i = 0; i < 30; i++) expect(await one.take('org', 1200, T)).toBeUndefined();
+    for (let i = 0; i < 30; i++) expect(await two.take('org', 1200, T)).toBeUndefined();
+    expect(await one.take('org', 1200, T)).toBe(T + 50);
     // The empty bucket pauses the org everywhere until it refills.
     await two.refresh(T);
     expect(two.paused(T)).toEqual(['org']);
-    expect(await two.take('org', 20, T + 3_000)).toBeUndefined();
+    expect(await two.take('org', 1200, T + 50)).toBeUndefined();
   });
 
   it('three instances taking in parallel never hand out more than the org’s budget', async () => {
     const instances = [b.instance(), b.instance(), b.instance()];
-    const perMinute = 50;
+    const perMinute = 1200;
     const burst = async (at: number, each: number) => {
       const takes = instances.flatMap((s) =>
         Array.from({ length: each }, () => s.take('org', perMinute, at)),
       );
       return (await Promise.all(takes)).filter((r) => r === undefined).length;
     };
-    // A full bucket, asked for 120 at once: exactly 50 go out.
-    expect(await burst(T, 40)).toBe(50);
-    // Half a minute refills half a minute's worth, however many ask and from where.
-    expect(await burst(T + 30_000, 20)).toBe(25);
-    // A full minute after the start: 75 in total so far, within 50 + 50 × 1 min of refill.
-    expect(await burst(T + 60_000, 20)).toBe(25);
+    // A full bucket (60), asked for 120 at once: exactly 60 go out.
+    expect(await burst(T, 40)).toBe(60);
+    // 1.5 s refills 30, however many ask and from where.
+    expect(await burst(T + 1_500, 20)).toBe(30);
+    expect(await burst(T + 3_000, 20)).toBe(30);
   });
 
   it('a clock behind the others refills nothing twice', async () => {
     const ahead = b.instance();
     const behind = b.instance();
-    for (let i = 0; i < 60; i++) expect(await ahead.take('org', 60, T)).toBeUndefined();
-    // Ahead takes the 30 that half a minute refilled; behind, 15 s late, finds none left.
-    for (let i = 0; i < 30; i++) expect(await ahead.take('org', 60, T + 30_000)).toBeUndefined();
-    expect(await behind.take('org', 60, T + 15_000)).toBeDefined();
-    expect(await ahead.take('org', 60, T + 31_000)).toBeUndefined();
+    for (let i = 0; i < 60; i++) expect(await ahead.take('org', 1200, T)).toBeUndefined();
+    // Ahead takes the 30 that 1.5 s refilled; behind, 0.75 s late, finds none left.
+    for (let i = 0; i < 30; i++) expect(await ahead.take('org', 1200, T + 1_500)).toBeUndefined();
+    expect(await behind.take('org', 1200, T + 750)).toBeDefined();
+    expect(await ahead.take('org', 1200, T + 1_550)).toBeUndefined();
   });
 });
