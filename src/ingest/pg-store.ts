@@ -35,7 +35,9 @@ export function pgEventStore(
       const batch = queue;
       queue = [];
       try {
-        const results = await database.db.transaction((tx) => writeBatch(tx, batch, opts.dedupWindowMs));
+        const results = await retried(() =>
+          database.db.transaction((tx) => writeBatch(tx, batch, opts.dedupWindowMs)),
+        );
         for (const [i, p] of batch.entries()) p.resolve(results[i]!);
         if (results.some((r) => 'eventId' in r && !r.duplicate)) opts.onAccepted?.();
       } catch (err) {
@@ -52,6 +54,25 @@ export function pgEventStore(
         queue.push({ event, resolve, reject });
       }),
   };
+}
+
+/**
+ * Failures another instance's concurrent transaction can cause, which the same batch written again
+ * gets past: a deadlock or serialization failure, or an id taken by an instance that read the same
+ * floor (raiseIdFloor makes that a 2^-40 chance).
+ */
+const TRANSIENT = new Set(['40P01', '40001', '23505']);
+
+async function retried<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      const code =
+        (err as { code?: string; cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
+      if (attempt >= 3 || !TRANSIENT.has(code ?? '')) throw err;
+    }
+  }
 }
 
 async function writeBatch(

@@ -84,9 +84,17 @@ export function raiseIdFloor(prefix: IdPrefix, id: string): void {
     acc >>= 8n;
   }
   const state = last.get(prefix);
-  if (!state || `${encodeTime(state.time)}${encodeRandom(state.random)}` < body) {
-    last.set(prefix, { time, random });
+  if (state && `${encodeTime(state.time)}${encodeRandom(state.random)}` >= body) return;
+  // Instances that read the same floor at once must not make the same next id: each jumps a
+  // random distance past it (up to 2^40), not just one.
+  const jump = randomBytes(5);
+  let carry = 0;
+  for (let i = 9, j = 4; i >= 0; i--, j--) {
+    const v = (random[i] ?? 0) + (j >= 0 ? (jump[j] ?? 0) : 0) + carry;
+    random[i] = v & 0xff;
+    carry = v >> 8;
   }
+  last.set(prefix, { time: time + carry, random });
 }
 
 function decode(chars: string): number {

@@ -10,7 +10,7 @@ import { INSTALLER_PERMISSIONS } from '../helpers/world.js';
 
 /**
  * Scale-out, end to end: three server processes on one PostgreSQL and one Genesys emulator (which
- * limits each token to 300 requests a minute, as Genesys does). 5,000 signed events for 50
+ * limits each token's requests per minute, as Genesys does). 5,000 signed events for 50
  * participants of three orgs go to the instances round robin; one instance is killed with -9
  * midway and started again. Each participant's events are sent one after the other (the next once
  * the previous has its 202), so "the last event" of a participant is well defined.
@@ -18,7 +18,12 @@ import { INSTALLER_PERMISSIONS } from '../helpers/world.js';
 const EVENTS = 5_000;
 const PARTICIPANTS = 50;
 const ORGS = 3;
-const BUDGET = 300;
+/**
+ * Each org's requestsPerMinute, and the emulator's limit per token: 900 rather than Genesys'
+ * default 300, so the ~600 calls an org needs take 40 s instead of two minutes (measured: at 300
+ * the run took 123 s); the budget still binds, three instances would send more.
+ */
+const BUDGET = 900;
 
 interface Org {
   id: string;
@@ -34,7 +39,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   pg = await startPostgres();
-  emu = new GenesysEmulator({ latencyMs: 5 });
+  emu = new GenesysEmulator({ latencyMs: 5, rateLimitPerMinute: BUDGET });
   emuServer = await emu.listen({ port: 0, host: '127.0.0.1' });
   env = {
     HOST: '127.0.0.1',
@@ -60,9 +65,8 @@ async function start(port: number) {
   return { proc, url: line.url as string, port };
 }
 
-// Skipped until budgets are global and bursts are bounded (the budget assertion fails today).
 describe('three instances on one PostgreSQL', () => {
-  it.skip('kill -9 one midway: every 202 reaches an outcome, values never go backwards, budgets hold', async () => {
+  it('kill -9 one midway: every 202 reaches an outcome, values never go backwards, budgets hold', async () => {
     const orgs: Org[] = [];
     for (let o = 0; o < ORGS; o++) orgs.push(await installOrg(o, instances[o % 3]!.url));
     const participants = Array.from({ length: PARTICIPANTS }, (_, p) => {
@@ -150,9 +154,7 @@ describe('three instances on one PostgreSQL', () => {
     }
 
     const busiest = orgs.map((o) => busiestMinute(requests, o.id));
-    const tokens = orgs.map(
-      (o) => requests.filter((r) => r.orgId === o.id && r.path === '/oauth/token').length,
-    );
+    const tokens = requests.filter((r) => r.path === '/oauth/token').length;
     // The figures the closing note quotes: what the run cost, per org.
     process.stdout.write(
       `${JSON.stringify({
@@ -168,7 +170,7 @@ describe('three instances on one PostgreSQL', () => {
   }, 300_000);
 });
 
-/** An installed org (its own grant, the default budget), a source and a rule `seq ← $.seq`. */
+/** An installed org (its own grant, a budget of BUDGET), a source and a rule `seq ← $.seq`. */
 async function installOrg(n: number, url: string): Promise<Org> {
   const org = emu.createOrg({ name: `Org ${n}` });
   const admin = emu.createUser({ orgId: org.id, name: `Admin ${n}`, permissions: INSTALLER_PERMISSIONS });
@@ -190,6 +192,7 @@ async function installOrg(n: number, url: string): Promise<Org> {
     clientSecret: grant.secret,
   });
   const session = (await call('POST', '/v1/session', token, environment)).token as string;
+  await call('PATCH', '/v1/tenant', session, { settings: { requestsPerMinute: BUDGET } });
   const source = (await call('POST', '/v1/sources', session, { name: 'CRM', auth: 'standard-webhooks' })) as {
     id: string;
     secret: string;

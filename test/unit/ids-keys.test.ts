@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { loadKeys } from '../../src/crypto/keys.js';
 import { newId, raiseIdFloor } from '../../src/lib/ids.js';
@@ -39,6 +39,20 @@ describe('raiseIdFloor', () => {
       const next = newId('att', 1_000);
       expect(next > theirs).toBe(true);
     }
+  });
+
+  it('two instances raising to the same floor make different next ids', async () => {
+    const floor = newId('att', 3_000_000);
+    const next = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      // Each module instance is a process of its own.
+      vi.resetModules();
+      const ids = await import('../../src/lib/ids.js');
+      ids.raiseIdFloor('att', floor);
+      next.add(ids.newId('att', 3_000_000));
+    }
+    expect(next.size).toBe(50);
+    for (const id of next) expect(id > floor).toBe(true);
   });
 
   it('never lowers the floor', () => {
