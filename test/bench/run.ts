@@ -279,6 +279,36 @@ async function budget(): Promise<string> {
   );
 }
 
+/** Scale-out end to end: SQLite × 1, PostgreSQL × 1, 2, 3 instances (test/bench/scaleout.ts). */
+async function scaleout(): Promise<string> {
+  type Case = Record<string, number> & { backend: string; notes: string[] };
+  const r = await runScript<{ events: number; emulatorLatencyMs: number; cases: Case[] }>(
+    'test/bench/scaleout.ts',
+  );
+  const cols = (cells: string[]) => `${cells.map((c, i) => (i ? c.padStart(11) : c.padEnd(10))).join('')}\n`;
+  const head = ['backend', 'instances', 'ingest', 'end-to-end', 'PATCHes', 'PATCH p50', 'PATCH p99', 'load'];
+  const unit = ['', '', 'ev/s', 'ev/s', '/event', 'ms', 'ms', '1 min'];
+  const row = (c: Case) => [
+    c.backend,
+    String(c.instances),
+    c.ingestPerSec!.toFixed(0),
+    c.endToEndPerSec!.toFixed(0),
+    c.patchesPerEvent!.toFixed(2),
+    c.latencyP50!.toFixed(0),
+    c.latencyP99!.toFixed(0),
+    c.loadAverage!.toFixed(1),
+  ];
+  return (
+    `\nscale-out, end to end: ${r.events.toLocaleString('en')} events a case (BENCH_SCALEOUT_EVENTS), ` +
+    `each instance and the emulator (${r.emulatorLatencyMs} ms a call) in its own process\n` +
+    "PATCH p50/p99: an event's send to its PATCH at the emulator; load: the machine's, as the case ended\n\n" +
+    cols(head) +
+    cols(unit) +
+    r.cases.map((c) => cols(row(c))).join('') +
+    r.cases.flatMap((c) => c.notes.map((n) => `  ${c.backend} × ${c.instances}: ${n}\n`)).join('')
+  );
+}
+
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (n: number, d = 0) => n.toFixed(d).padStart(10);
 const ceiling = rows[0]?.rps ?? 0;
@@ -296,3 +326,4 @@ process.stdout.write(await matching());
 process.stdout.write(await delivery());
 process.stdout.write(await audit());
 process.stdout.write(await budget());
+process.stdout.write(await scaleout());
