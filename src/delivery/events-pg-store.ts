@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { appendAuditPg } from '../audit/pg-store.js';
+import { appendAuditManyPg } from '../audit/pg-store.js';
 import type { PgDatabase } from '../db/pg/client.js';
 import { events } from '../db/pg/schema.js';
 import { raiseIdFloor } from '../lib/ids.js';
@@ -59,10 +59,11 @@ export function pgEventProcessingStore(database: PgDatabase, queue: PgJobQueue):
           .set({ state: 'processed' })
           .where(inArray(events.id, [...mine]));
         const taken = decisions.filter((d) => mine.has(d.eventId));
-        const byOrg = [...taken].sort((a, b) =>
-          a.audit.orgId < b.audit.orgId ? -1 : a.audit.orgId > b.audit.orgId ? 1 : 0,
+        // In event order; one insert for all of them (chained org by org).
+        await appendAuditManyPg(
+          tx,
+          taken.map((d) => d.audit),
         );
-        for (const d of byOrg) await appendAuditPg(tx, d.audit);
         const jobs = taken.flatMap((d: Decision) => d.jobs);
         if (jobs.length > 0) await queue.enqueue(tx, jobs, now);
         return taken.map((d) => d.eventId);

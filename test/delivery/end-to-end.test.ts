@@ -263,7 +263,7 @@ describe('end to end', () => {
       );
       expect(res.status).toBe(202);
     }
-    // Time moves on, so the org's budget (a burst of 15, then 5 a second) lets the rest through.
+    // Time moves on, so the org's budget (a burst of 12, then 5 a second) lets the rest through.
     await expect
       .poll(() => {
         world.clock.advance(1_000);

@@ -115,6 +115,7 @@ describe('three instances on one PostgreSQL', () => {
         }
       }),
     );
+    const sentSeconds = (Date.now() - startedAt) / 1000;
     await restarted;
     expect(killed).toBe(true);
     expect(eventIds.size).toBe(EVENTS);
@@ -159,6 +160,7 @@ describe('three instances on one PostgreSQL', () => {
     process.stdout.write(
       `${JSON.stringify({
         seconds: (Date.now() - startedAt) / 1000,
+        sentSeconds,
         apiCalls: orgs.map((o) => requests.filter((r) => isApiCall(r, o.id)).length),
         patches: requests.filter((r) => r.method === 'PATCH').length,
         busiestMinute: busiest,
