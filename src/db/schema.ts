@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { DivisionCoverage } from '../tenants/division-coverage.js';
 
@@ -252,6 +253,11 @@ export const jobs = sqliteTable(
     index('jobs_ready').on(t.status, t.runAt),
     index('jobs_lane').on(t.lane, t.status, t.id),
     index('jobs_org').on(t.orgId, t.status),
+    /**
+     * The claim's paths into a backlog of any size: orgs with pending jobs (a skip scan, one seek
+     * an org) and each org's oldest ready jobs, in the order its lane heads are taken.
+     */
+    index('jobs_pending').on(t.orgId, t.runAt, t.id).where(sql`status = 'pending'`),
   ],
 );
 

@@ -126,3 +126,92 @@ export const toJob = (r: JobRow): Job => ({
 
 /** One allocation id per claim: 96 random bits, like liteque's `allocationId`. */
 export const newOwner = (): string => randomBytes(12).toString('base64url');
+
+/** An org with claimable work as a claim ranks it: its live running jobs, and when it was served. */
+export interface RankedOrg {
+  org: string;
+  running: number;
+  served: number;
+}
+
+/**
+ * The claim's fairness order, shared by both backends: orgs with fewer jobs running on live leases
+ * first, then the one `served` longest ago (never: 0); paused orgs are left out. Within one rank
+ * the oldest lane head (run_at, id) goes first, which only the database knows, so the orgs come in
+ * batches of whole ranks (at least `first` orgs, then eight times as many each time): every org
+ * after a batch ranks strictly after all of it, so the best head within the first batch that has
+ * any is the best of all, and a claim looks at a handful of orgs however many have work.
+ */
+export function orgBatches(
+  orgs: ReadonlyMap<string, number>,
+  pausedOrgs: readonly string[],
+  served: Readonly<Record<string, number>>,
+  first = 8,
+): RankedOrg[][] {
+  const paused = new Set(pausedOrgs);
+  const ranked: RankedOrg[] = [];
+  for (const [org, running] of orgs) {
+    if (!paused.has(org)) ranked.push({ org, running, served: served[org] ?? 0 });
+  }
+  ranked.sort((a, b) => a.running - b.running || a.served - b.served);
+  const batches: RankedOrg[][] = [];
+  let size = first;
+  for (let start = 0; start < ranked.length; size *= 8) {
+    let end = Math.min(ranked.length, start + size);
+    while (end < ranked.length && sameRank(ranked[end - 1]!, ranked[end]!)) end++;
+    // A rank bigger than a batch (all the orgs not served yet) is a batch of its own.
+    const own = rankEnd(ranked, start);
+    if (own - start > size) end = own;
+    else if (end - start > size) end = rankStart(ranked, end - 1);
+    batches.push(ranked.slice(start, end));
+    start = end;
+  }
+  return batches;
+}
+
+/** Where the rank of `ranked[i]` ends (exclusive) and starts. */
+function rankEnd(ranked: readonly RankedOrg[], i: number): number {
+  let end = i + 1;
+  while (end < ranked.length && sameRank(ranked[i]!, ranked[end]!)) end++;
+  return end;
+}
+function rankStart(ranked: readonly RankedOrg[], i: number): number {
+  let start = i;
+  while (start > 0 && sameRank(ranked[i]!, ranked[start - 1]!)) start--;
+  return start;
+}
+
+const sameRank = (a: RankedOrg, b: RankedOrg) => a.running === b.running && a.served === b.served;
+
+/** Orders one batch's lane heads: rank of their org, then oldest first (run_at, then id). */
+export function byRank<T extends { org_id: string; run_at: string | number; id: string }>(
+  batch: readonly RankedOrg[],
+  heads: readonly T[],
+): T[] {
+  // Orgs of one rank share its number.
+  const group = new Map<string, number>();
+  batch.forEach((o, i) => {
+    const prev = batch[i - 1];
+    group.set(o.org, prev && sameRank(prev, o) ? group.get(prev.org)! : i);
+  });
+  const groupOf = (h: T) => group.get(h.org_id) ?? batch.length;
+  return heads
+    .map((h) => ({ h, g: groupOf(h), at: Number(h.run_at) }))
+    .sort((a, b) => a.g - b.g || a.at - b.at || (a.h.id < b.h.id ? -1 : a.h.id > b.h.id ? 1 : 0))
+    .map((x) => x.h);
+}
+
+/**
+ * Orgs in one batch above which a claim first looks for the batch's best head among the oldest
+ * ready jobs of all orgs (OLDEST_SCAN of them) instead of org by org: a rank that big is the orgs
+ * no one served yet (a worker's first claims), whose oldest heads are usually among the oldest
+ * jobs. Exact either way: a head found there is the oldest of the rank; none, and it goes org by org.
+ */
+export const WIDE_RANK = 32;
+/** How long a queue trusts the orgs with pending jobs it read (enqueues through it add theirs at once). */
+export const ORGS_TTL_MS = 250;
+export const OLDEST_SCAN = 1_000;
+
+/** Whether a batch (sorted by rank) is all one rank, and wide: see WIDE_RANK. */
+export const wideRank = (batch: readonly RankedOrg[]): boolean =>
+  batch.length > WIDE_RANK && sameRank(batch[0]!, batch[batch.length - 1]!);

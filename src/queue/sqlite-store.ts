@@ -2,6 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { preparedAuditAppend } from '../audit/store.js';
 import { newId } from '../lib/ids.js';
 import {
+  byRank,
   type Claimed,
   DEFAULT_MAX_ATTEMPTS,
   type Job,
@@ -9,8 +10,12 @@ import {
   type JobRow,
   type NewJob,
   newOwner,
+  OLDEST_SCAN,
+  ORGS_TTL_MS,
+  orgBatches,
   type Settle,
   toJob,
+  wideRank,
 } from './queue.js';
 
 /**
@@ -51,7 +56,10 @@ export class SqliteJobQueue implements JobQueue {
       });
       return r.changes === 1 ? id : (this.sql.byKey.get(j.kind, key) as string);
     });
-    if (jobs.length > 0) setImmediate(() => this.emit());
+    if (jobs.length > 0) {
+      this.sql.noteOrgs(jobs.map((j) => j.orgId));
+      setImmediate(() => this.emit());
+    }
     return ids;
   }
 
@@ -68,14 +76,8 @@ export class SqliteJobQueue implements JobQueue {
     served: Readonly<Record<string, number>> = {},
     fold: (head: Job) => number = () => 0,
   ): Promise<Claimed | undefined> {
-    const params = {
-      now,
-      lease: now + leaseMs,
-      owner: newOwner(),
-      paused: JSON.stringify(pausedOrgs),
-      served: JSON.stringify(served),
-    };
-    return this.sql.claim(params, (head) => {
+    const params = { now, lease: now + leaseMs, owner: newOwner() };
+    return this.sql.claim(params, pausedOrgs, served, (head) => {
       const limit = fold(head);
       return limit > 0 ? this.takeFollowers(head, now, leaseMs, limit) : [];
     });
@@ -159,28 +161,110 @@ function prepare(sqlite: BetterSqlite3.Database) {
   );
   const byKey = sqlite.prepare('select id from jobs where kind = ? and idempotency_key = ?').pluck();
   /*
-   * One statement, so two workers can never take the same job. Claimable: ready and pending, or
-   * running with its lease run out (its worker died; that counts as a failed attempt). Only a
-   * lane's head (its oldest unfinished job) is claimable, so a job waiting for a retry holds its
-   * lane and later jobs cannot overtake it. Orgs with fewer running jobs, then the org served
-   * longest ago, go first (fairness), and
-   * paused orgs (no budget, rate limited) are skipped without blocking anyone else.
+   * Claimable: ready and pending, or running with its lease run out (its worker died; that counts
+   * as a failed attempt). Only a lane's head (its oldest unfinished job) is claimable, so a job
+   * waiting for a retry holds its lane and later jobs cannot overtake it. Orgs with fewer running
+   * jobs, then the org served longest ago, go first (fairness; see orgBatches), then the oldest
+   * head; paused orgs (no budget, rate limited) are skipped without blocking anyone else.
+   *
+   * Nothing ranks every candidate: a backlog of 1M jobs costs what 1k does. The orgs with pending
+   * jobs come from a skip scan of jobs_pending (one seek an org), the running ones from the few
+   * running rows; the orgs are ranked in JS and looked at a batch at a time, each org's oldest
+   * ready head found by walking its jobs_pending entries oldest first (the first that heads its
+   * lane, usually the first entry). It all runs in one transaction, so it is one atomic step.
    */
-  const claimOne = sqlite.prepare(
+  const pendingOrgs = sqlite
+    .prepare(
+      `with recursive o(org) as (
+         select (select min(org_id) from jobs indexed by jobs_pending where status = 'pending')
+         union all
+         select (select min(org_id) from jobs indexed by jobs_pending where status = 'pending' and org_id > o.org)
+         from o where o.org is not null)
+       select org from o where org is not null`,
+    )
+    .pluck();
+  /*
+   * The orgs with pending jobs, re-read at most every ORGS_TTL_MS: the skip scan is one seek an
+   * org (about 2 ms for 1,000 orgs over 1M jobs, most of a claim if done for each). Enqueue adds
+   * its orgs at once (one process owns a SQLite queue, so that is every new org), running ones are
+   * added by every claim; an org whose jobs are gone costs a lookup that finds nothing until the
+   * next read. Only rows written around this queue wait up to ORGS_TTL_MS to be seen.
+   */
+  const known = { orgs: new Set<string>(), readAt: Number.NEGATIVE_INFINITY };
+  const knownOrgs = (): Set<string> => {
+    const t = performance.now();
+    if (t - known.readAt >= ORGS_TTL_MS) {
+      known.orgs = new Set(pendingOrgs.all() as string[]);
+      known.readAt = t;
+    }
+    return known.orgs;
+  };
+  const noteOrgs = (orgs: readonly string[]) => {
+    for (const org of orgs) known.orgs.add(org);
+  };
+  const runningOrgs = sqlite.prepare(
+    `select org_id as org, sum(locked_until >= @now) as live from jobs where status = 'running' group by org_id`,
+  );
+  // Each org's oldest ready lane head.
+  const heads = sqlite.prepare(
+    `select j.id, j.org_id, j.run_at from json_each(@orgs) o join jobs j on j.id = (
+       select h.id from jobs h indexed by jobs_pending
+       where h.org_id = o.value and h.status = 'pending' and h.run_at <= @now
+         and not exists (select 1 from jobs e where e.lane = h.lane and e.status in ('pending', 'running') and e.id < h.id)
+       order by h.run_at, h.id limit 1)`,
+  );
+  // The oldest ready lane head of the orgs among the oldest ready jobs of all (see WIDE_RANK):
+  // `horizon`, the run_at OLDEST_SCAN pending jobs in, bounds the walk (read from the index alone).
+  const horizon = sqlite
+    .prepare(
+      `select run_at from jobs indexed by jobs_ready where status = 'pending' order by run_at limit 1 offset ${OLDEST_SCAN}`,
+    )
+    .pluck();
+  const oldestHead = sqlite.prepare(
+    `select j.id, j.org_id, j.run_at from jobs j indexed by jobs_ready
+     where j.status = 'pending' and j.run_at <= min(@now, @horizon) and j.org_id in (select value from json_each(@orgs))
+       and not exists (select 1 from jobs e where e.lane = j.lane and e.status in ('pending', 'running') and e.id < j.id)
+     order by j.run_at, j.id limit 1`,
+  );
+  // Jobs whose run died (lease run out) and that still head their lanes: few, from the running rows.
+  const expiredHeads = sqlite.prepare(
+    `select j.id, j.org_id, j.run_at from jobs j indexed by jobs_ready
+     where j.status = 'running' and j.locked_until < @now
+       and not exists (select 1 from jobs e where e.lane = j.lane and e.status in ('pending', 'running') and e.id < j.id)`,
+  );
+  const take = sqlite.prepare(
     `update jobs set status = 'running', locked_until = @lease, owner = @owner, updated_at = @now,
          attempts = attempts + (case when status = 'running' then 1 else 0 end),
          last_error = case when status = 'running' then 'lease expired' else last_error end
-       where id = (
-         select j.id from jobs j
-         where ((j.status = 'pending' and j.run_at <= @now) or (j.status = 'running' and j.locked_until < @now))
-           and not exists (select 1 from jobs e where e.lane = j.lane and e.status in ('pending', 'running') and e.id < j.id)
-           and j.org_id not in (select value from json_each(@paused))
-         order by (select count(*) from jobs c where c.org_id = j.org_id and c.status = 'running' and c.locked_until >= @now),
-           coalesce((select s.value from json_each(@served) s where s.key = j.org_id), 0),
-           j.run_at, j.id
-         limit 1)
+       where id = @id and ((status = 'pending' and run_at <= @now) or (status = 'running' and locked_until < @now))
        returning *`,
   );
+  type Head = { id: string; org_id: string; run_at: number };
+  /** The best claimable head, or undefined. */
+  const claimOne = (
+    params: { now: number; lease: number; owner: string },
+    pausedOrgs: readonly string[],
+    served: Readonly<Record<string, number>>,
+  ): JobRow | undefined => {
+    const orgs = new Map<string, number>();
+    for (const org of knownOrgs()) orgs.set(org, 0);
+    for (const r of runningOrgs.all({ now: params.now }) as Array<{ org: string; live: number }>) {
+      orgs.set(r.org, r.live);
+      known.orgs.add(r.org); // a run settled back to pending keeps its org claimable
+    }
+    const dead = expiredHeads.all({ now: params.now }) as Head[];
+    for (const batch of orgBatches(orgs, pausedOrgs, served)) {
+      const args = { orgs: JSON.stringify(batch.map((o) => o.org)), now: params.now };
+      const expired = dead.filter((h) => batch.some((o) => o.org === h.org_id));
+      const oldest = wideRank(batch)
+        ? (oldestHead.all({ ...args, horizon: (horizon.get() as number | undefined) ?? args.now }) as Head[])
+        : [];
+      const found = oldest.length > 0 ? oldest : (heads.all(args) as Head[]);
+      const best = byRank(batch, [...found, ...expired])[0];
+      if (best) return take.get({ ...params, id: best.id }) as JobRow | undefined;
+    }
+    return undefined;
+  };
   const head = {
     // Done: an error from an earlier attempt (a 429, a 503) no longer describes it.
     succeeded: sqlite.prepare(
@@ -213,8 +297,13 @@ function prepare(sqlite: BetterSqlite3.Database) {
   };
   // The head and the jobs it folds are leased together, so no other run sees one without the other.
   const claim = sqlite.transaction(
-    (params: Record<string, unknown>, foldFor: (head: Job) => Job[]): Claimed | undefined => {
-      const row = claimOne.get(params) as JobRow | undefined;
+    (
+      params: { now: number; lease: number; owner: string },
+      pausedOrgs: readonly string[],
+      served: Readonly<Record<string, number>>,
+      foldFor: (head: Job) => Job[],
+    ): Claimed | undefined => {
+      const row = claimOne(params, pausedOrgs, served);
       if (!row) return undefined;
       const head = toJob(row);
       return { ...head, followers: foldFor(head) };
@@ -269,6 +358,7 @@ function prepare(sqlite: BetterSqlite3.Database) {
   return {
     insert,
     byKey,
+    noteOrgs,
     claim,
     settle,
     extend,

@@ -9,6 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { type ClaimRow, claimTable } from './claim.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -327,3 +328,7 @@ process.stdout.write(await delivery());
 process.stdout.write(await audit());
 process.stdout.write(await budget());
 process.stdout.write(await scaleout());
+// The job queue's claim at 1k, 100k and 1M pending jobs, on both backends (its own process).
+process.stdout.write(
+  claimTable(await spawnJson<ClaimRow[]>(['--import', 'tsx', 'test/bench/claim.ts', '--json'])),
+);

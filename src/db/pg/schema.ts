@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
@@ -217,6 +218,8 @@ export const jobs = pgTable(
     index('jobs_ready').on(t.status, t.runAt),
     index('jobs_lane').on(t.lane, t.status, t.id),
     index('jobs_org').on(t.orgId, t.status),
+    /** As in ../schema.ts: the claim's skip scan over orgs with pending jobs, and their oldest ready jobs. */
+    index('jobs_pending').on(t.orgId, t.runAt, t.id).where(sql`status = 'pending'`),
   ],
 );
 

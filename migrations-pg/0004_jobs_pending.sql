@@ -1,0 +1,1 @@
+CREATE INDEX "jobs_pending" ON "jobs" USING btree ("org_id","run_at","id") WHERE status = 'pending';
