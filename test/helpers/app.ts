@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { createApp } from '../../src/app.js';
+import type { AuditEntry } from '../../src/audit/types.js';
 import { loadConfig } from '../../src/config.js';
 import { loadKeys } from '../../src/crypto/keys.js';
 import { openDatabase, type RelayDatabase } from '../../src/db/client.js';
 import { openPgDatabase } from '../../src/db/pg/client.js';
 import { pgStorage } from '../../src/db/pg/stores.js';
 import { sqliteStorage } from '../../src/db/sqlite-stores.js';
-import type { Storage } from '../../src/db/stores.js';
+import type { Storage, Stores } from '../../src/db/stores.js';
 import { type AppDeps, buildDeps } from '../../src/deps.js';
 import { type RunningServer, startServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -33,6 +34,8 @@ export interface TestApp {
   all<T = Record<string, unknown>>(query: string, ...params: unknown[]): Promise<T[]>;
   /** A statement in the common subset (seeding rows, breaking things on purpose). */
   run(query: string, ...params: unknown[]): Promise<void>;
+  /** Seeds one audit row, chained, through the app's own store (as the pruner writes its rows). */
+  appendAudit(entry: AuditEntry): Promise<void>;
   readonly deps: AppDeps;
   readonly clock: ManualClock;
   /** The SQLite file (its WAL is `${dbPath}-wal`); on PostgreSQL the app's database URL. */
@@ -75,7 +78,16 @@ export async function startTestApp(
   const logs: string[] = [];
   const logger = createLogger(config.logLevel, (line) => logs.push(line));
   const clock = opts.clock ?? new ManualClock();
-  const deps = buildDeps({ config, storage: backend.storage, logger, clock, keys: loadKeys(config, logger) });
+  // The stores the app builds, kept for `appendAudit`.
+  let stores: Stores | undefined;
+  const storage: Storage = {
+    ...backend.storage,
+    stores: (ingest) => {
+      stores = backend.storage.stores(ingest);
+      return stores;
+    },
+  };
+  const deps = buildDeps({ config, storage, logger, clock, keys: loadKeys(config, logger) });
   const server: RunningServer = await startServer(createApp(deps), {
     port: opts.port ?? 0,
     host: '127.0.0.1',
@@ -94,6 +106,7 @@ export async function startTestApp(
     run: async (query, ...params) => {
       await backend.all(query, ...params);
     },
+    appendAudit: (entry) => stores!.appendAudit(entry),
     deps,
     clock,
     dbPath: backend.dbPath,
