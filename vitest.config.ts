@@ -4,7 +4,13 @@ import { defineConfig } from 'vitest/config';
  * The suites that exercise the app through its stores run on both backends: the `postgres`
  * project runs them again against one PostgreSQL server of its own (test/helpers/pg-global-setup.ts).
  */
-const BOTH_BACKENDS = ['test/api/sessions.test.ts', 'test/api/install.test.ts', 'test/api/tenant.test.ts'];
+const BOTH_BACKENDS = [
+  'test/api/sessions.test.ts',
+  'test/api/install.test.ts',
+  'test/api/tenant.test.ts',
+  'test/api/ingest.test.ts',
+  'test/api/rules.test.ts',
+];
 
 export default defineConfig({
   test: {
