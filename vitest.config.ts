@@ -10,6 +10,8 @@ const BOTH_BACKENDS = [
   'test/api/tenant.test.ts',
   'test/api/ingest.test.ts',
   'test/api/rules.test.ts',
+  'test/api/audit.test.ts',
+  'test/api/audit-export.test.ts',
 ];
 
 export default defineConfig({

@@ -103,9 +103,7 @@ export async function startTestApp(
       return backend.sqlite;
     },
     all: backend.all,
-    run: async (query, ...params) => {
-      await backend.all(query, ...params);
-    },
+    run: backend.run,
     appendAudit: (entry) => stores!.appendAudit(entry),
     deps,
     clock,
@@ -128,6 +126,7 @@ interface Backend {
   sqlite: RelayDatabase | undefined;
   dbPath: string;
   all<T>(query: string, ...params: unknown[]): Promise<T[]>;
+  run(query: string, ...params: unknown[]): Promise<void>;
   close(keepData: boolean): Promise<void>;
 }
 
@@ -138,14 +137,17 @@ async function openBackend(reuse: string | undefined, migrate: boolean): Promise
   const dbPath = reuse ?? `${dir!.path}/relay.sqlite`;
   const database = openDatabase(dbPath);
   if (migrate) database.migrate();
+  const bound = (params: unknown[]) => params.map((v) => (typeof v === 'boolean' ? Number(v) : v));
   return {
     storage: sqliteStorage(database),
     sqlite: database,
     dbPath,
     all: async <T>(query: string, ...params: unknown[]) =>
-      database.sqlite
-        .prepare(query)
-        .all(...params.map((v) => (typeof v === 'boolean' ? Number(v) : v))) as T[],
+      database.sqlite.prepare(query).all(...bound(params)) as T[],
+    // better-sqlite3 refuses `all` for a statement that returns no rows.
+    run: async (query, ...params) => {
+      database.sqlite.prepare(query).run(...bound(params));
+    },
     close: async (keepData) => {
       database.close();
       if (!keepData) dir?.cleanup();
@@ -184,6 +186,9 @@ async function openPgBackend(reuse: string | undefined, migrate: boolean): Promi
     dbPath: url,
     all: async <T>(query: string, ...params: unknown[]) =>
       (await raw.unsafe(numbered(query), params as never[])) as unknown as T[],
+    run: async (query, ...params) => {
+      await raw.unsafe(numbered(query), params as never[]);
+    },
     close: async () => {
       await raw.end({ timeout: 5 });
       await database.close();
