@@ -12,6 +12,9 @@ const BOTH_BACKENDS = [
   'test/api/rules.test.ts',
   'test/api/audit.test.ts',
   'test/api/audit-export.test.ts',
+  'test/api/isolation.test.ts',
+  'test/api/divisions.test.ts',
+  'test/api/ops.test.ts',
 ];
 
 export default defineConfig({
