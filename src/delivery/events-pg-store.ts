@@ -1,9 +1,13 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { appendAuditPg } from '../audit/pg-store.js';
 import type { PgDatabase } from '../db/pg/client.js';
 import { events } from '../db/pg/schema.js';
+import { raiseIdFloor } from '../lib/ids.js';
 import type { PgJobQueue } from '../queue/pg-store.js';
 import type { Decision, EventProcessingStore } from './events-store.js';
+
+/** Any key of our own for the advisory lock that serialises processing commits across instances. */
+const PROCESSING_LOCK = 7_412_508_994;
 
 /**
  * The PostgreSQL twin of `sqliteEventProcessingStore`. Several instances may read the same
@@ -35,6 +39,12 @@ export function pgEventProcessingStore(database: PgDatabase, queue: PgJobQueue):
     async commit(decisions, now) {
       if (decisions.length === 0) return [];
       return db.transaction(async (tx) => {
+        // One instance commits processing at a time, and its jobs' ids follow every job already
+        // queued (raiseIdFloor): a lane's jobs then run in the order of their events, whichever
+        // instances processed them. Processing is cheap next to delivery; one at a time is plenty.
+        await tx.execute(sql`select pg_advisory_xact_lock(${PROCESSING_LOCK})`);
+        const [top] = await tx.execute<{ id: string | null }>(sql`select max(id) as id from jobs`);
+        if (top?.id) raiseIdFloor('job', top.id);
         const ids = decisions.map((d) => d.eventId);
         const locked = await tx
           .select({ id: events.id })

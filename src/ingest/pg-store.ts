@@ -3,7 +3,7 @@ import { appendAuditManyPg } from '../audit/pg-store.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { PgDatabase, PgTx } from '../db/pg/client.js';
 import { events, sources } from '../db/pg/schema.js';
-import { newId } from '../lib/ids.js';
+import { newId, raiseIdFloor } from '../lib/ids.js';
 import type { AcceptResult, EventStore, IncomingEvent } from './store.js';
 
 interface Pending {
@@ -64,6 +64,10 @@ async function writeBatch(
   const live = new Set(
     (await tx.select({ id: sources.id }).from(sources).where(inArray(sources.id, ids))).map((r) => r.id),
   );
+  // After every event already committed, on any instance (see raiseIdFloor): processing takes
+  // events in id order, so an event sent after another's 202 is never processed before it.
+  const [top] = await tx.execute<{ id: string | null }>(sql`select max(id) as id from events`);
+  if (top?.id) raiseIdFloor('evt', top.id);
   const results: AcceptResult[] = [];
   const rows: Array<typeof events.$inferInsert> = [];
   const audit: AuditEntry[] = [];

@@ -105,7 +105,7 @@ async function ingest(c: Context<AppEnv>, deps: Parameters<typeof registerIngest
     ? await readIncoming(incoming, MAX_EVENT_BYTES)
     : await readLimited(c.req.raw, MAX_EVENT_BYTES);
   const now = deps.clock.now();
-  const dedupKey = authenticate(c, source, raw, now);
+  const dedupKey = await authenticateFresh(c, deps.sourceCache, source, raw, now);
   if (deps.isUnlicensed?.(source.orgId)) {
     throw new Refused(
       'tenant_unlicensed',
@@ -143,6 +143,30 @@ async function ingest(c: Context<AppEnv>, deps: Parameters<typeof registerIngest
   if ('sourceGone' in result) throw new Refused('unknown_source', notFound(`No source ${sourceId}.`));
   deps.metrics.ingestEvents.inc({ outcome: result.duplicate ? 'duplicate' : 'accepted' });
   return result;
+}
+
+/** A failed check that a secret rotated on another instance would explain. */
+const SECRET_FAILURES: ReadonlySet<string> = new Set(['bad_signature', 'bad_token']);
+
+/**
+ * `authenticate`, and once more with the source read again when the secret did not match and the
+ * cached copy is over a second old: a rotation on another instance counts within a second.
+ */
+async function authenticateFresh(
+  c: Context,
+  cache: SourceCache,
+  source: IngestSource,
+  raw: Uint8Array,
+  now: number,
+): Promise<string | undefined> {
+  try {
+    return authenticate(c, source, raw, now);
+  } catch (err) {
+    if (!(err instanceof Refused) || !SECRET_FAILURES.has(err.reason)) throw err;
+    const fresh = await cache.reload(source.id, 1_000);
+    if (!fresh) throw err;
+    return authenticate(c, fresh, raw, now);
+  }
 }
 
 /** Verifies the sender; returns the dedup key it supplied (if any). */

@@ -43,6 +43,18 @@ export class SourceCache {
     return s.previous && now < s.previous.validUntil ? [s.secret, s.previous.secret] : [s.secret];
   }
 
+  /**
+   * The source read again, unless it was read in the last `minAgeMs`: when a request fails to
+   * verify, another instance may have just rotated its secret. Bounded so that bad requests
+   * cannot turn into a database read each.
+   */
+  async reload(id: string, minAgeMs: number): Promise<IngestSource | undefined> {
+    const hit = this.entries.get(id);
+    if (hit && this.deps.clock.now() - hit.loadedAt < minAgeMs) return undefined;
+    this.entries.delete(id);
+    return this.get(id);
+  }
+
   invalidate(id: string): void {
     this.entries.delete(id);
   }

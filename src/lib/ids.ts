@@ -20,7 +20,8 @@ const last = new Map<IdPrefix, { time: number; random: Uint8Array }>();
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   let state = last.get(prefix);
   if (state && now <= state.time) {
-    increment(state.random);
+    // All 80 bits used up within the millisecond: borrow the next one, so ids still increase.
+    if (increment(state.random)) state.time += 1;
   } else {
     state = { time: now, random: new Uint8Array(randomBytes(10)) };
     last.set(prefix, state);
@@ -55,12 +56,43 @@ function encodeRandom(bytes: Uint8Array): string {
   return out;
 }
 
-function increment(bytes: Uint8Array): void {
+/** Adds one; true when it carried out of the top byte (wrapped to zero). */
+function increment(bytes: Uint8Array): boolean {
   for (let i = bytes.length - 1; i >= 0; i--) {
     const v = (bytes[i] ?? 0) + 1;
     bytes[i] = v & 0xff;
-    if (v <= 0xff) return;
+    if (v <= 0xff) return false;
   }
+  return true;
+}
+
+/**
+ * Makes this process's next ids of `prefix` sort after `id` (an id another instance made): where
+ * several instances write one table, reading its largest id first and raising the floor to it
+ * keeps the table's ids in the order of what caused them (an event accepted after another's 202
+ * sorts after it, whichever instance took each and whatever their clocks say).
+ */
+export function raiseIdFloor(prefix: IdPrefix, id: string): void {
+  const body = id.slice(prefix.length + 1);
+  if (!id.startsWith(`${prefix}_`) || body.length !== 26) return;
+  const time = decode(body.slice(0, 10));
+  const random = new Uint8Array(10);
+  let acc = 0n;
+  for (const ch of body.slice(10)) acc = (acc << 5n) | BigInt(ALPHABET.indexOf(ch));
+  for (let i = 9; i >= 0; i--) {
+    random[i] = Number(acc & 0xffn);
+    acc >>= 8n;
+  }
+  const state = last.get(prefix);
+  if (!state || `${encodeTime(state.time)}${encodeRandom(state.random)}` < body) {
+    last.set(prefix, { time, random });
+  }
+}
+
+function decode(chars: string): number {
+  let n = 0;
+  for (const ch of chars) n = n * 32 + ALPHABET.indexOf(ch);
+  return n;
 }
 
 /**

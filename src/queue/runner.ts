@@ -66,7 +66,9 @@ export class Runner {
   constructor(options: RunnerOptions) {
     this.o = {
       concurrency: 8,
-      leaseMs: 60_000,
+      // What a crashed instance's lanes wait before another instance takes them over; live runs
+      // keep theirs with a heartbeat every third of it, so it bounds nothing else.
+      leaseMs: 20_000,
       pollMs: 500,
       retryDelayMs: (attempts) => Math.min(3_600_000, 1000 * 2 ** attempts),
       ...options,

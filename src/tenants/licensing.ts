@@ -6,19 +6,22 @@ import type { LicenseStatus, TenantStore } from './store.js';
 
 /** Installed orgs are re-read at least this often (and at each sign-in). */
 export const LICENSE_RECHECK_MS = 6 * 3_600_000;
+/** How often the unlicensed set is read again (what other instances found). */
+const RELOAD_MS = 5_000;
 
 /**
  * Premium apps are sold per org. With GENESYS_PRODUCT_ID set, an installed org whose products
  * no longer list it becomes `unlicensed` (audit `tenant.unlicensed`): ingest refuses its events
  * and delivery pauses, its data is kept; when the product returns, `tenant.relicensed` and work
  * resumes. Unset: nothing is checked (development orgs). The set of unlicensed orgs is held in
- * memory (one process per SQLite database) and loaded at start.
+ * memory, loaded at start and every few seconds after (other instances record licences too).
  */
 export class Licensing {
   private unlicensedOrgs = new Set<string>();
   /** The same set as a list, rebuilt only when it changes: delivery asks on every claim. */
   private unlicensedList: readonly string[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private reload: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
 
   constructor(
@@ -94,9 +97,16 @@ export class Licensing {
     for (const orgId of due) await this.check(orgId, this.deps.genesys.forOrg(orgId));
   }
 
-  /** Loads the unlicensed orgs, then re-reads those due every 15 minutes. */
+  /**
+   * Loads the unlicensed orgs, then re-reads those due every 15 minutes. The set is loaded again
+   * every 5 s: another instance on the same database may have found a licence gone or back.
+   */
   async start(): Promise<void> {
     await this.load();
+    this.reload = setInterval(() => {
+      this.load().catch((err: unknown) => this.deps.logger.error('could not load unlicensed orgs', { err }));
+    }, RELOAD_MS);
+    this.reload.unref();
     const kick = () => {
       this.running ??= this.recheckDue()
         .catch((err: unknown) => this.deps.logger.error('licence re-check failed', { err }))
@@ -111,6 +121,7 @@ export class Licensing {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.reload) clearInterval(this.reload);
     await this.running;
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { loadKeys } from '../../src/crypto/keys.js';
-import { newId } from '../../src/lib/ids.js';
+import { newId, raiseIdFloor } from '../../src/lib/ids.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -24,6 +24,28 @@ describe('newId', () => {
     const later = newId('aud', Date.now() + 10_000);
     const laterStill = newId('aud', Date.now() + 20_000);
     expect(laterStill > later).toBe(true);
+  });
+});
+
+describe('raiseIdFloor', () => {
+  it('makes the next ids sort after an id another instance made, even one from a clock ahead', () => {
+    const ours = newId('att', 1_000);
+    // Another instance's id, same millisecond and later ones.
+    for (const theirs of [
+      `att_${ours.slice(4, 14)}zzzzzzzzzzzzzzzz`,
+      `att_${newId('req', 9_000).slice(4)}`,
+    ]) {
+      raiseIdFloor('att', theirs);
+      const next = newId('att', 1_000);
+      expect(next > theirs).toBe(true);
+    }
+  });
+
+  it('never lowers the floor', () => {
+    const early = newId('att', 500);
+    const later = newId('att', 2_000_000);
+    raiseIdFloor('att', early);
+    expect(newId('att', 600) > later).toBe(true);
   });
 });
 
