@@ -15,6 +15,8 @@ const BOTH_BACKENDS = [
   'test/api/isolation.test.ts',
   'test/api/divisions.test.ts',
   'test/api/ops.test.ts',
+  'test/delivery/end-to-end.test.ts',
+  'test/delivery/attempt-counts.test.ts',
 ];
 
 export default defineConfig({

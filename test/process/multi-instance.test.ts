@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenesysEmulator, type RecordedRequest } from '../../src/emulator/index.js';
-import { type TestPostgres, startPostgres } from '../helpers/postgres.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { type Spawned, spawnEntry } from '../helpers/process.js';
 import { signedPost } from '../helpers/signed.js';
 import { INSTALLER_PERMISSIONS } from '../helpers/world.js';
@@ -67,7 +67,10 @@ describe('three instances on one PostgreSQL', () => {
     for (let o = 0; o < ORGS; o++) orgs.push(await installOrg(o, instances[o % 3]!.url));
     const participants = Array.from({ length: PARTICIPANTS }, (_, p) => {
       const org = orgs[p % ORGS]!;
-      const conversationId = emu.createConversation({ orgId: org.id, participants: [{ purpose: 'customer' }] }).id;
+      const conversationId = emu.createConversation({
+        orgId: org.id,
+        participants: [{ purpose: 'customer' }],
+      }).id;
       org.conversations.push(conversationId);
       return { org, conversationId };
     });
@@ -147,7 +150,9 @@ describe('three instances on one PostgreSQL', () => {
     }
 
     const busiest = orgs.map((o) => busiestMinute(requests, o.id));
-    const tokens = orgs.map((o) => requests.filter((r) => r.orgId === o.id && r.path === '/oauth/token').length);
+    const tokens = orgs.map(
+      (o) => requests.filter((r) => r.orgId === o.id && r.path === '/oauth/token').length,
+    );
     console.log(
       JSON.stringify({
         seconds: (Date.now() - startedAt) / 1000,
@@ -178,7 +183,11 @@ async function installOrg(n: number, url: string): Promise<Org> {
     return (await res.json()) as Record<string, unknown>;
   };
   const environment = { environment: 'mypurecloud.com' };
-  await call('POST', '/v1/install', token, { ...environment, clientId: grant.id, clientSecret: grant.secret });
+  await call('POST', '/v1/install', token, {
+    ...environment,
+    clientId: grant.id,
+    clientSecret: grant.secret,
+  });
   const session = (await call('POST', '/v1/session', token, environment)).token as string;
   const source = (await call('POST', '/v1/sources', session, { name: 'CRM', auth: 'standard-webhooks' })) as {
     id: string;
