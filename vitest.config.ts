@@ -17,6 +17,7 @@ const BOTH_BACKENDS = [
   'test/api/ops.test.ts',
   'test/delivery/end-to-end.test.ts',
   'test/delivery/attempt-counts.test.ts',
+  'test/delivery/deliver.test.ts',
 ];
 
 export default defineConfig({

@@ -24,7 +24,7 @@ async function seed(entries: Array<Partial<AuditEntry>>) {
   const base = world.clock.now();
   // One at a time: each row chains to the one before.
   for (const [i, e] of entries.entries()) {
-    await world.app.appendAudit({
+    await world.app.stores.appendAudit({
       orgId: org.orgId,
       at: base + (i + 1) * 1000,
       kind: 'patch.applied',

@@ -86,7 +86,7 @@ beforeAll(async () => {
   const b = seedOrg(world, 'Bravo');
   expect((await install(world, a)).status).toBe(201);
   expect((await install(world, b)).status).toBe(201);
-  await world.app.appendAudit({
+  await world.app.stores.appendAudit({
     orgId: a.orgId,
     at: world.clock.now(),
     kind: 'patch.applied',

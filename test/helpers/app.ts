@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { createApp } from '../../src/app.js';
-import type { AuditEntry } from '../../src/audit/types.js';
 import { loadConfig } from '../../src/config.js';
 import { loadKeys } from '../../src/crypto/keys.js';
 import { openDatabase, type RelayDatabase } from '../../src/db/client.js';
@@ -34,8 +33,11 @@ export interface TestApp {
   all<T = Record<string, unknown>>(query: string, ...params: unknown[]): Promise<T[]>;
   /** A statement in the common subset (seeding rows, breaking things on purpose). */
   run(query: string, ...params: unknown[]): Promise<void>;
-  /** Seeds one audit row, chained, through the app's own store (as the pruner writes its rows). */
-  appendAudit(entry: AuditEntry): Promise<void>;
+  /**
+   * The stores the app built, on either backend: tests seed audit rows through them
+   * (`stores.appendAudit`) and drive delivery with the app's own queue and recorder.
+   */
+  readonly stores: Stores;
   readonly deps: AppDeps;
   readonly clock: ManualClock;
   /** The SQLite file (its WAL is `${dbPath}-wal`); on PostgreSQL the app's database URL. */
@@ -78,7 +80,7 @@ export async function startTestApp(
   const logs: string[] = [];
   const logger = createLogger(config.logLevel, (line) => logs.push(line));
   const clock = opts.clock ?? new ManualClock();
-  // The stores the app builds, kept for `appendAudit`.
+  // The stores the app builds, kept for `stores`.
   let stores: Stores | undefined;
   const storage: Storage = {
     ...backend.storage,
@@ -104,7 +106,9 @@ export async function startTestApp(
     },
     all: backend.all,
     run: backend.run,
-    appendAudit: (entry) => stores!.appendAudit(entry),
+    get stores() {
+      return stores!;
+    },
     deps,
     clock,
     dbPath: backend.dbPath,
