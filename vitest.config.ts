@@ -18,6 +18,7 @@ const BOTH_BACKENDS = [
   'test/delivery/end-to-end.test.ts',
   'test/delivery/attempt-counts.test.ts',
   'test/delivery/deliver.test.ts',
+  'test/delivery/process-events.test.ts',
 ];
 
 export default defineConfig({
