@@ -9,6 +9,7 @@ import type { Storage } from './db/stores.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import type { EventQueries } from './events/store.js';
 import { GenesysClient, type GenesysClientOptions } from './genesys/client.js';
+import { sealedSharedTokens } from './genesys/shared-tokens.js';
 import { SourceCache } from './ingest/source-cache.js';
 import type { EventStore } from './ingest/store.js';
 import type { Clock } from './lib/clock.js';
@@ -79,6 +80,7 @@ export function buildDeps(input: {
       };
     },
     onCall: hooks.onCall,
+    ...(stores.sharedTokens ? { sharedTokens: sealedSharedTokens(stores.sharedTokens, sealer) } : {}),
     onToken: (orgId, outcome) => {
       hooks.onToken(orgId, outcome);
       const health = grantHealth(outcome, clock.now());

@@ -1,5 +1,6 @@
 import { appendAudit, sqliteAuditStore, sqliteChainStore } from '../audit/store.js';
 import type { AuditEntry } from '../audit/types.js';
+import { Budgets } from '../delivery/budget.js';
 import { sqliteDeliveryQueries } from '../delivery/deliveries-store.js';
 import { sqliteEventProcessingStore } from '../delivery/events-store.js';
 import { sqliteDeliveryRecorder } from '../delivery/recorder-store.js';
@@ -35,6 +36,7 @@ export function sqliteStores(database: RelayDatabase, ingest: IngestOptions): St
     processing: sqliteEventProcessingStore(sqlite, queue),
     recorder: sqliteDeliveryRecorder(sqlite),
     queries: sqliteDeliveryQueries(sqlite),
+    budgets: new Budgets(),
   };
   return {
     tenants: sqliteTenantStore(db),
@@ -50,5 +52,6 @@ export function sqliteStores(database: RelayDatabase, ingest: IngestOptions): St
     },
     lineage: sqliteLineageStore(sqlite),
     retention: sqliteRetentionStore(sqlite),
+    /** None: one process owns the file, its token cache is the only one. */
   };
 }

@@ -2,6 +2,7 @@ import type { AuditStore, ChainStore } from '../audit/store.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { DeliveryStores } from '../delivery/worker.js';
 import type { EventQueries } from '../events/store.js';
+import type { SharedTokenStore } from '../genesys/shared-tokens.js';
 import type { EventStore } from '../ingest/store.js';
 import type { LineageStore } from '../lineage/store.js';
 import type { RetentionStore } from '../retention/store.js';
@@ -23,6 +24,8 @@ export interface Stores {
   appendAudit(entry: AuditEntry): Promise<void>;
   lineage: LineageStore;
   retention: RetentionStore;
+  /** One Genesys access token per org for every instance; none where one process owns the data. */
+  sharedTokens?: SharedTokenStore | undefined;
 }
 
 /** What ingest's group commit needs from the app: the dedup window, and whom to wake. */

@@ -8,7 +8,7 @@ import type { Claimed, Job } from '../queue/queue.js';
 import type { Handler, JobResult } from '../queue/runner.js';
 import { type DivisionCoverage, divisionAdvice } from '../tenants/division-coverage.js';
 import type { TenantStore } from '../tenants/store.js';
-import type { Budgets } from './budget.js';
+import type { BudgetStore } from './budget.js';
 import type { ConversationCache } from './conversation-cache.js';
 import { changedAttributes, resolveParticipant } from './participants.js';
 import type { DeliverPayload } from './process-events.js';
@@ -18,7 +18,7 @@ import { retryDelay, visibilityDelay } from './retry-policy.js';
 export interface DeliveryDeps {
   genesys: GenesysClient;
   tenants: TenantStore;
-  budgets: Budgets;
+  budgets: BudgetStore;
   recorder: DeliveryRecorder;
   clock: Clock;
   /** With a cache, a conversation read moments ago is reused instead of read again. */
@@ -35,7 +35,7 @@ export interface DeliveryDeps {
    * is asked before calling Genesys; false: only a recorded reading (no budget left for 2 calls).
    */
   divisions?: {
-    current(orgId: string, reserve: () => boolean): Promise<DivisionCoverage | undefined>;
+    current(orgId: string, reserve: () => Promise<boolean>): Promise<DivisionCoverage | undefined>;
   };
 }
 
@@ -116,7 +116,7 @@ class Delivery {
 
     let conversation = this.deps.conversations?.get(orgId, conversationId, now);
     // The read (unless a fresh copy is at hand) and the PATCH, reserved together.
-    const budgetWait = this.budget(perMinute, conversation ? 1 : 2);
+    const budgetWait = await this.budget(perMinute, conversation ? 1 : 2);
     if (budgetWait) return budgetWait;
     if (!conversation) {
       const read = await this.call('getConversation', () => api.getConversation(conversationId));
@@ -224,12 +224,12 @@ class Delivery {
       durationMs: performance.now() - t0,
     });
     if (outcome.kind === 'rate_limited')
-      this.deps.budgets.pause(this.job.orgId, started + (outcome.retryAfterMs ?? 60_000));
+      await this.deps.budgets.pause(this.job.orgId, started + (outcome.retryAfterMs ?? 60_000));
     return outcome;
   }
 
-  private budget(perMinute: number, calls: number): JobResult | undefined {
-    const next = this.deps.budgets.take(this.job.orgId, perMinute, this.deps.clock.now(), calls);
+  private async budget(perMinute: number, calls: number): Promise<JobResult | undefined> {
+    const next = await this.deps.budgets.take(this.job.orgId, perMinute, this.deps.clock.now(), calls);
     return next === undefined
       ? undefined
       : { kind: 'wait', runAt: next, reason: 'waiting for the org’s request budget' };
@@ -264,8 +264,8 @@ class Delivery {
    */
   private async outOfDivision(f: Failure): Promise<JobResult | undefined> {
     const { orgId } = this.job;
-    const reserve = () =>
-      this.deps.budgets.take(orgId, this.perMinute, this.deps.clock.now(), 2) === undefined;
+    const reserve = async () =>
+      (await this.deps.budgets.take(orgId, this.perMinute, this.deps.clock.now(), 2)) === undefined;
     const coverage = await this.deps.divisions?.current(orgId, reserve);
     if (!coverage || coverage.missing.length === 0) return undefined;
     this.audit('patch.failed', 'failed', {
@@ -282,7 +282,8 @@ class Delivery {
   private async conflict(f: Failure, perMinute: number): Promise<JobResult> {
     const api = this.deps.genesys.forOrg(this.job.orgId);
     // The re-read takes its own budget; without any left, the retry below decides alone.
-    const canRead = this.deps.budgets.take(this.job.orgId, perMinute, this.deps.clock.now()) === undefined;
+    const canRead =
+      (await this.deps.budgets.take(this.job.orgId, perMinute, this.deps.clock.now())) === undefined;
     const read = canRead
       ? await this.call('getConversation', () => api.getConversation(this.payload.target.conversationId))
       : undefined;

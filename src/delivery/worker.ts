@@ -6,7 +6,7 @@ import { Runner } from '../queue/runner.js';
 import { MAX_ATTRIBUTE_VALUE } from '../rules/dry-run.js';
 import type { RuleStore } from '../rules/store.js';
 import type { TenantStore } from '../tenants/store.js';
-import { Budgets } from './budget.js';
+import type { BudgetStore } from './budget.js';
 import { ConversationCache } from './conversation-cache.js';
 import { type DeliveryDeps, deliveryHandler, FOLD_LIMIT } from './deliver.js';
 import type { DeliveryQueries } from './deliveries-store.js';
@@ -20,6 +20,8 @@ export interface DeliveryStores {
   processing: EventProcessingStore;
   recorder: DeliveryRecorder;
   queries: DeliveryQueries;
+  /** Each org's request budget: in memory on SQLite, one row per org shared by all instances on PostgreSQL. */
+  budgets: BudgetStore;
 }
 
 export interface DeliveryWorkerDeps {
@@ -44,7 +46,7 @@ export interface DeliveryWorkerDeps {
  */
 export class DeliveryWorker {
   readonly queue: JobQueue;
-  readonly budgets = new Budgets();
+  readonly budgets: BudgetStore;
   readonly processor: EventProcessor;
   readonly runner: Runner;
   private processing: Promise<void> | undefined;
@@ -54,6 +56,7 @@ export class DeliveryWorker {
 
   constructor(private readonly deps: DeliveryWorkerDeps) {
     this.queue = deps.stores.queue;
+    this.budgets = deps.stores.budgets;
     this.processor = new EventProcessor({
       store: deps.stores.processing,
       rules: deps.rules,

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { type Failure, failure, type Outcome } from './outcome.js';
 import { hostsFor } from './regions.js';
+import type { SharedTokens } from './shared-tokens.js';
 import {
   type Credentials,
   type CredentialsProvider,
@@ -70,6 +71,8 @@ export interface GenesysClientOptions {
   /** Every request sent (or refused before sending): metrics. */
   onCall?: (operation: string, status: number | 'error', durationMs: number) => void;
   onToken?: TokenObserver;
+  /** Several instances on one database: each org's token fetched once for all of them. */
+  sharedTokens?: SharedTokens;
 }
 
 interface Endpoint<T> {
@@ -105,6 +108,7 @@ export class GenesysClient {
       fetchToken: (c) => this.requestToken(c),
       clock: this.clock,
       ...(options.onToken ? { observer: options.onToken } : {}),
+      ...(options.sharedTokens ? { shared: options.sharedTokens } : {}),
     });
   }
 

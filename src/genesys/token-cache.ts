@@ -1,5 +1,6 @@
 import type { Clock } from '../lib/clock.js';
 import type { Failure, Outcome } from './outcome.js';
+import type { SharedToken, SharedTokens } from './shared-tokens.js';
 
 /** An org's client-credentials grant, as stored at install. */
 export interface Credentials {
@@ -42,7 +43,13 @@ const SAFETY_MS = 5_000;
 /**
  * One client-credentials token per org, fetched once however many callers ask at the same time
  * (single-flight), refreshed in the background ahead of expiry, and dropped on a 401 so the next
- * caller fetches a new one. Tokens live only in memory and never reach a log.
+ * caller fetches a new one. Tokens live in memory and never reach a log.
+ *
+ * With `shared` (several instances on one PostgreSQL database), the token is also every other
+ * instance's: a fetch first looks at the shared one and takes it if it serves, and otherwise
+ * fetches under the org's lock, looking again once it holds it (another instance may have just
+ * fetched one), then writes what it got for the others. So N instances fetch one token, and a token
+ * Genesys refuses is replaced once for all of them. Without it (SQLite), nothing changes.
  */
 export class TokenCache {
   private readonly entries = new Map<string, Entry>();
@@ -56,8 +63,12 @@ export class TokenCache {
       fetchToken: (credentials: Credentials) => Promise<Outcome<TokenGrant>>;
       clock: Clock;
       observer?: TokenObserver;
+      shared?: SharedTokens;
     },
   ) {}
+
+  /** Per org, the last token a 401 refused: never taken from the shared row again. */
+  private readonly refused = new Map<string, string>();
 
   /** A usable token for the org, or why there is none. */
   async get(orgId: string): Promise<CachedToken | Failure> {
@@ -78,12 +89,25 @@ export class TokenCache {
     const entry = this.entries.get(orgId);
     if (token !== undefined) {
       if (entry?.token === token) this.entries.delete(orgId);
+      this.refused.set(orgId, token);
+      this.dropShared(orgId, token);
       return;
     }
     // The grant itself changed (or the org left): forget everything, including a fetch under way.
     this.entries.delete(orgId);
     this.inflight.delete(orgId);
     this.generations.set(orgId, (this.generations.get(orgId) ?? 0) + 1);
+    this.dropShared(orgId);
+  }
+
+  /**
+   * In the background: a fetch meanwhile never takes the refused token (see `serves`), and the
+   * drop only deletes that token's row, so it cannot undo a new token written before it.
+   */
+  private dropShared(orgId: string, token?: string): void {
+    this.deps.shared?.drop(orgId, token).catch(() => {
+      // The shared row outlives its token by at most its lifetime; a 401 on it drops it again.
+    });
   }
 
   private refresh(orgId: string): Promise<CachedToken | Failure> {
@@ -100,6 +124,11 @@ export class TokenCache {
 
   private async fetch(orgId: string): Promise<CachedToken | Failure> {
     const generation = this.generations.get(orgId) ?? 0;
+    const { shared } = this.deps;
+    if (shared) {
+      const found = await shared.read(orgId).catch(() => undefined);
+      if (this.serves(orgId, found)) return this.adopt(orgId, found, generation);
+    }
     const credentials = await this.deps.credentials(orgId);
     if (!credentials) {
       return {
@@ -110,6 +139,49 @@ export class TokenCache {
         correlationId: undefined,
       };
     }
+    if (!shared) return this.fetchNew(orgId, credentials, generation);
+    let fetched: CachedToken | Failure | undefined;
+    try {
+      return await shared.withLock(orgId, async (locked) => {
+        const found = await locked.read(orgId);
+        if (this.serves(orgId, found)) return this.adopt(orgId, found, generation);
+        fetched = await this.fetchNew(orgId, credentials, generation);
+        // Shared only if cached here (not when the grant changed meanwhile).
+        const entry = this.entries.get(orgId);
+        if (!('kind' in fetched) && entry?.token === fetched.token) await locked.write(orgId, entry);
+        return fetched;
+      });
+    } catch {
+      // The database failed us: this instance still gets a token, just not a shared one.
+      return fetched ?? this.fetchNew(orgId, credentials, generation);
+    }
+  }
+
+  /**
+   * Whether the shared token may be used instead of fetching: still usable, not one a 401 refused,
+   * and either not due for refresh or not the one this instance is refreshing (a token it has never
+   * seen serves until `useUntil`, its refresh then begins from here).
+   */
+  private serves(orgId: string, found: SharedToken | undefined): found is SharedToken {
+    if (!found) return false;
+    const now = this.deps.clock.now();
+    if (now >= found.useUntil || found.token === this.refused.get(orgId)) return false;
+    return now < found.refreshAt || found.token !== this.entries.get(orgId)?.token;
+  }
+
+  private adopt(orgId: string, found: SharedToken, generation: number): CachedToken {
+    const token = { token: found.token, environment: found.environment };
+    if ((this.generations.get(orgId) ?? 0) !== generation) return token; // for this caller only
+    this.entries.set(orgId, found);
+    return token;
+  }
+
+  /** Asks Genesys, and caches the token unless the grant changed meanwhile. */
+  private async fetchNew(
+    orgId: string,
+    credentials: Credentials,
+    generation: number,
+  ): Promise<CachedToken | Failure> {
     const startedAt = this.deps.clock.now();
     const outcome = await this.deps.fetchToken(credentials);
     this.deps.observer?.(orgId, outcome);
@@ -118,12 +190,13 @@ export class TokenCache {
     if ((this.generations.get(orgId) ?? 0) !== generation) return token; // for this caller only
     const lifetimeMs = outcome.value.expiresInSeconds * 1000;
     const ahead = Math.min(REFRESH_AHEAD_MS, lifetimeMs / 10);
-    this.entries.set(orgId, {
+    const entry: Entry = {
       token: outcome.value.accessToken,
       environment: credentials.environment,
       refreshAt: startedAt + lifetimeMs - ahead,
       useUntil: startedAt + lifetimeMs - Math.min(SAFETY_MS, ahead / 2),
-    });
+    };
+    this.entries.set(orgId, entry);
     return token;
   }
 }

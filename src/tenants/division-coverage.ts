@@ -54,10 +54,13 @@ export class DivisionCoverageCheck {
    * The recorded reading if fresh, else a new one (or the old one when Genesys does not say, or
    * `reserve` — the org's request budget — says no).
    */
-  async current(orgId: string, reserve: () => boolean = () => true): Promise<DivisionCoverage | undefined> {
+  async current(
+    orgId: string,
+    reserve: () => Promise<boolean> = async () => true,
+  ): Promise<DivisionCoverage | undefined> {
     const recorded = (await this.deps.tenants.get(orgId))?.grant.divisions ?? undefined;
     if (recorded && recorded.checkedAt + COVERAGE_FRESH_MS > this.deps.clock.now()) return recorded;
-    if (!reserve()) return recorded;
+    if (!(await reserve())) return recorded;
     return (await this.check(orgId)) ?? recorded;
   }
 }

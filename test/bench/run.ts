@@ -3,7 +3,8 @@
  * process and the load generator (autocannon) in another, as a deployment would see them.
  * Prints a table and asserts nothing; later issues compare their figures with these ceilings.
  * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 64) tune a run; BENCH_AUDIT_ROWS,
- * BENCH_PRUNE_ROWS and BENCH_INGEST_RATE size the audit and retention sections.
+ * BENCH_PRUNE_ROWS and BENCH_INGEST_RATE size the audit and retention sections, BENCH_BUDGET_SECONDS
+ * the shared budget's.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -265,6 +266,19 @@ async function audit(): Promise<string> {
   );
 }
 
+/** The request budget shared by instances on PostgreSQL: one upsert per take (its own process). */
+async function budget(): Promise<string> {
+  type C = { instances: number; inFlight: number; takesPerSec: number; p50Ms: number; p99Ms: number };
+  const r = await runScript<{ cases: C[] }>('test/bench/budget.ts');
+  const row = (c: C) =>
+    `${`${c.instances} instance(s) × ${c.inFlight} in flight`.padEnd(32)}${c.takesPerSec.toFixed(0).padStart(10)}${c.p50Ms.toFixed(2).padStart(10)}${c.p99Ms.toFixed(2).padStart(10)}\n`;
+  return (
+    '\nshared request budget on PostgreSQL, every take on one org’s row (300/min = 5 takes/s)\n\n' +
+    `${'takers'.padEnd(32)}${'takes/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}\n` +
+    r.cases.map(row).join('')
+  );
+}
+
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (n: number, d = 0) => n.toFixed(d).padStart(10);
 const ceiling = rows[0]?.rps ?? 0;
@@ -281,3 +295,4 @@ process.stdout.write(
 process.stdout.write(await matching());
 process.stdout.write(await delivery());
 process.stdout.write(await audit());
+process.stdout.write(await budget());

@@ -19,6 +19,12 @@ import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
  */
 const PG_MIGRATIONS = fileURLToPath(new URL('../../migrations-pg', import.meta.url));
 
+/**
+ * Tables only PostgreSQL has: state several instances share that one SQLite process keeps in
+ * memory (each org's request budget and access token). Left out of both comparisons.
+ */
+const PG_ONLY = new Set(['org_budgets', 'org_tokens']);
+
 /** A table as both dialects describe it: `name kind [not null]` columns (kind: how SQLite stores it) and keys. */
 interface Shape {
   columns: string[];
@@ -39,15 +45,19 @@ afterAll(async () => {
 
 describe('the PostgreSQL schema mirrors the SQLite schema', () => {
   it('declares the same tables, columns and indexes in src/db/pg/schema.ts as in src/db/schema.ts', () => {
-    expect(declared(pgSchema, PgTable, pgTableConfig)).toEqual(
-      declared(sqliteSchema, SQLiteTable, sqliteTableConfig),
-    );
+    const pg = declared(pgSchema, PgTable, pgTableConfig);
+    expect(Object.keys(pg)).toEqual(expect.arrayContaining([...PG_ONLY]));
+    for (const t of PG_ONLY) delete pg[t];
+    expect(pg).toEqual(declared(sqliteSchema, SQLiteTable, sqliteTableConfig));
   });
 
   it('migrations-pg/ builds every table, column, key and index that migrations/ builds', async () => {
     const sqlite = sqliteShapes();
     expect(Object.keys(sqlite).length).toBeGreaterThan(10);
-    expect(await pgShapes(sql)).toEqual(sqlite);
+    const pg = await pgShapes(sql);
+    expect(Object.keys(pg)).toEqual(expect.arrayContaining([...PG_ONLY]));
+    for (const t of PG_ONLY) delete pg[t];
+    expect(pg).toEqual(sqlite);
   });
 });
 

@@ -1,36 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Budgets } from '../../src/delivery/budget.js';
 import { changedAttributes, resolveParticipant } from '../../src/delivery/participants.js';
 import { RETRY_SCHEDULE_MS, retryDelay, visibilityDelay } from '../../src/delivery/retry-policy.js';
 import type { Conversation } from '../../src/genesys/types.js';
-
-describe('Budgets', () => {
-  it('allows requestsPerMinute at once, then one per 60/rpm seconds', () => {
-    const b = new Budgets();
-    const t = 1_000_000;
-    for (let i = 0; i < 300; i++) expect(b.take('org', 300, t)).toBeUndefined();
-    expect(b.take('org', 300, t)).toBe(t + 200);
-    expect(b.paused(t)).toEqual(['org']);
-    expect(b.take('org', 300, t + 200)).toBeUndefined();
-    expect(b.paused(t + 200)).toEqual([]);
-  });
-
-  it('reserves several requests at once, never more than a minute’s worth', () => {
-    const b = new Budgets();
-    expect(b.take('org', 3, 0, 2)).toBeUndefined();
-    expect(b.take('org', 3, 0, 2)).toBe(20_000);
-    expect(b.take('solo', 1, 0, 2)).toBeUndefined();
-  });
-
-  it('keeps orgs apart, and a 429 pauses only that org', () => {
-    const b = new Budgets();
-    b.pause('a', 5_000);
-    expect(b.take('a', 300, 1_000)).toBe(5_000);
-    expect(b.take('b', 300, 1_000)).toBeUndefined();
-    expect(b.paused(1_000)).toEqual(['a']);
-    expect(b.take('a', 300, 5_000)).toBeUndefined();
-  });
-});
 
 describe('retry policy', () => {
   it('follows the schedule with ±20% jitter, then gives up', () => {

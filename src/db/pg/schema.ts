@@ -1,6 +1,7 @@
 import {
   bigint,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -240,7 +241,34 @@ export const deliveryAttempts = pgTable(
   ],
 );
 
-/** Every table holding an org's rows, as in ../schema.ts: uninstall purges each. */
+/**
+ * PostgreSQL only (no SQLite twin: one process owns a SQLite file and keeps these in memory).
+ * Each org's request budget, shared by every instance: a token bucket taken from with one atomic
+ * upsert (src/delivery/budget-pg-store.ts). `tokens` is fractional (it refills continuously);
+ * `paused_until` only ever grows (a 429's Retry-After, or an empty bucket's refill time).
+ */
+export const orgBudgets = pgTable('org_budgets', {
+  orgId: text().primaryKey(),
+  tokens: doublePrecision().notNull(),
+  at: epochMs().notNull(),
+  pausedUntil: epochMs().notNull().default(0),
+});
+
+/**
+ * PostgreSQL only. Each org's client-credentials token, shared by every instance so N instances
+ * do not fetch N tokens (src/genesys/shared-tokens.ts). Sealed like the grant's secret; the hash
+ * (sha256 hex of the token) lets a 401 drop exactly the token that failed.
+ */
+export const orgTokens = pgTable('org_tokens', {
+  orgId: text().primaryKey(),
+  tokenSealed: text().notNull(),
+  tokenHash: text().notNull(),
+  environment: text().notNull(),
+  refreshAt: epochMs().notNull(),
+  useUntil: epochMs().notNull(),
+});
+
+/** Every table holding an org's rows, as in ../schema.ts (plus the pg-only two): uninstall purges each. */
 export const ORG_TABLES = [
   { table: tenants, orgId: tenants.orgId },
   { table: auditLog, orgId: auditLog.orgId },
@@ -254,4 +282,6 @@ export const ORG_TABLES = [
   { table: ruleVersions, orgId: ruleVersions.orgId },
   { table: jobs, orgId: jobs.orgId },
   { table: deliveryAttempts, orgId: deliveryAttempts.orgId },
+  { table: orgBudgets, orgId: orgBudgets.orgId },
+  { table: orgTokens, orgId: orgTokens.orgId },
 ] as const;

@@ -1,10 +1,12 @@
 import { appendAuditPg, pgAuditStore, pgChainStore } from '../../audit/pg-store.js';
 import type { AuditEntry } from '../../audit/types.js';
+import { PgBudgetStore } from '../../delivery/budget-pg-store.js';
 import { pgDeliveryQueries } from '../../delivery/deliveries-pg-store.js';
 import { pgEventProcessingStore } from '../../delivery/events-pg-store.js';
 import { pgDeliveryRecorder } from '../../delivery/recorder-pg-store.js';
 import type { DeliveryStores } from '../../delivery/worker.js';
 import { pgEventQueries } from '../../events/pg-store.js';
+import { pgSharedTokenStore } from '../../genesys/tokens-pg-store.js';
 import { pgEventStore } from '../../ingest/pg-store.js';
 import { pgLineageStore } from '../../lineage/pg-store.js';
 import { PgJobQueue } from '../../queue/pg-store.js';
@@ -36,6 +38,7 @@ export function pgStores(database: PgDatabase, ingest: IngestOptions): Stores {
     processing: pgEventProcessingStore(database, queue),
     recorder: pgDeliveryRecorder(database),
     queries: pgDeliveryQueries(database),
+    budgets: new PgBudgetStore(database),
   };
   return {
     delivery,
@@ -51,5 +54,6 @@ export function pgStores(database: PgDatabase, ingest: IngestOptions): Stores {
     },
     lineage: pgLineageStore(db),
     retention: pgRetentionStore(db),
+    sharedTokens: pgSharedTokenStore(db),
   };
 }

@@ -1,0 +1,168 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { openPgDatabase, type PgDatabase } from '../../src/db/pg/client.js';
+import { type BudgetStore, Budgets, burstOf } from '../../src/delivery/budget.js';
+import { PgBudgetStore } from '../../src/delivery/budget-pg-store.js';
+import { startPgDatabase } from '../helpers/pg-db.js';
+
+/**
+ * The same budget behaviours on both backends. An "instance" is what one relay process holds: on
+ * SQLite one process owns the file, so every instance is the same in-memory bucket; on PostgreSQL
+ * each instance is a store of its own on a connection pool of its own, sharing only the database,
+ * as separate processes would. One PostgreSQL server for the file, emptied between tests.
+ */
+
+interface Backend {
+  /** A further process's budget store on the same database. */
+  instance(): BudgetStore;
+  close(): Promise<void>;
+}
+
+let pg: Awaited<ReturnType<typeof startPgDatabase>>;
+beforeAll(async () => {
+  pg = await startPgDatabase();
+});
+afterAll(() => pg?.close());
+
+function sqliteBackend(): Backend {
+  const one = new Budgets();
+  return { instance: () => one, close: async () => {} };
+}
+
+async function pgBackend(): Promise<Backend> {
+  await pg.database.sql`truncate org_budgets`;
+  const pools: PgDatabase[] = [];
+  return {
+    instance: () => {
+      const database = openPgDatabase(pg.url, { max: 4 });
+      pools.push(database);
+      return new PgBudgetStore(database);
+    },
+    close: async () => {
+      await Promise.all(pools.map((p) => p.close()));
+    },
+  };
+}
+
+const T = Date.parse('2026-11-25T12:00:00Z');
+
+describe.each([
+  ['SQLite', async () => sqliteBackend()],
+  ['PostgreSQL', pgBackend],
+] as const)('BudgetStore contract on %s', (_name, open) => {
+  let b: Backend;
+  beforeEach(async () => {
+    b = await open();
+  });
+  afterEach(() => b.close());
+
+  it('allows a burst of a twentieth of the minute at once, then one per 60/rpm seconds', async () => {
+    const s = b.instance();
+    expect(burstOf(300)).toBe(15);
+    for (let i = 0; i < 15; i++) expect(await s.take('org', 300, T)).toBeUndefined();
+    expect(await s.take('org', 300, T)).toBe(T + 200);
+    expect(s.paused(T)).toEqual(['org']);
+    expect(await s.take('org', 300, T + 100)).toBe(T + 200); // paused: the bucket is not asked
+    expect(await s.take('org', 300, T + 200)).toBeUndefined();
+    expect(s.paused(T + 200)).toEqual([]);
+  });
+
+  it('reserves several requests at once, never more than a burst', async () => {
+    const s = b.instance();
+    expect(await s.take('org', 3, T, 2)).toBeUndefined();
+    expect(await s.take('org', 3, T, 2)).toBe(T + 20_000);
+    expect(await s.take('solo', 1, T, 2)).toBeUndefined();
+  });
+
+  it('refills continuously up to a burst, never beyond', async () => {
+    const s = b.instance();
+    for (let i = 0; i < 60; i++) expect(await s.take('org', 1200, T)).toBeUndefined();
+    expect(await s.take('org', 1200, T)).toBe(T + 50);
+    // An hour idle still leaves only a burst (60 of 1,200/min).
+    const later = T + 3_600_000;
+    for (let i = 0; i < 60; i++) expect(await s.take('org', 1200, later)).toBeUndefined();
+    expect(await s.take('org', 1200, later)).toBe(later + 50);
+  });
+
+  it('never lets any 60 s window hold more than 5 % over the budget', async () => {
+    const s = b.instance();
+    const sent: number[] = [];
+    // Asking every 10 ms for 3 minutes: the bucket decides what goes out when.
+    for (let at = T; at < T + 180_000; at += 10) {
+      if ((await s.take('org', 300, at)) === undefined) sent.push(at);
+    }
+    let most = 0;
+    for (let lo = 0, hi = 0; hi < sent.length; hi++) {
+      while (sent[hi]! - sent[lo]! >= 60_000) lo++;
+      most = Math.max(most, hi - lo + 1);
+    }
+    expect(most).toBeGreaterThanOrEqual(300);
+    expect(most).toBeLessThanOrEqual(315);
+  }, 60_000);
+
+  it('keeps orgs apart, and a 429 pauses only that org', async () => {
+    const s = b.instance();
+    await s.pause('a', T + 5_000);
+    expect(await s.take('a', 300, T + 1_000)).toBe(T + 5_000);
+    expect(await s.take('b', 300, T + 1_000)).toBeUndefined();
+    expect(s.paused(T + 1_000)).toEqual(['a']);
+    expect(await s.take('a', 300, T + 5_000)).toBeUndefined();
+    // A shorter Retry-After later never shortens a pause.
+    await s.pause('a', T + 9_000);
+    await s.pause('a', T + 6_000);
+    expect(await s.take('a', 300, T + 8_000)).toBe(T + 9_000);
+  });
+
+  it('a 429 on one instance pauses the org on every other', async () => {
+    const one = b.instance();
+    const two = b.instance();
+    expect(await two.take('org', 300, T)).toBeUndefined();
+    await one.pause('org', T + 30_000);
+    expect(await two.take('org', 300, T + 1_000)).toBe(T + 30_000);
+    // The runner's synchronous list catches up in the background, kicked by asking it.
+    const three = b.instance();
+    three.paused(T + 1_000);
+    await vi.waitFor(() => expect(three.paused(T + 1_000)).toEqual(['org']));
+    await two.refresh(T + 1_000);
+    expect(two.paused(T + 1_000)).toEqual(['org']);
+    expect(two.paused(T + 30_000)).toEqual([]);
+  });
+
+  it('one bucket for all instances: what one takes, another cannot', async () => {
+    const one = b.instance();
+    const two = b.instance();
+    // 1,200/min: a burst of 60, one more every 50 ms.
+    for (let i = 0; i < 30; i++) expect(await one.take('org', 1200, T)).toBeUndefined();
+    for (let i = 0; i < 30; i++) expect(await two.take('org', 1200, T)).toBeUndefined();
+    expect(await one.take('org', 1200, T)).toBe(T + 50);
+    // The empty bucket pauses the org everywhere until it refills.
+    await two.refresh(T);
+    expect(two.paused(T)).toEqual(['org']);
+    expect(await two.take('org', 1200, T + 50)).toBeUndefined();
+  });
+
+  it('three instances taking in parallel never hand out more than the org’s budget', async () => {
+    const instances = [b.instance(), b.instance(), b.instance()];
+    const perMinute = 1200;
+    const burst = async (at: number, each: number) => {
+      const takes = instances.flatMap((s) =>
+        Array.from({ length: each }, () => s.take('org', perMinute, at)),
+      );
+      return (await Promise.all(takes)).filter((r) => r === undefined).length;
+    };
+    // A full bucket (60), asked for 120 at once: exactly 60 go out.
+    expect(await burst(T, 40)).toBe(60);
+    // 1.5 s refills 30, however many ask and from where.
+    expect(await burst(T + 1_500, 20)).toBe(30);
+    expect(await burst(T + 3_000, 20)).toBe(30);
+  });
+
+  it('a clock behind the others refills nothing twice', async () => {
+    const ahead = b.instance();
+    const behind = b.instance();
+    for (let i = 0; i < 60; i++) expect(await ahead.take('org', 1200, T)).toBeUndefined();
+    // Ahead takes the 30 that 1.5 s refilled; behind, 0.75 s late, finds none left.
+    for (let i = 0; i < 30; i++) expect(await ahead.take('org', 1200, T + 1_500)).toBeUndefined();
+    expect(await behind.take('org', 1200, T + 750)).toBeDefined();
+    expect(await ahead.take('org', 1200, T + 1_550)).toBeUndefined();
+  });
+});
