@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadManifest } from '../../src/tenants/manifest.js';
+import { ON_POSTGRES } from '../helpers/app.js';
 import {
   expectRows,
   install,
@@ -20,6 +21,12 @@ beforeEach(async () => {
   org = seedOrg(world, 'Acme');
 });
 afterEach(() => world.close());
+
+/**
+ * An installed org's access token: a row of `org_tokens` on PostgreSQL, where instances share it
+ * (src/genesys/shared-tokens.ts); in memory on SQLite.
+ */
+const TOKEN_ROW: Record<string, number> = ON_POSTGRES ? { org_tokens: 1 } : {};
 
 async function installAs(mode: 'given' | 'provisioned') {
   expect((await install(world, org, mode)).status).toBe(201);
@@ -197,7 +204,7 @@ describe('DELETE /v1/tenant', () => {
     const other = seedOrg(world, 'Other');
     expect((await install(world, other)).status).toBe(201);
     await world.call('PATCH', '/v1/tenant', { token: admin, body: { settings: { requestsPerMinute: 100 } } });
-    await expectRows(world.app, org.orgId, { tenants: 1, audit_log: 2, audit_heads: 1 });
+    await expectRows(world.app, org.orgId, { tenants: 1, audit_log: 2, audit_heads: 1, ...TOKEN_ROW });
 
     expect((await world.call('DELETE', '/v1/tenant', { token: viewer })).status).toBe(403);
     const res = await world.call('DELETE', '/v1/tenant', { token: admin });
@@ -205,7 +212,7 @@ describe('DELETE /v1/tenant', () => {
     await expectRows(world.app, org.orgId, { audit_log: 1, audit_heads: 1 });
     expect(await auditRows('tenant.uninstalled')).toHaveLength(1);
     // The other org is untouched, and the given OAuth client stays (it is the org's own).
-    await expectRows(world.app, other.orgId, { tenants: 1, audit_log: 1, audit_heads: 1 });
+    await expectRows(world.app, other.orgId, { tenants: 1, audit_log: 1, audit_heads: 1, ...TOKEN_ROW });
     expect(world.emu.listOAuthClients(org.orgId).map((c) => c.id)).toContain(org.grant.clientId);
   });
 
