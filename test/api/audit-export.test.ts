@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvCell } from '../../src/audit/export.js';
-import { preparedAuditAppend } from '../../src/audit/store.js';
+import { chainedRow } from '../../src/audit/store.js';
+import type { AuditEntry } from '../../src/audit/types.js';
 import { install, type SeededOrg, seedOrg, session, startWorld, type World } from '../helpers/world.js';
 
 /**
@@ -23,25 +24,71 @@ beforeAll(async () => {
   expect((await install(world, org)).status).toBe(201);
   expect((await install(world, other)).status).toBe(201);
   viewer = await session(world, org.viewer);
-  const append = preparedAuditAppend(world.app.database.sqlite);
   const base = world.clock.now();
-  world.app.database.sqlite.transaction(() => {
-    for (let i = 0; i < ROWS; i++) {
-      append({
-        orgId: i % 10 === 9 ? other.orgId : org.orgId,
-        at: base + 1 + Math.floor(i / 10),
-        kind: i % 3 === 0 ? 'patch.skipped' : 'patch.applied',
-        actor: { type: 'system', job: `job_${i}` },
-        eventId: `evt_${i}`,
-        ruleIds: ['rule_a'],
-        conversationId: `conv-${i % 7}`,
-        outcome: i === 4 ? INJECTION : 'applied',
-        detail: { attributes: { n: String(i), note: 'a "quoted", multi\nline value' } },
-      });
-    }
-  })();
+  await seedAudit(
+    Array.from({ length: ROWS }, (_, i) => ({
+      orgId: i % 10 === 9 ? other.orgId : org.orgId,
+      at: base + 1 + Math.floor(i / 10),
+      kind: i % 3 === 0 ? 'patch.skipped' : 'patch.applied',
+      actor: { type: 'system', job: `job_${i}` },
+      eventId: `evt_${i}`,
+      ruleIds: ['rule_a'],
+      conversationId: `conv-${i % 7}`,
+      outcome: i === 4 ? INJECTION : 'applied',
+      detail: { attributes: { n: String(i), note: 'a "quoted", multi\nline value' } },
+    })),
+  );
 }, 60_000);
 afterAll(() => world.close());
+
+/**
+ * Rows chained onto their orgs' heads as the stores chain them (`chainedRow`), written 500 to an
+ * insert on either backend: one append per row would take minutes on PostgreSQL.
+ */
+async function seedAudit(entries: AuditEntry[]): Promise<void> {
+  const heads = new Map<string, { seq: number; hash: string }>();
+  const current = await world.app.all<{ org_id: string; seq: number; hash: string }>(
+    'select org_id, seq, hash from audit_heads',
+  );
+  for (const h of current) heads.set(h.org_id, { seq: h.seq, hash: h.hash });
+  const columns =
+    'id, org_id, at, kind, actor, source_id, event_id, rule_ids, conversation_id, participant_id, outcome, detail, seq, hash';
+  for (let i = 0; i < entries.length; i += 500) {
+    const rows = entries.slice(i, i + 500).map((e) => {
+      const row = chainedRow(e, heads.get(e.orgId));
+      heads.set(e.orgId, { seq: row.seq, hash: row.hash });
+      return row;
+    });
+    await world.app.run(
+      `insert into audit_log (${columns}) values ${rows.map(() => `(${Array(14).fill('?').join(', ')})`).join(', ')}`,
+      ...rows.flatMap((r) => [
+        r.id,
+        r.orgId,
+        r.at,
+        r.kind,
+        r.actor,
+        r.sourceId,
+        r.eventId,
+        r.ruleIds,
+        r.conversationId,
+        r.participantId,
+        r.outcome,
+        r.detail,
+        r.seq,
+        r.hash,
+      ]),
+    );
+  }
+  for (const [orgId, head] of heads) {
+    await world.app.run(
+      `insert into audit_heads (org_id, seq, hash) values (?, ?, ?)
+       on conflict (org_id) do update set seq = excluded.seq, hash = excluded.hash`,
+      orgId,
+      head.seq,
+      head.hash,
+    );
+  }
+}
 
 const exportUrl = (query: string) => `${world.app.url}/v1/audit/export${query}`;
 const get = (query: string, init: RequestInit = {}) =>

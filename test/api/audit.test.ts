@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { appendAudit } from '../../src/audit/store.js';
 import type { AuditEntry } from '../../src/audit/types.js';
 import { install, type SeededOrg, seedOrg, session, startWorld, type World } from '../helpers/world.js';
 
@@ -21,10 +20,11 @@ beforeEach(async () => {
 afterEach(() => world.close());
 
 /** Rows as delivery will write them (that code path arrives later; the store is the same). */
-function seed(entries: Array<Partial<AuditEntry>>) {
+async function seed(entries: Array<Partial<AuditEntry>>) {
   const base = world.clock.now();
-  entries.forEach((e, i) => {
-    appendAudit(world.app.database.db, {
+  // One at a time: each row chains to the one before.
+  for (const [i, e] of entries.entries()) {
+    await world.app.stores.appendAudit({
       orgId: org.orgId,
       at: base + (i + 1) * 1000,
       kind: 'patch.applied',
@@ -32,7 +32,7 @@ function seed(entries: Array<Partial<AuditEntry>>) {
       outcome: 'applied',
       ...e,
     });
-  });
+  }
 }
 
 const page = async (query: string, token = viewer) => {
@@ -43,7 +43,7 @@ const page = async (query: string, token = viewer) => {
 
 describe('GET /v1/audit', () => {
   it('lists the org’s rows newest first in the contract’s item shape', async () => {
-    seed([
+    await seed([
       {
         conversationId: 'c-1',
         ruleIds: ['rule_a'],
@@ -75,7 +75,7 @@ describe('GET /v1/audit', () => {
   });
 
   it('pages with a keyset cursor: every row once, in order, up to limit per page', async () => {
-    seed(Array.from({ length: 11 }, (_, i) => ({ conversationId: `c-${i}` })));
+    await seed(Array.from({ length: 11 }, (_, i) => ({ conversationId: `c-${i}` })));
     const seen: string[] = [];
     let cursor: string | null = '';
     let pages = 0;
@@ -93,7 +93,7 @@ describe('GET /v1/audit', () => {
   });
 
   it('filters by kind, outcome, conversation, rule, source, event and time', async () => {
-    seed([
+    await seed([
       { kind: 'patch.applied', conversationId: 'c-1', ruleIds: ['rule_a', 'rule_b'] },
       { kind: 'patch.skipped', outcome: 'no_change', conversationId: 'c-1', ruleIds: ['rule_b'] },
       { kind: 'patch.failed', outcome: 'failed', conversationId: 'c-2', sourceId: 'src_x', eventId: 'evt_9' },
@@ -115,7 +115,7 @@ describe('GET /v1/audit', () => {
 
   it('a rule filter pages, narrows with other filters and time, and follows rows written and deleted', async () => {
     const base = world.clock.now();
-    seed(
+    await seed(
       Array.from({ length: 9 }, (_, i) => ({
         ruleIds: i % 3 === 0 ? ['rule_a', 'rule_b'] : ['rule_b'],
         outcome: i % 2 ? 'no_change' : 'applied',
@@ -138,14 +138,18 @@ describe('GET /v1/audit', () => {
     expect(await conversations(`?ruleId=rule_b&from=${from}&to=${to}`)).toEqual(['c-3', 'c-2', 'c-1']);
 
     // The rule index is kept by the database itself, whoever writes or deletes a row.
-    const sqlite = world.app.database.sqlite;
-    const indexed = () =>
-      sqlite.prepare('select count(*) from audit_rule_ids where org_id = ?').pluck().get(org.orgId);
-    expect(indexed()).toBe(12);
-    sqlite.prepare("update audit_log set rule_ids = '[\"rule_c\"]' where conversation_id = 'c-4'").run();
+    const indexed = async () =>
+      (
+        await world.app.all<{ n: number }>(
+          'select count(*) as n from audit_rule_ids where org_id = ?',
+          org.orgId,
+        )
+      )[0]!.n;
+    expect(await indexed()).toBe(12);
+    await world.app.run("update audit_log set rule_ids = '[\"rule_c\"]' where conversation_id = 'c-4'");
     expect(await conversations('?ruleId=rule_c')).toEqual(['c-4']);
-    sqlite.prepare('delete from audit_log where org_id = ? and rule_ids = \'["rule_b"]\'').run(org.orgId);
-    expect(indexed()).toBe(7);
+    await world.app.run('delete from audit_log where org_id = ? and rule_ids = \'["rule_b"]\'', org.orgId);
+    expect(await indexed()).toBe(7);
     expect(await conversations('?ruleId=rule_b')).toEqual(['c-6', 'c-3', 'c-0']);
   });
 

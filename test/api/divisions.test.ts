@@ -43,9 +43,11 @@ async function sendEvent(conversationId: string, admin: string, tier = 'gold') {
 }
 
 function auditOf(eventId: string, kind: string) {
-  return world.app.database.sqlite
-    .prepare('select outcome, detail from audit_log where event_id = ? and kind = ?')
-    .all(eventId, kind) as Array<{ outcome: string; detail: string }>;
+  return world.app.all<{ outcome: string; detail: string }>(
+    'select outcome, detail from audit_log where event_id = ? and kind = ? order by id',
+    eventId,
+    kind,
+  );
 }
 
 async function tenant(token: string) {
@@ -93,8 +95,8 @@ describe('divisions', () => {
 
     const conv = salesConversation(org.orgId, sales.id);
     const eventId = await sendEvent(conv.id, admin);
-    await expect.poll(() => auditOf(eventId, 'patch.failed').length).toBe(1);
-    const detail = JSON.parse(auditOf(eventId, 'patch.failed')[0]!.detail);
+    await expect.poll(async () => (await auditOf(eventId, 'patch.failed')).length).toBe(1);
+    const detail = JSON.parse((await auditOf(eventId, 'patch.failed'))[0]!.detail);
     expect(detail).toMatchObject({
       reason: 'division_not_granted',
       status: 403,
@@ -118,8 +120,8 @@ describe('divisions', () => {
     // Past the 2-minute visibility window (and past the recorded reading's freshness).
     world.clock.advance(10 * 60_000);
     world.app.deps.wakeDelivery();
-    await expect.poll(() => auditOf(eventId, 'patch.failed').length).toBe(1);
-    expect(JSON.parse(auditOf(eventId, 'patch.failed')[0]!.detail)).toMatchObject({
+    await expect.poll(async () => (await auditOf(eventId, 'patch.failed')).length).toBe(1);
+    expect(JSON.parse((await auditOf(eventId, 'patch.failed'))[0]!.detail)).toMatchObject({
       reason: 'division_not_granted',
       status: 404,
     });
@@ -144,9 +146,9 @@ describe('divisions', () => {
       total: 3,
       missing: [],
     });
-    const audit = world.app.database.sqlite
-      .prepare("select detail from audit_log where kind = 'grant.updated'")
-      .all() as { detail: string }[];
+    const audit = await world.app.all<{ detail: string }>(
+      "select detail from audit_log where kind = 'grant.updated' order by id",
+    );
     expect(JSON.parse(audit[0]!.detail)).toMatchObject({ divisions: 3, added: [support.id] });
 
     const conv = salesConversation(org.orgId, support.id);

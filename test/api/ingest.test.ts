@@ -56,8 +56,8 @@ function post(sourceId: string, body: string, headers: Record<string, string>) {
   return fetch(`${world.app.url}/v1/hooks/${sourceId}`, { method: 'POST', headers, body });
 }
 
-const count = (table: string) =>
-  (world.app.database.sqlite.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
+const count = async (table: string) =>
+  (await world.app.all<{ n: number }>(`select count(*) as n from ${table}`))[0]!.n;
 
 async function accepted(res: Response) {
   expect(res.status, await res.clone().text()).toBe(202);
@@ -86,10 +86,8 @@ describe('sources', () => {
       auth: 'standard-webhooks',
     });
     expect(JSON.stringify(list)).not.toContain(signed.secret);
-    const audit = world.app.database.sqlite
-      .prepare("select count(*) as n from audit_log where kind = 'source.created'")
-      .get();
-    expect(audit).toEqual({ n: 2 });
+    const audit = await world.app.all("select count(*) as n from audit_log where kind = 'source.created'");
+    expect(audit).toEqual([{ n: 2 }]);
   });
 
   it('refuses viewers’ writes and invalid bodies', async () => {
@@ -111,7 +109,7 @@ describe('sources', () => {
     await accepted(await deliver(signed, { a: 1 }));
     expect((await world.call('DELETE', `/v1/sources/${signed.id}`, { token: admin })).status).toBe(204);
     await refusedWith(await deliver(signed, { a: 2 }), 404);
-    expect(count('events')).toBe(1);
+    expect(await count('events')).toBe(1);
   });
 });
 
@@ -121,27 +119,25 @@ describe('standard-webhooks ingest', () => {
     const { eventId, duplicate } = await accepted(await deliver(signed, body, { msgId: 'msg_1' }));
     expect(eventId).toMatch(/^evt_[0-9a-z]{26}$/);
     expect(duplicate).toBe(false);
-    const row = world.app.database.sqlite.prepare('select * from events where id = ?').get(eventId) as Record<
-      string,
-      unknown
-    >;
+    const [row] = await world.app.all('select * from events where id = ?', eventId);
     expect(row).toMatchObject({
       org_id: org.orgId,
       source_id: signed.id,
       dedup_key: 'msg_1',
       state: 'pending',
     });
-    expect(JSON.parse(row.body as string)).toEqual(body);
-    expect(JSON.parse(row.headers as string)).toMatchObject({
+    expect(JSON.parse(row!.body as string)).toEqual(body);
+    expect(JSON.parse(row!.headers as string)).toMatchObject({
       'webhook-id': 'msg_1',
       'content-type': 'application/json',
     });
-    expect(row.headers).not.toContain('v1,');
-    const audit = world.app.database.sqlite
-      .prepare("select * from audit_log where kind = 'event.received' and event_id = ?")
-      .get(eventId) as Record<string, string>;
-    expect(JSON.parse(audit.actor!)).toEqual({ type: 'source', id: signed.id });
-    expect(audit.source_id).toBe(signed.id);
+    expect(row!.headers).not.toContain('v1,');
+    const [audit] = await world.app.all<Record<string, string>>(
+      "select * from audit_log where kind = 'event.received' and event_id = ?",
+      eventId,
+    );
+    expect(JSON.parse(audit!.actor!)).toEqual({ type: 'source', id: signed.id });
+    expect(audit!.source_id).toBe(signed.id);
   });
 
   it('accepts what the standardwebhooks package signs', async () => {
@@ -195,7 +191,7 @@ describe('standard-webhooks ingest', () => {
       signature: sign(signed.secret, 'x', nowSeconds(), '{"a":1}'),
     });
     expect((await refusedWith(tampered, 401)).detail).toMatch(/signature/);
-    expect(count('events')).toBe(0);
+    expect(await count('events')).toBe(0);
   });
 
   it('keeps the previous secret working for 24 h after a rotation, then refuses it', async () => {
@@ -212,11 +208,9 @@ describe('standard-webhooks ingest', () => {
     world.clock.advance(2_000);
     await refusedWith(await deliver(signed, { old: 3 }), 401);
     await accepted(await deliver({ id: signed.id, secret: next.secret }, { new: 2 }));
-    expect(
-      world.app.database.sqlite
-        .prepare("select count(*) as n from audit_log where kind = 'source.rotated'")
-        .get(),
-    ).toEqual({ n: 1 });
+    expect(await world.app.all("select count(*) as n from audit_log where kind = 'source.rotated'")).toEqual([
+      { n: 1 },
+    ]);
   });
 });
 
@@ -231,7 +225,7 @@ describe('bearer ingest', () => {
     const first = await accepted(await withToken(bearer.secret, '{"b":1}', { 'idempotency-key': 'order-7' }));
     const again = await accepted(await withToken(bearer.secret, '{"b":2}', { 'idempotency-key': 'order-7' }));
     expect(again).toEqual({ eventId: first.eventId, duplicate: true });
-    expect(count('events')).toBe(2);
+    expect(await count('events')).toBe(2);
   });
 });
 
@@ -240,7 +234,7 @@ describe('dedup', () => {
     const first = await accepted(await deliver(signed, { n: 1 }, { msgId: 'msg_dup' }));
     const again = await accepted(await deliver(signed, { n: 1 }, { msgId: 'msg_dup' }));
     expect(again).toEqual({ eventId: first.eventId, duplicate: true });
-    expect(count('events')).toBe(1);
+    expect(await count('events')).toBe(1);
     // Per source: the same id from another source is another event.
     const other = await createSource('standard-webhooks', 'other');
     expect((await accepted(await deliver(other, { n: 1 }, { msgId: 'msg_dup' }))).duplicate).toBe(false);
@@ -257,12 +251,10 @@ describe('dedup', () => {
     );
     expect(new Set(results.map((r) => r.eventId)).size).toBe(1);
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
-    expect(count('events')).toBe(1);
-    expect(
-      world.app.database.sqlite
-        .prepare("select count(*) as n from audit_log where kind = 'event.received'")
-        .get(),
-    ).toEqual({ n: 1 });
+    expect(await count('events')).toBe(1);
+    expect(await world.app.all("select count(*) as n from audit_log where kind = 'event.received'")).toEqual([
+      { n: 1 },
+    ]);
   });
 
   it('remembers ids for the dedup window (24 h), then accepts the id as new', async () => {
@@ -304,10 +296,16 @@ describe('dedup', () => {
 describe('refused requests', () => {
   it('every refusal is problem+json, stores nothing, audits nothing, and is counted by reason', async () => {
     const snapshot = () =>
-      ['events', 'audit_log', 'ingest_keys', 'sources'].map((t) =>
-        JSON.stringify(world.app.database.sqlite.prepare(`select * from ${t} order by rowid`).all()),
+      Promise.all(
+        // Each table in the order of its key.
+        [
+          ['events', 'id'],
+          ['audit_log', 'id'],
+          ['ingest_keys', 'source_id, key'],
+          ['sources', 'id'],
+        ].map(async ([t, key]) => JSON.stringify(await world.app.all(`select * from ${t} order by ${key}`))),
       );
-    const before = snapshot();
+    const before = await snapshot();
     const big = JSON.stringify({ pad: 'x'.repeat(256 * 1024) });
     const cases: Array<[Promise<Response>, number]> = [
       [deliver({ id: 'src_unknown', secret: signed.secret }, { a: 1 }), 404],
@@ -321,7 +319,7 @@ describe('refused requests', () => {
       [post(bearer.id, '{}', { 'content-type': 'application/json', authorization: 'Bearer nope' }), 401],
     ];
     for (const [res, status] of cases) await refusedWith(await res, status);
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
     const metrics = await (await fetch(`${world.app.url}/metrics`)).text();
     for (const reason of [
       'unknown_source',
@@ -358,6 +356,6 @@ describe('refused requests', () => {
       duplex: 'half',
     } as RequestInit);
     await refusedWith(res, 413);
-    expect(count('events')).toBe(0);
+    expect(await count('events')).toBe(0);
   });
 });

@@ -22,13 +22,9 @@ beforeEach(async () => {
 });
 afterEach(() => world.close());
 
-const auditKinds = (orgId: string) =>
+const auditKinds = async (orgId: string) =>
   (
-    world.app.database.sqlite
-      .prepare('select kind from audit_log where org_id = ? order by id')
-      .all(orgId) as Array<{
-      kind: string;
-    }>
+    await world.app.all<{ kind: string }>('select kind from audit_log where org_id = ? order by id', orgId)
   ).map((r) => r.kind);
 
 describe('install with given credentials', () => {
@@ -55,7 +51,7 @@ describe('install with given credentials', () => {
     const again = await install(world, org, 'given');
     expect(again.status).toBe(200);
     expect(((await again.json()) as { installedAt: string }).installedAt).toBe(tenant.installedAt);
-    expect(auditKinds(org.orgId)).toEqual(['tenant.installed']);
+    expect(await auditKinds(org.orgId)).toEqual(['tenant.installed']);
   });
 
   it('a re-install with credentials checks them: wrong → 422, another valid client → 409, the same → 200', async () => {
@@ -77,7 +73,7 @@ describe('install with given credentials', () => {
     expect((await again({ clientId: org.grant.clientId, clientSecret: org.grant.clientSecret })).status).toBe(
       200,
     );
-    expect(auditKinds(org.orgId)).toEqual(['tenant.installed']);
+    expect(await auditKinds(org.orgId)).toEqual(['tenant.installed']);
   });
 
   it('refuses a wrong secret with 422 on clientSecret and stores nothing', async () => {
@@ -89,7 +85,7 @@ describe('install with given credentials', () => {
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     const body = (await res.json()) as { errors: Array<{ path: string }> };
     expect(body.errors.map((e) => e.path)).toEqual(['clientSecret']);
-    expectRows(world.app, org.orgId, {});
+    await expectRows(world.app, org.orgId, {});
   });
 
   it('refuses a grant of another org with 422 on clientId and stores nothing', async () => {
@@ -100,8 +96,8 @@ describe('install with given credentials', () => {
     });
     expect(res.status).toBe(422);
     expect(((await res.json()) as { errors: Array<{ path: string }> }).errors[0]?.path).toBe('clientId');
-    expectRows(world.app, org.orgId, {});
-    expectRows(world.app, other.orgId, {});
+    await expectRows(world.app, org.orgId, {});
+    await expectRows(world.app, other.orgId, {});
   });
 });
 
@@ -160,7 +156,7 @@ describe('install without credentials', () => {
     expect(
       world.emu.listRoles(org.orgId).filter((r) => r.name === loadManifest().install.role.name),
     ).toHaveLength(0);
-    expect(rowsPerTable(world.app, org.orgId).tenants).toBe(0);
+    expect((await rowsPerTable(world.app, org.orgId)).tenants).toBe(0);
   });
 });
 
@@ -196,7 +192,7 @@ describe('install: bad input', () => {
       body: { environment: ENV },
     });
     expect(res.status).toBe(401);
-    expect(rowsPerTable(world.app, org.orgId).tenants).toBe(0);
+    expect((await rowsPerTable(world.app, org.orgId)).tenants).toBe(0);
   });
 
   it('401 for a client-credentials token posing as a user token', async () => {
@@ -219,7 +215,7 @@ describe('install: bad input', () => {
       });
       expect(res.status).toBe(403);
     }
-    expect(rowsPerTable(world.app, org.orgId).tenants).toBe(0);
+    expect((await rowsPerTable(world.app, org.orgId)).tenants).toBe(0);
   });
 
   it('502 naming Genesys when it cannot be reached, and stores nothing', async () => {
@@ -236,7 +232,7 @@ describe('install: bad input', () => {
       });
       expect(res.status).toBe(502);
       expect(((await res.json()) as { detail: string }).detail).toMatch(/Genesys Cloud \(mypurecloud\.com\)/);
-      expect(app.database.sqlite.prepare('select count(*) as n from tenants').get()).toEqual({ n: 0 });
+      expect(await app.all('select count(*) as n from tenants')).toEqual([{ n: 0 }]);
     } finally {
       await app.close();
     }
@@ -264,7 +260,7 @@ describe('licensing (GENESYS_PRODUCT_ID)', () => {
       code: 'not_licensed',
       detail: expect.stringContaining('product attribute-relay-premium'),
     });
-    expectRows(licensed.app, acme.orgId, {});
+    await expectRows(licensed.app, acme.orgId, {});
     expect(licensed.emu.listRoles(acme.orgId).map((r) => r.name)).not.toContain(
       loadManifest().install.role.name,
     );

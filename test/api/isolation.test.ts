@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAudit } from '../../src/audit/store.js';
 import { sign } from '../../src/ingest/standard-webhooks.js';
 import { install, type SeededOrg, seedOrg, session, startWorld, type World } from '../helpers/world.js';
 
@@ -87,7 +86,7 @@ beforeAll(async () => {
   const b = seedOrg(world, 'Bravo');
   expect((await install(world, a)).status).toBe(201);
   expect((await install(world, b)).status).toBe(201);
-  const auditId = appendAudit(world.app.database.db, {
+  await world.app.stores.appendAudit({
     orgId: a.orgId,
     at: world.clock.now(),
     kind: 'patch.applied',
@@ -99,6 +98,11 @@ beforeAll(async () => {
     eventId: 'evt_ofa',
     detail: { attributes: { marker: 'secret-of-A' } },
   });
+  const [seeded] = await world.app.all<{ id: string }>(
+    "select id from audit_log where org_id = ? and kind = 'patch.applied'",
+    a.orgId,
+  );
+  const auditId = seeded!.id;
   const created = await world.call('POST', '/v1/sources', {
     token: await session(world, a.admin),
     body: { name: 'Alpha CRM', auth: 'standard-webhooks' },

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPgDatabase } from '../../src/db/pg/client.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 async function problem(res: Response) {
@@ -106,7 +107,7 @@ describe('readiness', () => {
       expect(res.status).toBe(503);
       expect(await problem(res)).toMatchObject({ code: 'service_unavailable' });
       expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
-      app.database.migrate();
+      await migrate(app);
       expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
     } finally {
       await app.close();
@@ -116,7 +117,8 @@ describe('readiness', () => {
   it('is 503 when the database does not answer', async () => {
     const app = await startTestApp();
     try {
-      app.database.close();
+      // The app's handle (SQLite) or pool (PostgreSQL) closed under it.
+      await app.deps.storage.close();
       expect((await fetch(`${app.url}/metrics`)).status).toBe(200);
       const res = await fetch(`${app.url}/readyz`);
       expect(res.status).toBe(503);
@@ -126,3 +128,14 @@ describe('readiness', () => {
     }
   });
 });
+
+/** Applies the migrations to the app's database behind its back, as an operator would. */
+async function migrate(app: TestApp): Promise<void> {
+  if (app.backend === 'sqlite') return app.database.migrate();
+  const database = openPgDatabase(app.dbPath, { max: 1 });
+  try {
+    await database.migrate();
+  } finally {
+    await database.close();
+  }
+}

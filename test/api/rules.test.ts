@@ -103,9 +103,9 @@ describe('rule CRUD and versions', () => {
     };
     expect(first.rule).toMatchObject({ priority: 100, name: 'Platinum tier from CRM' });
 
-    const updates = world.app.database.sqlite
-      .prepare("select detail from audit_log where kind = 'rule.updated' order by id")
-      .all() as Array<{ detail: string }>;
+    const updates = await world.app.all<{ detail: string }>(
+      "select detail from audit_log where kind = 'rule.updated' order by id",
+    );
     expect(updates.map((u) => JSON.parse(u.detail))).toEqual([
       { version: 2, changed: ['priority'] },
       { version: 3, changed: ['name', 'enabled'] },
@@ -121,9 +121,7 @@ describe('rule CRUD and versions', () => {
     );
     expect((await world.call('DELETE', `/v1/rules/${rule.id}`, { token: admin })).status).toBe(404);
     expect((await world.call('GET', `/v1/rules/${rule.id}/versions/1`, { token: viewer })).status).toBe(200);
-    const kinds = world.app.database.sqlite
-      .prepare("select kind from audit_log where kind like 'rule.%' order by id")
-      .all();
+    const kinds = await world.app.all("select kind from audit_log where kind like 'rule.%' order by id");
     expect(kinds).toEqual([{ kind: 'rule.created' }, { kind: 'rule.deleted' }]);
   });
 
@@ -170,7 +168,7 @@ describe('rule validation', () => {
       'when.all[4].any',
       'when.all[5].value',
     ]);
-    expect(world.app.database.sqlite.prepare('select count(*) as n from rules').get()).toEqual({ n: 0 });
+    expect(await world.app.all('select count(*) as n from rules')).toEqual([{ n: 0 }]);
   });
 
   it('refuses a set with no or too many attributes, too deep nesting, and a source of another org', async () => {
@@ -243,10 +241,10 @@ describe('POST /v1/rules/test', () => {
     ]);
     // A dry run stores nothing and calls no one.
     expect(
-      world.app.database.sqlite
-        .prepare("select count(*) as n from audit_log where kind like 'event.%' or kind like 'patch.%'")
-        .get(),
-    ).toEqual({ n: 0 });
+      await world.app.all(
+        "select count(*) as n from audit_log where kind like 'event.%' or kind like 'patch.%'",
+      ),
+    ).toEqual([{ n: 0 }]);
   });
 
   it('tries an unsaved rule from the editor, reporting dropped attributes', async () => {
@@ -286,10 +284,8 @@ describe('POST /v1/rules/test', () => {
       expect(res.status).toBe(202);
     }
     const stored = () =>
-      world.app.database.sqlite
-        .prepare('select (select count(*) from audit_log) + (select count(*) from jobs) as n')
-        .get();
-    const before = stored();
+      world.app.all('select (select count(*) from audit_log) + (select count(*) from jobs) as n');
+    const before = await stored();
     const run = async (body: unknown) => {
       const res = await world.call('POST', '/v1/rules/test', { token: viewer, body });
       expect(res.status, await res.clone().text()).toBe(200);
@@ -314,7 +310,7 @@ describe('POST /v1/rules/test', () => {
       matched: 2,
       missed: 0,
     });
-    expect(stored()).toEqual(before);
+    expect(await stored()).toEqual(before);
     expect(world.emu.requests.filter((r) => r.path.includes('/conversations/'))).toEqual([]);
   });
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadManifest } from '../../src/tenants/manifest.js';
+import { ON_POSTGRES } from '../helpers/app.js';
 import {
   expectRows,
   install,
@@ -21,6 +22,12 @@ beforeEach(async () => {
 });
 afterEach(() => world.close());
 
+/**
+ * An installed org's access token: a row of `org_tokens` on PostgreSQL, where instances share it
+ * (src/genesys/shared-tokens.ts); in memory on SQLite.
+ */
+const TOKEN_ROW: Record<string, number> = ON_POSTGRES ? { org_tokens: 1 } : {};
+
 async function installAs(mode: 'given' | 'provisioned') {
   expect((await install(world, org, mode)).status).toBe(201);
   admin = await session(world, org.admin);
@@ -35,9 +42,11 @@ const getTenant = async (token = admin) =>
   (await (await world.call('GET', '/v1/tenant', { token })).json()) as TenantBody;
 
 function auditRows(kind: string) {
-  return world.app.database.sqlite
-    .prepare('select * from audit_log where org_id = ? and kind = ? order by id')
-    .all(org.orgId, kind) as Array<{ actor: string; detail: string; outcome: string }>;
+  return world.app.all<{ actor: string; detail: string; outcome: string }>(
+    'select * from audit_log where org_id = ? and kind = ? order by id',
+    org.orgId,
+    kind,
+  );
 }
 
 describe('GET and PATCH /v1/tenant', () => {
@@ -67,14 +76,14 @@ describe('GET and PATCH /v1/tenant', () => {
       delivery: unknown;
     };
     expect(body.delivery).toEqual(got.delivery);
-    const rows = auditRows('tenant.updated');
+    const rows = await auditRows('tenant.updated');
     expect(rows).toHaveLength(1);
     expect(JSON.parse(rows[0]!.detail)).toEqual({ changed: { requestsPerMinute: { from: 300, to: 120 } } });
     expect(JSON.parse(rows[0]!.actor)).toEqual({ type: 'user', id: org.adminUserId, name: 'Acme Admin' });
 
     // Nothing differs: no audit row.
     await world.call('PATCH', '/v1/tenant', { token: admin, body: { settings: { requestsPerMinute: 120 } } });
-    expect(auditRows('tenant.updated')).toHaveLength(1);
+    expect(await auditRows('tenant.updated')).toHaveLength(1);
 
     const denied = await world.call('PATCH', '/v1/tenant', {
       token: viewer,
@@ -112,7 +121,7 @@ describe('GET and PATCH /v1/tenant', () => {
       endedParticipants: 'skip',
       maxAttributeValueLength: 2000,
     });
-    expect(auditRows('tenant.updated')).toHaveLength(0);
+    expect(await auditRows('tenant.updated')).toHaveLength(0);
   });
 });
 
@@ -160,7 +169,7 @@ describe('PUT /v1/grant', () => {
     // ...which is dropped: the next call fetches a token for the new grant.
     await world.app.deps.genesys.forOrg(org.orgId).getConversation(conv.id);
     expect(world.emu.requests.at(-1)?.clientId).toBe(next.id);
-    const rows = auditRows('grant.updated');
+    const rows = await auditRows('grant.updated');
     expect(rows).toHaveLength(1);
     expect(JSON.parse(rows[0]!.detail)).toEqual({ clientId: next.id, previousClientId: org.grant.clientId });
   });
@@ -195,15 +204,15 @@ describe('DELETE /v1/tenant', () => {
     const other = seedOrg(world, 'Other');
     expect((await install(world, other)).status).toBe(201);
     await world.call('PATCH', '/v1/tenant', { token: admin, body: { settings: { requestsPerMinute: 100 } } });
-    expectRows(world.app, org.orgId, { tenants: 1, audit_log: 2, audit_heads: 1 });
+    await expectRows(world.app, org.orgId, { tenants: 1, audit_log: 2, audit_heads: 1, ...TOKEN_ROW });
 
     expect((await world.call('DELETE', '/v1/tenant', { token: viewer })).status).toBe(403);
     const res = await world.call('DELETE', '/v1/tenant', { token: admin });
     expect(res.status).toBe(204);
-    expectRows(world.app, org.orgId, { audit_log: 1, audit_heads: 1 });
-    expect(auditRows('tenant.uninstalled')).toHaveLength(1);
+    await expectRows(world.app, org.orgId, { audit_log: 1, audit_heads: 1 });
+    expect(await auditRows('tenant.uninstalled')).toHaveLength(1);
     // The other org is untouched, and the given OAuth client stays (it is the org's own).
-    expectRows(world.app, other.orgId, { tenants: 1, audit_log: 1, audit_heads: 1 });
+    await expectRows(world.app, other.orgId, { tenants: 1, audit_log: 1, audit_heads: 1, ...TOKEN_ROW });
     expect(world.emu.listOAuthClients(org.orgId).map((c) => c.id)).toContain(org.grant.clientId);
   });
 
@@ -213,7 +222,7 @@ describe('DELETE /v1/tenant', () => {
     const without = await world.call('DELETE', '/v1/tenant', { token: admin });
     expect(without.status).toBe(400);
     expect(((await without.json()) as { detail: string }).detail).toMatch(/X-Genesys-Token/);
-    expect(rowsPerTable(world.app, org.orgId).tenants).toBe(1);
+    expect((await rowsPerTable(world.app, org.orgId)).tenants).toBe(1);
 
     const wrongOrg = seedOrg(world, 'Else');
     expect(
@@ -232,8 +241,8 @@ describe('DELETE /v1/tenant', () => {
     expect(res.status).toBe(204);
     expect(world.emu.listOAuthClients(org.orgId).map((c) => c.id)).not.toContain(grant.clientId);
     expect(world.emu.listRoles(org.orgId).map((r) => r.name)).not.toContain(loadManifest().install.role.name);
-    expectRows(world.app, org.orgId, { audit_log: 1, audit_heads: 1 });
-    const detail = JSON.parse(auditRows('tenant.uninstalled')[0]!.detail);
+    await expectRows(world.app, org.orgId, { audit_log: 1, audit_heads: 1 });
+    const detail = JSON.parse((await auditRows('tenant.uninstalled'))[0]!.detail);
     expect(detail).toMatchObject({
       clientId: grant.clientId,
       managed: true,

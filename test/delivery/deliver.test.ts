@@ -1,20 +1,24 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openPgDatabase, type PgDatabase } from '../../src/db/pg/client.js';
 import { Budgets } from '../../src/delivery/budget.js';
 import { ConversationCache } from '../../src/delivery/conversation-cache.js';
 import { deliveryHandler, FOLD_LIMIT } from '../../src/delivery/deliver.js';
 import { DELIVER_JOB, type DeliverPayload, laneOf } from '../../src/delivery/process-events.js';
-import { sqliteDeliveryRecorder } from '../../src/delivery/recorder-store.js';
 import { RETRY_SCHEDULE_MS } from '../../src/delivery/retry-policy.js';
 import { createLogger } from '../../src/lib/logger.js';
+import type { PgJobQueue } from '../../src/queue/pg-store.js';
+import type { JobQueue, NewJob } from '../../src/queue/queue.js';
 import { Runner } from '../../src/queue/runner.js';
-import { SqliteJobQueue } from '../../src/queue/sqlite-store.js';
+import type { SqliteJobQueue } from '../../src/queue/sqlite-store.js';
 import type { ParticipantSelector } from '../../src/rules/match.js';
 import { install, type SeededOrg, seedOrg, session, startWorld, type World } from '../helpers/world.js';
 
 /** The delivery handler against the emulator over real HTTP, driven by the real queue. */
 let world: World;
 let org: SeededOrg;
-let queue: SqliteJobQueue;
+let queue: JobQueue;
+/** On PostgreSQL, a handle of the test's own for the transaction an enqueue needs. */
+let pg: PgDatabase | undefined;
 let budgets: Budgets;
 let runner: Runner;
 let seq = 0;
@@ -23,14 +27,15 @@ beforeEach(async () => {
   world = await startWorld();
   org = seedOrg(world, 'Acme');
   expect((await install(world, org)).status).toBe(201);
-  const { sqlite } = world.app.database;
-  queue = new SqliteJobQueue(sqlite);
+  // The app's own queue and recorder (its worker is not started): SQLite's or PostgreSQL's.
+  queue = world.app.stores.delivery.queue;
+  if (world.app.backend === 'postgres') pg = openPgDatabase(world.app.dbPath, { max: 1 });
   budgets = new Budgets();
   const handler = deliveryHandler({
     genesys: world.app.deps.genesys,
     tenants: world.app.deps.tenants,
     budgets,
-    recorder: sqliteDeliveryRecorder(sqlite),
+    recorder: world.app.stores.delivery.recorder,
     clock: world.clock,
     random: () => 0.5,
   });
@@ -42,9 +47,20 @@ beforeEach(async () => {
     pausedOrgs: () => budgets.paused(world.clock.now()),
   });
 });
-afterEach(() => world.close());
+afterEach(async () => {
+  await world.close();
+  await pg?.close();
+  pg = undefined;
+});
 
-function deliver(
+/** Adds jobs as the event processor does: SQLite's queue on its own, PostgreSQL's in a transaction. */
+async function enqueue(jobs: NewJob[]): Promise<string[]> {
+  const now = world.clock.now();
+  if (!pg) return (queue as SqliteJobQueue).enqueue(jobs, now);
+  return pg.db.transaction((tx) => (queue as PgJobQueue).enqueue(tx, jobs, now));
+}
+
+async function deliver(
   conversationId: string,
   attributes: Record<string, string>,
   participant: ParticipantSelector = { purpose: 'customer' },
@@ -59,36 +75,28 @@ function deliver(
     from: Object.fromEntries(Object.keys(attributes).map((k) => [k, { ruleId: `rule_${k}`, version: 2 }])),
     rules: [{ ruleId: 'rule_x', version: 1 }],
   };
-  const [id] = queue.enqueue(
-    [
-      {
-        kind: DELIVER_JOB,
-        orgId,
-        lane: laneOf(orgId, target),
-        payload,
-        maxAttempts: RETRY_SCHEDULE_MS.length + 1,
-      },
-    ],
-    world.clock.now(),
-  );
+  const [id] = await enqueue([
+    {
+      kind: DELIVER_JOB,
+      orgId,
+      lane: laneOf(orgId, target),
+      payload,
+      maxAttempts: RETRY_SCHEDULE_MS.length + 1,
+    },
+  ]);
   return { jobId: id!, eventId: payload.eventId };
 }
 
-const sqlite = () => world.app.database.sqlite;
-const jobRow = (id: string) =>
-  sqlite().prepare('select status, attempts, last_error from jobs where id = ?').get(id);
-const outcomes = (eventId: string) =>
+const jobRow = async (id: string) =>
   (
-    sqlite()
-      .prepare(
-        "select kind, outcome, detail, participant_id from audit_log where event_id = ? and kind like 'patch.%' order by id",
-      )
-      .all(eventId) as Array<{
-      kind: string;
-      outcome: string;
-      detail: string;
-      participant_id: string | null;
-    }>
+    await world.app.all<{ status: string }>('select status, attempts, last_error from jobs where id = ?', id)
+  )[0];
+const outcomes = async (eventId: string) =>
+  (
+    await world.app.all<{ kind: string; outcome: string; detail: string; participant_id: string | null }>(
+      "select kind, outcome, detail, participant_id from audit_log where event_id = ? and kind like 'patch.%' order by id",
+      eventId,
+    )
   ).map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
 const patches = () => world.emu.requests.filter((r) => r.method === 'PATCH');
 
@@ -109,7 +117,7 @@ describe('delivery', () => {
       { purpose: 'customer', attributes: { keep: '1', tier: 'silver' } },
       { purpose: 'agent' },
     ]);
-    const { jobId, eventId } = deliver(conv.id, { keep: '1', tier: 'gold' });
+    const { jobId, eventId } = await deliver(conv.id, { keep: '1', tier: 'gold' });
     await runner.runUntilEmpty();
     const [patch] = patches();
     expect(patch?.body).toBe('{"attributes":{"tier":"gold"}}');
@@ -121,7 +129,7 @@ describe('delivery', () => {
       keep: '1',
       tier: 'gold',
     });
-    const [applied] = outcomes(eventId);
+    const [applied] = await outcomes(eventId);
     expect(applied).toMatchObject({
       kind: 'patch.applied',
       outcome: 'applied',
@@ -133,10 +141,11 @@ describe('delivery', () => {
       attempts: 1,
       correlationId: expect.any(String),
     });
-    expect(jobRow(jobId)).toMatchObject({ status: 'succeeded' });
-    const attempts = sqlite()
-      .prepare('select operation, status, outcome from delivery_attempts where event_id = ? order by id')
-      .all(eventId);
+    expect(await jobRow(jobId)).toMatchObject({ status: 'succeeded' });
+    const attempts = await world.app.all(
+      'select operation, status, outcome from delivery_attempts where event_id = ? order by id',
+      eventId,
+    );
     expect(attempts).toEqual([
       { operation: 'getConversation', status: 200, outcome: 'ok' },
       { operation: 'patchParticipantAttributes', status: 202, outcome: 'ok' },
@@ -149,14 +158,14 @@ describe('delivery', () => {
     world.emu.endConversation(ended.id);
     const gone = conversation([{ purpose: 'customer' }, { purpose: 'agent' }]);
     world.emu.endParticipant(gone.id, gone.participants[0]!.id);
-    const a = deliver(same.id, { tier: 'gold' });
-    const b = deliver(ended.id, { tier: 'gold' });
-    const c = deliver(gone.id, { tier: 'gold' });
+    const a = await deliver(same.id, { tier: 'gold' });
+    const b = await deliver(ended.id, { tier: 'gold' });
+    const c = await deliver(gone.id, { tier: 'gold' });
     await runner.runUntilEmpty();
     expect(patches()).toHaveLength(0);
-    expect(outcomes(a.eventId).map((o) => o.outcome)).toEqual(['no_change']);
-    expect(outcomes(b.eventId).map((o) => o.outcome)).toEqual(['conversation_ended']);
-    expect(outcomes(c.eventId)).toEqual([
+    expect((await outcomes(a.eventId)).map((o) => o.outcome)).toEqual(['no_change']);
+    expect((await outcomes(b.eventId)).map((o) => o.outcome)).toEqual(['conversation_ended']);
+    expect(await outcomes(c.eventId)).toEqual([
       expect.objectContaining({
         outcome: 'participant_terminated',
         participant_id: gone.participants[0]!.id,
@@ -182,12 +191,12 @@ describe('delivery', () => {
       world.emu.configure({ endedParticipantPatch: answer });
       const wrapUp = conversation([{ purpose: 'customer' }, { purpose: 'agent' }]);
       world.emu.endParticipant(wrapUp.id, wrapUp.participants[0]!.id);
-      const { jobId, eventId } = deliver(wrapUp.id, { caseId: 'C-1' });
+      const { jobId, eventId } = await deliver(wrapUp.id, { caseId: 'C-1' });
       await runner.runUntilEmpty();
       // One PATCH, whatever Genesys answers: a refusal is an answer, never a retry loop.
       expect(patches()).toHaveLength(1);
-      expect(jobRow(jobId)).toMatchObject({ status: 'succeeded' });
-      const [o] = outcomes(eventId);
+      expect(await jobRow(jobId)).toMatchObject({ status: 'succeeded' });
+      const [o] = await outcomes(eventId);
       expect(o).toMatchObject({ kind, outcome, participant_id: wrapUp.participants[0]!.id });
       if (answer !== 'accept') expect(o?.detail.status).toBe(answer === 'conflict' ? 409 : 400);
     },
@@ -196,11 +205,11 @@ describe('delivery', () => {
   it('never sends a body over Genesys’ 512,000 bytes: patch.failed body_too_large, no PATCH', async () => {
     const conv = conversation([{ purpose: 'customer' }]);
     const big = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`a${i}`, 'x'.repeat(90_000)]));
-    const { jobId, eventId } = deliver(conv.id, big);
+    const { jobId, eventId } = await deliver(conv.id, big);
     await runner.runUntilEmpty();
     expect(patches()).toHaveLength(0);
-    expect(jobRow(jobId)).toMatchObject({ status: 'failed' });
-    expect(outcomes(eventId)).toEqual([
+    expect(await jobRow(jobId)).toMatchObject({ status: 'failed' });
+    expect(await outcomes(eventId)).toEqual([
       expect.objectContaining({
         kind: 'patch.failed',
         detail: expect.objectContaining({ code: 'body_too_large' }),
@@ -210,23 +219,23 @@ describe('delivery', () => {
 
   it('waits for a conversation that is not visible yet (a draft id visible after 3 s), without using attempts', async () => {
     const conv = conversation([{ purpose: 'customer' }], 3_000);
-    const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });
+    const { jobId, eventId } = await deliver(conv.id, { tier: 'gold' });
     await runner.runUntilEmpty();
-    expect(jobRow(jobId)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await jobRow(jobId)).toMatchObject({ status: 'pending', attempts: 0 });
     world.clock.advance(3_000);
     await runner.runUntilEmpty();
-    expect(outcomes(eventId).map((o) => o.outcome)).toEqual(['applied']);
+    expect((await outcomes(eventId)).map((o) => o.outcome)).toEqual(['applied']);
   });
 
   it('gives up with participant_not_found after the 2-minute window', async () => {
-    const { jobId, eventId } = deliver('7c9e6679-7425-40de-944b-e07fc1f90ae7', { tier: 'gold' });
+    const { jobId, eventId } = await deliver('7c9e6679-7425-40de-944b-e07fc1f90ae7', { tier: 'gold' });
     for (let i = 0; i < 20; i++) {
       await runner.runUntilEmpty();
       world.clock.advance(15_000);
     }
-    expect(outcomes(eventId).map((o) => o.outcome)).toEqual(['participant_not_found']);
+    expect((await outcomes(eventId)).map((o) => o.outcome)).toEqual(['participant_not_found']);
     // The waits used none: the one attempt is the run that gave up.
-    expect(jobRow(jobId)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(await jobRow(jobId)).toMatchObject({ status: 'succeeded', attempts: 1 });
     const reads = world.emu.requests.filter((r) => r.method === 'GET' && r.path.includes('/conversations/'));
     expect(reads.length).toBeGreaterThan(3);
     expect(reads.length).toBeLessThan(20);
@@ -246,28 +255,28 @@ describe('delivery', () => {
       status: 429,
       headers: { 'Retry-After': '7' },
     });
-    const a = deliver(mine.id, { tier: 'gold' });
-    const b = deliver(theirs.id, { tier: 'gold' }, { purpose: 'customer' }, other.orgId);
+    const a = await deliver(mine.id, { tier: 'gold' });
+    const b = await deliver(theirs.id, { tier: 'gold' }, { purpose: 'customer' }, other.orgId);
     await runner.runUntilEmpty();
-    expect(jobRow(a.jobId)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await jobRow(a.jobId)).toMatchObject({ status: 'pending', attempts: 0 });
     expect(budgets.paused(world.clock.now())).toEqual([org.orgId]);
-    expect(outcomes(b.eventId).map((o) => o.outcome)).toEqual(['applied']);
+    expect((await outcomes(b.eventId)).map((o) => o.outcome)).toEqual(['applied']);
     world.clock.advance(7_000);
     await runner.runUntilEmpty();
-    expect(outcomes(a.eventId).map((o) => o.outcome)).toEqual(['applied']);
+    expect((await outcomes(a.eventId)).map((o) => o.outcome)).toEqual(['applied']);
     // Done in one attempt (the 429 used none), and the 429 is no longer its last error.
-    expect(jobRow(a.jobId)).toMatchObject({ status: 'succeeded', attempts: 1, last_error: null });
+    expect(await jobRow(a.jobId)).toMatchObject({ status: 'succeeded', attempts: 1, last_error: null });
   });
 
   it('retries 5xx on the schedule (patch.retrying) and then applies', async () => {
     const conv = conversation([{ purpose: 'customer' }]);
     world.emu.injectFault({ method: 'PATCH', path: /attributes$/, status: 503 });
-    const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });
+    const { jobId, eventId } = await deliver(conv.id, { tier: 'gold' });
     await runner.runUntilEmpty();
-    expect(jobRow(jobId)).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(await jobRow(jobId)).toMatchObject({ status: 'pending', attempts: 1 });
     world.clock.advance(RETRY_SCHEDULE_MS[0]!);
     await runner.runUntilEmpty();
-    const o = outcomes(eventId);
+    const o = await outcomes(eventId);
     expect(o.map((x) => x.kind)).toEqual(['patch.retrying', 'patch.applied']);
     expect(o[0]?.detail).toMatchObject({ status: 503, attempt: 1, nextAttemptAt: expect.any(String) });
     expect(o[1]?.detail).toMatchObject({ attempts: 2 });
@@ -281,9 +290,9 @@ describe('delivery', () => {
       status: 400,
       body: { message: 'Attribute value too long', code: 'invalid.value', status: 400 },
     });
-    const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });
+    const { jobId, eventId } = await deliver(conv.id, { tier: 'gold' });
     await runner.runUntilEmpty();
-    expect(outcomes(eventId)).toEqual([
+    expect(await outcomes(eventId)).toEqual([
       expect.objectContaining({
         kind: 'patch.failed',
         detail: expect.objectContaining({
@@ -293,18 +302,18 @@ describe('delivery', () => {
         }),
       }),
     ]);
-    expect(jobRow(jobId)).toMatchObject({ status: 'failed' });
+    expect(await jobRow(jobId)).toMatchObject({ status: 'failed' });
   });
 
   it('gives a 409 one more try after re-reading, and fails on the second', async () => {
     const conv = conversation([{ purpose: 'customer' }]);
     world.emu.injectFault({ method: 'PATCH', path: /attributes$/, status: 409, times: 2 });
-    const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });
+    const { jobId, eventId } = await deliver(conv.id, { tier: 'gold' });
     await runner.runUntilEmpty();
     world.clock.advance(1_000);
     await runner.runUntilEmpty();
-    expect(outcomes(eventId).map((o) => o.kind)).toEqual(['patch.retrying', 'patch.failed']);
-    expect(jobRow(jobId)).toMatchObject({ status: 'failed' });
+    expect((await outcomes(eventId)).map((o) => o.kind)).toEqual(['patch.retrying', 'patch.failed']);
+    expect(await jobRow(jobId)).toMatchObject({ status: 'failed' });
     expect(patches()).toHaveLength(2);
   });
 
@@ -316,16 +325,16 @@ describe('delivery', () => {
       status: 500,
       times: Number.POSITIVE_INFINITY,
     });
-    const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });
+    const { jobId, eventId } = await deliver(conv.id, { tier: 'gold' });
     for (const delay of [0, ...RETRY_SCHEDULE_MS]) {
       world.clock.advance(delay * 1.2 + 1);
       await runner.runUntilEmpty();
     }
-    const kinds = outcomes(eventId).map((o) => o.kind);
+    const kinds = (await outcomes(eventId)).map((o) => o.kind);
     expect(kinds.filter((k) => k === 'patch.retrying')).toHaveLength(RETRY_SCHEDULE_MS.length);
     expect(kinds.at(-1)).toBe('patch.failed');
-    expect(jobRow(jobId)).toMatchObject({ status: 'failed', attempts: RETRY_SCHEDULE_MS.length + 1 });
-    expect(outcomes(eventId).at(-1)?.detail.attempts).toBe(RETRY_SCHEDULE_MS.length + 1);
+    expect(await jobRow(jobId)).toMatchObject({ status: 'failed', attempts: RETRY_SCHEDULE_MS.length + 1 });
+    expect((await outcomes(eventId)).at(-1)?.detail.attempts).toBe(RETRY_SCHEDULE_MS.length + 1);
   });
 
   it('keeps to the org’s requestsPerMinute, waiting without failing', async () => {
@@ -333,16 +342,16 @@ describe('delivery', () => {
     await world.call('PATCH', '/v1/tenant', { token: admin, body: { settings: { requestsPerMinute: 2 } } });
     const c1 = conversation([{ purpose: 'customer' }]);
     const c2 = conversation([{ purpose: 'customer' }]);
-    const a = deliver(c1.id, { tier: 'gold' });
-    const b = deliver(c2.id, { tier: 'gold' });
+    const a = await deliver(c1.id, { tier: 'gold' });
+    const b = await deliver(c2.id, { tier: 'gold' });
     await runner.runUntilEmpty();
-    expect(outcomes(a.eventId).map((o) => o.outcome)).toEqual(['applied']);
-    expect(jobRow(b.jobId)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect((await outcomes(a.eventId)).map((o) => o.outcome)).toEqual(['applied']);
+    expect(await jobRow(b.jobId)).toMatchObject({ status: 'pending', attempts: 0 });
     expect(world.emu.requests.filter((r) => r.path.startsWith('/api/v2/conversations'))).toHaveLength(2);
     expect(budgets.paused(world.clock.now())).toEqual([org.orgId]);
     world.clock.advance(60_000);
     await runner.runUntilEmpty();
-    expect(outcomes(b.eventId).map((o) => o.outcome)).toEqual(['applied']);
+    expect((await outcomes(b.eventId)).map((o) => o.outcome)).toEqual(['applied']);
     // Nothing was read twice: the budget is reserved for the read and the PATCH together.
     expect(world.emu.requests.filter((r) => r.path.startsWith('/api/v2/conversations'))).toHaveLength(4);
   });
@@ -357,7 +366,7 @@ describe('delivery acceptance', () => {
       status: 429,
       headers: { 'Retry-After': '2' },
     });
-    const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });
+    const { jobId, eventId } = await deliver(conv.id, { tier: 'gold' });
     await runner.runUntilEmpty();
     const sentAt = world.clock.now();
     world.clock.advance(1_999);
@@ -368,22 +377,22 @@ describe('delivery acceptance', () => {
     const [first, second] = patches();
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(2_000);
     expect(first!.at).toBe(sentAt);
-    expect(outcomes(eventId).map((o) => o.outcome)).toEqual(['applied']);
-    expect(jobRow(jobId)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect((await outcomes(eventId)).map((o) => o.outcome)).toEqual(['applied']);
+    expect(await jobRow(jobId)).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 
   it('a token revoked mid-run costs exactly one refresh', async () => {
     const conv = conversation([{ purpose: 'customer' }]);
-    deliver(conv.id, { step: '1' });
+    await deliver(conv.id, { step: '1' });
     await runner.runUntilEmpty();
     const cached = await world.app.deps.genesys.tokens.get(org.orgId);
     if ('kind' in cached) throw new Error('no token');
     world.emu.revokeToken(cached.token);
     const tokensBefore = world.emu.requests.filter((r) => r.path === '/oauth/token').length;
-    const { eventId } = deliver(conv.id, { step: '2' });
+    const { eventId } = await deliver(conv.id, { step: '2' });
     await runner.runUntilEmpty();
     expect(world.emu.requests.filter((r) => r.path === '/oauth/token')).toHaveLength(tokensBefore + 1);
-    expect(outcomes(eventId).map((o) => o.outcome)).toEqual(['applied']);
+    expect((await outcomes(eventId)).map((o) => o.outcome)).toEqual(['applied']);
   });
 
   it('keeps retrying through 30 s of 5xx, then applies', async () => {
@@ -394,22 +403,18 @@ describe('delivery acceptance', () => {
       status: 503,
       times: Number.POSITIVE_INFINITY,
     });
-    const { jobId, eventId } = deliver(conv.id, { tier: 'gold' });
+    const { jobId, eventId } = await deliver(conv.id, { tier: 'gold' });
     const start = world.clock.now();
     while (world.clock.now() - start < 30_000) {
       await runner.runUntilEmpty();
       world.clock.advance(1_000);
     }
     world.emu.clearFaults();
-    for (
-      let i = 0;
-      i < 60 && jobRow(jobId) && (jobRow(jobId) as { status: string }).status !== 'succeeded';
-      i++
-    ) {
+    for (let i = 0; i < 60 && (await jobRow(jobId))?.status !== 'succeeded'; i++) {
       world.clock.advance(5_000);
       await runner.runUntilEmpty();
     }
-    const kinds = outcomes(eventId).map((o) => o.kind);
+    const kinds = (await outcomes(eventId)).map((o) => o.kind);
     expect(kinds.at(-1)).toBe('patch.applied');
     expect(kinds.filter((k) => k === 'patch.retrying').length).toBeGreaterThanOrEqual(3);
   });
@@ -418,7 +423,6 @@ describe('delivery acceptance', () => {
 describe('bursts on one participant', () => {
   let folding: Runner;
   beforeEach(() => {
-    const { sqlite: db } = world.app.database;
     folding = new Runner({
       queue,
       handlers: {
@@ -426,7 +430,7 @@ describe('bursts on one participant', () => {
           genesys: world.app.deps.genesys,
           tenants: world.app.deps.tenants,
           budgets,
-          recorder: sqliteDeliveryRecorder(db),
+          recorder: world.app.stores.delivery.recorder,
           clock: world.clock,
           conversations: new ConversationCache(5_000),
           random: () => 0.5,
@@ -441,36 +445,35 @@ describe('bursts on one participant', () => {
   it('folds the jobs queued on a lane into one PATCH, later events winning, each event audited', async () => {
     const conv = conversation([{ purpose: 'customer' }]);
     const sent = [
-      deliver(conv.id, { step: '1', a: 'x' }),
-      deliver(conv.id, { step: '2' }),
-      deliver(conv.id, { step: '3', b: 'y' }),
-      deliver(conv.id, { step: '4' }),
+      await deliver(conv.id, { step: '1', a: 'x' }),
+      await deliver(conv.id, { step: '2' }),
+      await deliver(conv.id, { step: '3', b: 'y' }),
+      await deliver(conv.id, { step: '4' }),
     ];
     await folding.runUntilEmpty();
     expect(patches().map((p) => p.body)).toEqual(['{"attributes":{"step":"4","a":"x","b":"y"}}']);
     const head = sent[0]!.jobId;
     for (const s of sent) {
-      expect(jobRow(s.jobId)).toMatchObject({ status: 'succeeded' });
-      const [o] = outcomes(s.eventId);
+      expect(await jobRow(s.jobId)).toMatchObject({ status: 'succeeded' });
+      const [o] = await outcomes(s.eventId);
       expect(o?.detail).toMatchObject({ delivery: head, eventsInDelivery: 4 });
       if (s.jobId !== head) expect(o?.detail.foldedInto).toBe(head);
     }
     // Each event is credited with the values that were its own; step 2's only key went out as 4.
-    expect(sent.map((s) => outcomes(s.eventId).map((o) => [o.kind, o.outcome, o.detail.attributes]))).toEqual(
-      [
-        [['patch.applied', 'applied', { a: 'x' }]],
-        [['patch.skipped', 'superseded', undefined]],
-        [['patch.applied', 'applied', { b: 'y' }]],
-        [['patch.applied', 'applied', { step: '4' }]],
-      ],
-    );
-    expect(outcomes(sent[1]!.eventId)[0]?.detail.supersededBy).toEqual([sent[3]!.eventId]);
+    const credited = await Promise.all(sent.map((s) => outcomes(s.eventId)));
+    expect(credited.map((o) => o.map((x) => [x.kind, x.outcome, x.detail.attributes]))).toEqual([
+      [['patch.applied', 'applied', { a: 'x' }]],
+      [['patch.skipped', 'superseded', undefined]],
+      [['patch.applied', 'applied', { b: 'y' }]],
+      [['patch.applied', 'applied', { step: '4' }]],
+    ]);
+    expect((await outcomes(sent[1]!.eventId))[0]?.detail.supersededBy).toEqual([sent[3]!.eventId]);
   });
 
   it('reuses a conversation read moments ago: a burst costs about one call per event', async () => {
     const conv = conversation([{ purpose: 'customer' }]);
     for (let i = 0; i < 10; i++) {
-      deliver(conv.id, { n: String(i) });
+      await deliver(conv.id, { n: String(i) });
       await folding.runUntilEmpty();
       world.clock.advance(100);
     }
@@ -479,7 +482,7 @@ describe('bursts on one participant', () => {
     expect(calls.filter((r) => r.method === 'PATCH')).toHaveLength(10);
     // Past the cache's few seconds, the conversation is read again.
     world.clock.advance(5_000);
-    deliver(conv.id, { n: 'later' });
+    await deliver(conv.id, { n: 'later' });
     await folding.runUntilEmpty();
     expect(world.emu.requests.filter((r) => r.path.includes(conv.id) && r.method === 'GET')).toHaveLength(2);
   });
@@ -489,9 +492,9 @@ describe('bursts on one participant', () => {
     // A 503 may still have been applied: the retry must carry the newest values again.
     world.emu.injectFault({ method: 'PATCH', path: /attributes$/, status: 503 });
     const sent = [
-      deliver(conv.id, { step: '1' }),
-      deliver(conv.id, { step: '2' }),
-      deliver(conv.id, { step: '3' }),
+      await deliver(conv.id, { step: '1' }),
+      await deliver(conv.id, { step: '2' }),
+      await deliver(conv.id, { step: '3' }),
     ];
     await folding.runUntilEmpty();
     world.clock.advance(RETRY_SCHEDULE_MS[0]! * 2);
@@ -500,11 +503,8 @@ describe('bursts on one participant', () => {
       '{"attributes":{"step":"3"}}',
       '{"attributes":{"step":"3"}}',
     ]);
-    expect(sent.map((s) => outcomes(s.eventId).at(-1)?.outcome)).toEqual([
-      'superseded',
-      'superseded',
-      'applied',
-    ]);
+    const last = await Promise.all(sent.map(async (s) => (await outcomes(s.eventId)).at(-1)?.outcome));
+    expect(last).toEqual(['superseded', 'superseded', 'applied']);
   });
 
   it('gives folded jobs back to their lane when the merged PATCH fails, and delivers them after', async () => {
@@ -515,11 +515,11 @@ describe('bursts on one participant', () => {
       status: 400,
       body: { message: 'bad', code: 'bad.request', status: 400 },
     });
-    const first = deliver(conv.id, { a: '1' });
-    const second = deliver(conv.id, { b: '2' });
+    const first = await deliver(conv.id, { a: '1' });
+    const second = await deliver(conv.id, { b: '2' });
     await folding.runUntilEmpty();
-    expect(outcomes(first.eventId).map((o) => o.kind)).toEqual(['patch.failed']);
-    expect(outcomes(second.eventId).map((o) => o.kind)).toEqual(['patch.applied']);
+    expect((await outcomes(first.eventId)).map((o) => o.kind)).toEqual(['patch.failed']);
+    expect((await outcomes(second.eventId)).map((o) => o.kind)).toEqual(['patch.applied']);
     expect(patches().map((p) => p.body)).toEqual([
       '{"attributes":{"a":"1","b":"2"}}',
       '{"attributes":{"b":"2"}}',
@@ -528,14 +528,14 @@ describe('bursts on one participant', () => {
 
   it('lineage: each attribute’s last value with its event, source, rule and delivery, and what came before', async () => {
     const conv = conversation([{ purpose: 'customer' }]);
-    const e1 = deliver(conv.id, { tier: 'silver', purchase: 'p1' });
+    const e1 = await deliver(conv.id, { tier: 'silver', purchase: 'p1' });
     await folding.runUntilEmpty();
     world.clock.advance(10_000);
-    const e2 = deliver(conv.id, { tier: 'gold' });
-    const e3 = deliver(conv.id, { tier: 'platinum', purchase: 'p3' });
+    const e2 = await deliver(conv.id, { tier: 'gold' });
+    const e3 = await deliver(conv.id, { tier: 'platinum', purchase: 'p3' });
     await folding.runUntilEmpty();
     world.clock.advance(10_000);
-    const e4 = deliver(conv.id, { purchase: 'p3' });
+    const e4 = await deliver(conv.id, { purchase: 'p3' });
     await folding.runUntilEmpty();
 
     const admin = await session(world, org.admin);

@@ -66,11 +66,12 @@ describe('end to end', () => {
     await expect
       .poll(() => world.emu.getConversation(conv.id)?.participants[0]?.attributes)
       .toEqual({ existing: 'kept', customer_tier: 'platinum', last_purchase: '2026-11-24' });
-    const kinds = () =>
+    const kinds = async () =>
       (
-        world.app.database.sqlite
-          .prepare('select kind from audit_log where event_id = ? order by id')
-          .all(eventId) as Array<{ kind: string }>
+        await world.app.all<{ kind: string }>(
+          'select kind from audit_log where event_id = ? order by id',
+          eventId,
+        )
       ).map((r) => r.kind);
     await expect.poll(kinds).toEqual(['event.received', 'event.matched', 'patch.applied']);
     // One log line per outcome, for operators who read logs rather than the API.
@@ -272,13 +273,14 @@ describe('end to end', () => {
       .toBe('50');
     // Every event reached an outcome.
     await expect
-      .poll(() =>
-        world.app.database.sqlite
-          .prepare(
-            "select count(distinct event_id) from audit_log where conversation_id = ? and kind in ('patch.applied','patch.skipped')",
-          )
-          .pluck()
-          .get(conv.id),
+      .poll(
+        async () =>
+          (
+            await world.app.all<{ n: number }>(
+              "select count(distinct event_id) as n from audit_log where conversation_id = ? and kind in ('patch.applied','patch.skipped')",
+              conv.id,
+            )
+          )[0]!.n,
       )
       .toBe(50);
   });

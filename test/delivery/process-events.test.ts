@@ -1,8 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sqliteEventProcessingStore } from '../../src/delivery/events-store.js';
 import { EventProcessor } from '../../src/delivery/process-events.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { SqliteJobQueue } from '../../src/queue/sqlite-store.js';
 import { install, type SeededOrg, seedOrg, session, startWorld, type World } from '../helpers/world.js';
 
 let world: World;
@@ -22,9 +20,9 @@ beforeEach(async () => {
     id: string;
     secret: string;
   };
-  const { sqlite } = world.app.database;
   processor = new EventProcessor({
-    store: sqliteEventProcessingStore(sqlite, new SqliteJobQueue(sqlite)),
+    // The app's own store and queue (its worker is not started), on either backend.
+    store: world.app.stores.delivery.processing,
     rules: world.app.deps.rules,
     clock: world.clock,
     logger: createLogger('silent'),
@@ -51,14 +49,11 @@ async function send(body: unknown): Promise<string> {
   return ((await res.json()) as { eventId: string }).eventId;
 }
 
-const sqlite = () => world.app.database.sqlite;
-const jobsOf = (eventId: string) =>
+const jobsOf = async (eventId: string) =>
   (
-    sqlite().prepare('select lane, payload, status from jobs order by id').all() as Array<{
-      lane: string;
-      payload: string;
-      status: string;
-    }>
+    await world.app.all<{ lane: string; payload: string; status: string }>(
+      'select lane, payload, status from jobs order by id',
+    )
   )
     .map((j) => ({
       ...j,
@@ -71,9 +66,11 @@ const jobsOf = (eventId: string) =>
     }))
     .filter((j) => j.payload.eventId === eventId);
 const auditOf = (eventId: string, kind: string) =>
-  sqlite().prepare('select * from audit_log where event_id = ? and kind = ?').all(eventId, kind) as Array<
-    Record<string, string>
-  >;
+  world.app.all<Record<string, string>>(
+    'select * from audit_log where event_id = ? and kind = ? order by id',
+    eventId,
+    kind,
+  );
 
 describe('event processing', () => {
   it('turns a matching event into one delivery job per target participant, audited as event.matched', async () => {
@@ -95,7 +92,7 @@ describe('event processing', () => {
     });
     expect(await processor.drain()).toBe(1);
 
-    const jobs = jobsOf(eventId);
+    const jobs = await jobsOf(eventId);
     expect(jobs.map((j) => [j.payload.target, j.payload.attributes, j.status])).toEqual([
       [
         { conversationId: 'conv-1', participant: { purpose: ['customer', 'external'] } },
@@ -106,13 +103,13 @@ describe('event processing', () => {
     ]);
     expect(new Set(jobs.map((j) => j.lane)).size).toBe(2);
     expect(jobs[0]?.payload.rules).toEqual([{ ruleId: tier.id, version: 1 }]);
-    const [audit] = auditOf(eventId, 'event.matched');
+    const [audit] = await auditOf(eventId, 'event.matched');
     expect(JSON.parse(audit!.rule_ids!).sort()).toEqual([tier.id, agent.id].sort());
     expect(audit!.conversation_id).toBe('conv-1');
     expect(JSON.parse(audit!.detail!)).toMatchObject({ deliveries: 2 });
-    expect(sqlite().prepare('select state from events where id = ?').get(eventId)).toEqual({
-      state: 'processed',
-    });
+    expect(await world.app.all('select state from events where id = ?', eventId)).toEqual([
+      { state: 'processed' },
+    ]);
   });
 
   it('records event.unmatched and enqueues nothing when no rule matches', async () => {
@@ -123,8 +120,10 @@ describe('event processing', () => {
     });
     const eventId = await send({ type: 'customer.updated', interactionId: 'conv-1' });
     await processor.drain();
-    expect(jobsOf(eventId)).toEqual([]);
-    expect(JSON.parse(auditOf(eventId, 'event.unmatched')[0]!.detail!)).toEqual({ rulesConsidered: 1 });
+    expect(await jobsOf(eventId)).toEqual([]);
+    expect(JSON.parse((await auditOf(eventId, 'event.unmatched'))[0]!.detail!)).toEqual({
+      rulesConsidered: 1,
+    });
   });
 
   it('processes each event once: a second pass finds nothing and enqueues nothing', async () => {
@@ -135,9 +134,9 @@ describe('event processing', () => {
     ];
     expect(await processor.drain()).toBe(2);
     expect(await processor.drain()).toBe(0);
-    expect(sqlite().prepare('select count(*) as n from jobs').get()).toEqual({ n: 2 });
+    expect(await world.app.all('select count(*) as n from jobs')).toEqual([{ n: 2 }]);
     // Same participant: one lane, in event order.
-    const lanes = ids.map((id) => jobsOf(id)[0]?.lane);
+    const lanes = await Promise.all(ids.map(async (id) => (await jobsOf(id))[0]?.lane));
     expect(lanes[0]).toBe(lanes[1]);
   });
 
@@ -157,15 +156,15 @@ describe('event processing', () => {
     expect(put.status).toBe(200);
     const second = await send({ type: 't', interactionId: 'c1' });
     await processor.drain();
-    expect(jobsOf(first)[0]?.payload.attributes).toEqual({ label: 'first' });
-    expect(jobsOf(second)[0]?.payload).toMatchObject({
+    expect((await jobsOf(first))[0]?.payload.attributes).toEqual({ label: 'first' });
+    expect((await jobsOf(second))[0]?.payload).toMatchObject({
       attributes: { label: 'second' },
       rules: [{ ruleId: r.id, version: 2 }],
     });
     await world.call('DELETE', `/v1/rules/${r.id}`, { token: admin });
     const third = await send({ type: 't', interactionId: 'c1' });
     await processor.drain();
-    expect(jobsOf(third)).toEqual([]);
-    expect(auditOf(third, 'event.unmatched')).toHaveLength(1);
+    expect(await jobsOf(third)).toEqual([]);
+    expect(await auditOf(third, 'event.unmatched')).toHaveLength(1);
   });
 });

@@ -8,7 +8,7 @@ import { openDatabase, type RelayDatabase } from '../../src/db/client.js';
 import { openPgDatabase } from '../../src/db/pg/client.js';
 import { pgStorage } from '../../src/db/pg/stores.js';
 import { sqliteStorage } from '../../src/db/sqlite-stores.js';
-import type { Storage } from '../../src/db/stores.js';
+import type { Storage, Stores } from '../../src/db/stores.js';
 import { type AppDeps, buildDeps } from '../../src/deps.js';
 import { type RunningServer, startServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -33,6 +33,11 @@ export interface TestApp {
   all<T = Record<string, unknown>>(query: string, ...params: unknown[]): Promise<T[]>;
   /** A statement in the common subset (seeding rows, breaking things on purpose). */
   run(query: string, ...params: unknown[]): Promise<void>;
+  /**
+   * The stores the app built, on either backend: tests seed audit rows through them
+   * (`stores.appendAudit`) and drive delivery with the app's own queue and recorder.
+   */
+  readonly stores: Stores;
   readonly deps: AppDeps;
   readonly clock: ManualClock;
   /** The SQLite file (its WAL is `${dbPath}-wal`); on PostgreSQL the app's database URL. */
@@ -75,7 +80,16 @@ export async function startTestApp(
   const logs: string[] = [];
   const logger = createLogger(config.logLevel, (line) => logs.push(line));
   const clock = opts.clock ?? new ManualClock();
-  const deps = buildDeps({ config, storage: backend.storage, logger, clock, keys: loadKeys(config, logger) });
+  // The stores the app builds, kept for `stores`.
+  let stores: Stores | undefined;
+  const storage: Storage = {
+    ...backend.storage,
+    stores: (ingest) => {
+      stores = backend.storage.stores(ingest);
+      return stores;
+    },
+  };
+  const deps = buildDeps({ config, storage, logger, clock, keys: loadKeys(config, logger) });
   const server: RunningServer = await startServer(createApp(deps), {
     port: opts.port ?? 0,
     host: '127.0.0.1',
@@ -91,8 +105,9 @@ export async function startTestApp(
       return backend.sqlite;
     },
     all: backend.all,
-    run: async (query, ...params) => {
-      await backend.all(query, ...params);
+    run: backend.run,
+    get stores() {
+      return stores!;
     },
     deps,
     clock,
@@ -115,6 +130,7 @@ interface Backend {
   sqlite: RelayDatabase | undefined;
   dbPath: string;
   all<T>(query: string, ...params: unknown[]): Promise<T[]>;
+  run(query: string, ...params: unknown[]): Promise<void>;
   close(keepData: boolean): Promise<void>;
 }
 
@@ -125,14 +141,17 @@ async function openBackend(reuse: string | undefined, migrate: boolean): Promise
   const dbPath = reuse ?? `${dir!.path}/relay.sqlite`;
   const database = openDatabase(dbPath);
   if (migrate) database.migrate();
+  const bound = (params: unknown[]) => params.map((v) => (typeof v === 'boolean' ? Number(v) : v));
   return {
     storage: sqliteStorage(database),
     sqlite: database,
     dbPath,
     all: async <T>(query: string, ...params: unknown[]) =>
-      database.sqlite
-        .prepare(query)
-        .all(...params.map((v) => (typeof v === 'boolean' ? Number(v) : v))) as T[],
+      database.sqlite.prepare(query).all(...bound(params)) as T[],
+    // better-sqlite3 refuses `all` for a statement that returns no rows.
+    run: async (query, ...params) => {
+      database.sqlite.prepare(query).run(...bound(params));
+    },
     close: async (keepData) => {
       database.close();
       if (!keepData) dir?.cleanup();
@@ -171,6 +190,9 @@ async function openPgBackend(reuse: string | undefined, migrate: boolean): Promi
     dbPath: url,
     all: async <T>(query: string, ...params: unknown[]) =>
       (await raw.unsafe(numbered(query), params as never[])) as unknown as T[],
+    run: async (query, ...params) => {
+      await raw.unsafe(numbered(query), params as never[]);
+    },
     close: async () => {
       await raw.end({ timeout: 5 });
       await database.close();

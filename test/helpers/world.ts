@@ -129,23 +129,31 @@ export async function session(world: World, userToken: string): Promise<string> 
   return ((await res.json()) as { token: string }).token;
 }
 
-/** Rows of the org in every table that has an org_id column. */
-export function rowsPerTable(app: TestApp, orgId: string): Record<string, number> {
-  const tables = app.database.sqlite
-    .prepare(
-      "select name from sqlite_master where type = 'table' and name not like '\\_\\_%' escape '\\' and name not like 'sqlite_%'",
-    )
-    .all() as Array<{ name: string }>;
+/** Rows of the org in every table that has an org_id column (either backend's own tables). */
+export async function rowsPerTable(app: TestApp, orgId: string): Promise<Record<string, number>> {
+  // Every table with whether it has org_id: SQLite's catalog, or PostgreSQL's public schema
+  // (drizzle keeps its migrations in a schema of its own there).
+  const tables = await app.all<{ name: string; tenant: number | boolean }>(
+    app.backend === 'postgres'
+      ? `select t.table_name as name, exists (select 1 from information_schema.columns c
+           where c.table_schema = 'public' and c.table_name = t.table_name and c.column_name = 'org_id') as tenant
+         from information_schema.tables t
+         where t.table_schema = 'public' and t.table_type = 'BASE TABLE' and t.table_name not like '\\_\\_%'
+         order by t.table_name`
+      : `select m.name as name, exists (select 1 from pragma_table_info(m.name) c where c.name = 'org_id') as tenant
+         from sqlite_master m
+         where m.type = 'table' and m.name not like '\\_\\_%' escape '\\' and m.name not like 'sqlite_%'
+         order by m.name`,
+  );
   const out: Record<string, number> = {};
-  for (const { name } of tables) {
-    const cols = app.database.sqlite.prepare(`pragma table_info(${name})`).all() as Array<{ name: string }>;
-    if (!cols.some((c) => c.name === 'org_id'))
-      throw new Error(`table ${name} has no org_id: tenant tables must`);
-    out[name] = (
-      app.database.sqlite.prepare(`select count(*) as n from ${name} where org_id = ?`).get(orgId) as {
-        n: number;
-      }
-    ).n;
+  for (const { name, tenant } of tables) {
+    if (!tenant) throw new Error(`table ${name} has no org_id: tenant tables must`);
+    const [row] = await app.all<{ n: number | string }>(
+      `select count(*) as n from ${name} where org_id = ?`,
+      orgId,
+    );
+    // PostgreSQL's count(*) is a bigint: a number here too.
+    out[name] = Number(row!.n);
   }
   return out;
 }
@@ -154,8 +162,12 @@ export function rowsPerTable(app: TestApp, orgId: string): Record<string, number
  * Every tenant table's row count for the org equals `expected` (tables not named: 0). New tables
  * are counted without touching the tests that call this.
  */
-export function expectRows(app: TestApp, orgId: string, expected: Record<string, number>): void {
-  const actual = rowsPerTable(app, orgId);
+export async function expectRows(
+  app: TestApp,
+  orgId: string,
+  expected: Record<string, number>,
+): Promise<void> {
+  const actual = await rowsPerTable(app, orgId);
   for (const name of Object.keys(expected)) if (!(name in actual)) throw new Error(`no table ${name}`);
   const want = Object.fromEntries(Object.keys(actual).map((k) => [k, expected[k] ?? 0]));
   if (JSON.stringify(actual) !== JSON.stringify(want)) {

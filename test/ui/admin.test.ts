@@ -255,7 +255,7 @@ describe('an org admin in the browser', () => {
     await dialog.getByRole('button', { name: 'Uninstall' }).click();
     await heading('Install Attribute Relay').waitFor();
     // Purged: what stays of the org is the one audit row saying so.
-    expect(rowsPerTable(world.app, org.orgId)).toMatchObject({ audit_log: 1, sources: 0, rules: 0 });
+    expect(await rowsPerTable(world.app, org.orgId)).toMatchObject({ audit_log: 1, sources: 0, rules: 0 });
   });
 });
 
