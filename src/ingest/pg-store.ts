@@ -80,30 +80,33 @@ async function writeBatch(
   batch: readonly Pending[],
   dedupWindowMs: number,
 ): Promise<AcceptResult[]> {
-  const ids = [...new Set(batch.map((p) => p.event.sourceId))];
+  const sourceIds = [...new Set(batch.map((p) => p.event.sourceId))];
   // Deleted (or its org uninstalled) since the request was authenticated: nothing is stored.
   const live = new Set(
-    (await tx.select({ id: sources.id }).from(sources).where(inArray(sources.id, ids))).map((r) => r.id),
+    (await tx.select({ id: sources.id }).from(sources).where(inArray(sources.id, sourceIds))).map(
+      (r) => r.id,
+    ),
   );
   // After every event already committed, on any instance (see raiseIdFloor): processing takes
   // events in id order, so an event sent after another's 202 is never processed before it.
   const [top] = await tx.execute<{ id: string | null }>(sql`select max(id) as id from events`);
   if (top?.id) raiseIdFloor('evt', top.id);
+  // Each live event's id, then every dedup key of the batch claimed in one statement.
+  const ids = batch.map(({ event: e }) => (live.has(e.sourceId) ? newId('evt', e.receivedAt) : undefined));
+  const owners = await claimKeys(tx, batch, ids, dedupWindowMs);
   const results: AcceptResult[] = [];
   const rows: Array<typeof events.$inferInsert> = [];
   const audit: AuditEntry[] = [];
-  for (const { event: e } of batch) {
-    if (!live.has(e.sourceId)) {
+  for (const [i, { event: e }] of batch.entries()) {
+    const eventId = ids[i];
+    if (eventId === undefined) {
       results.push({ sourceGone: true });
       continue;
     }
-    const eventId = newId('evt', e.receivedAt);
-    if (e.dedupKey !== undefined) {
-      const seen = await claimKey(tx, e, eventId, dedupWindowMs);
-      if (seen !== eventId) {
-        results.push({ eventId: seen, duplicate: true });
-        continue;
-      }
+    const owner = e.dedupKey === undefined ? eventId : owners.get(keyOf(e.sourceId, e.dedupKey))!;
+    if (owner !== eventId) {
+      results.push({ eventId: owner, duplicate: true });
+      continue;
     }
     rows.push({
       id: eventId,
@@ -135,21 +138,56 @@ async function writeBatch(
   return results;
 }
 
+const keyOf = (sourceId: string, key: string) => `${sourceId}\n${key}`;
+
 /**
- * Claims the source's key for `eventId` unless a live claim holds it; returns the event id that
- * owns the key now (ours, or the earlier event's).
+ * Claims the batch's dedup keys, each for the first live event that carries it, unless a live
+ * claim holds it: one insert for all of them (in key order, so two instances' batches lock keys in
+ * the same order), then one read of the keys held by earlier events. Returns, per key, the event
+ * that owns it now. Later events of the batch with a key already seen in it are its repeats.
  */
-async function claimKey(tx: PgTx, e: IncomingEvent, eventId: string, windowMs: number): Promise<string> {
-  const claimed = await tx.execute<{ event_id: string }>(sql`
+async function claimKeys(
+  tx: PgTx,
+  batch: readonly Pending[],
+  ids: ReadonlyArray<string | undefined>,
+  windowMs: number,
+): Promise<Map<string, string>> {
+  const first = new Map<
+    string,
+    { source_id: string; key: string; org_id: string; event_id: string; expires_at: number }
+  >();
+  for (const [i, { event: e }] of batch.entries()) {
+    const id = ids[i];
+    if (id === undefined || e.dedupKey === undefined || first.has(keyOf(e.sourceId, e.dedupKey))) continue;
+    first.set(keyOf(e.sourceId, e.dedupKey), {
+      source_id: e.sourceId,
+      key: e.dedupKey,
+      org_id: e.orgId,
+      event_id: id,
+      expires_at: e.receivedAt + windowMs,
+    });
+  }
+  const owners = new Map<string, string>();
+  if (first.size === 0) return owners;
+  const wanted = JSON.stringify([...first.values()]);
+  // A key lapses when its expiry is at or before the event's receipt (expires_at - window).
+  const claimed = await tx.execute<{ source_id: string; key: string; event_id: string }>(sql`
     insert into ingest_keys (source_id, key, org_id, event_id, expires_at)
-    values (${e.sourceId}, ${e.dedupKey}, ${e.orgId}, ${eventId}, ${e.receivedAt + windowMs})
+    select k.source_id, k.key, k.org_id, k.event_id, k.expires_at
+    from jsonb_to_recordset(${wanted}::jsonb) as k(source_id text, key text, org_id text, event_id text, expires_at bigint)
+    order by k.source_id, k.key
     on conflict (source_id, key) do update
       set event_id = excluded.event_id, expires_at = excluded.expires_at
-      where ingest_keys.expires_at <= ${e.receivedAt}
-    returning event_id`);
-  if (claimed.length > 0) return eventId;
-  const held = await tx.execute<{ event_id: string }>(
-    sql`select event_id from ingest_keys where source_id = ${e.sourceId} and key = ${e.dedupKey}`,
-  );
-  return held[0]!.event_id;
+      where ingest_keys.expires_at <= excluded.expires_at - ${windowMs}
+    returning source_id, key, event_id`);
+  for (const r of claimed) owners.set(keyOf(r.source_id, r.key), r.event_id);
+  const held = [...first.values()].filter((k) => !owners.has(keyOf(k.source_id, k.key)));
+  if (held.length > 0) {
+    const rows = await tx.execute<{ source_id: string; key: string; event_id: string }>(sql`
+      select i.source_id, i.key, i.event_id from ingest_keys i
+      join jsonb_to_recordset(${JSON.stringify(held)}::jsonb) as k(source_id text, key text)
+        on i.source_id = k.source_id and i.key = k.key`);
+    for (const r of rows) owners.set(keyOf(r.source_id, r.key), r.event_id);
+  }
+  return owners;
 }
