@@ -60,6 +60,8 @@ export class Runner {
   private unsubscribe: (() => void) | undefined;
   private pumping: Promise<void> | undefined;
   private pumpAgain = false;
+  /** Runs ended so far (runUntilEmpty: did any end during a fill?). */
+  private finished = 0;
   private readonly o: Required<Omit<RunnerOptions, 'pausedOrgs' | 'fold'>> &
     Pick<RunnerOptions, 'pausedOrgs' | 'fold'>;
 
@@ -106,8 +108,14 @@ export class Runner {
   /** For tests: runs every job claimable now (and those they make ready now), then resolves. */
   async runUntilEmpty(): Promise<void> {
     for (;;) {
+      const finished = this.finished;
       await this.fill(() => true);
-      if (this.inFlight.size === 0) return;
+      if (this.inFlight.size === 0) {
+        // A claim that found nothing may have looked while runs it waited on were settling (an
+        // async backend's claim sees them still running): fill again if any ended meanwhile.
+        if (this.finished !== finished) continue;
+        return;
+      }
       await Promise.race([...this.inFlight.values()].map((f) => f.done));
     }
   }
@@ -150,6 +158,7 @@ export class Runner {
     this.served[job.orgId] = ++this.tick;
     const abort = new AbortController();
     const done = this.execute(job, abort.signal).finally(() => {
+      this.finished++;
       this.inFlight.delete(job.id);
       if (this.running) setImmediate(() => this.pump());
     });
