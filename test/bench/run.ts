@@ -287,14 +287,27 @@ async function scaleout(): Promise<string> {
     'test/bench/scaleout.ts',
   );
   const cols = (cells: string[]) => `${cells.map((c, i) => (i ? c.padStart(11) : c.padEnd(10))).join('')}\n`;
-  const head = ['backend', 'instances', 'ingest', 'end-to-end', 'PATCHes', 'PATCH p50', 'PATCH p99', 'load'];
-  const unit = ['', '', 'ev/s', 'ev/s', '/event', 'ms', 'ms', '1 min'];
+  const head = [
+    'backend',
+    'instances',
+    'ingest',
+    'end-to-end',
+    'PATCHes',
+    'CPU',
+    'storage',
+    'PATCH p50',
+    'PATCH p99',
+    'load',
+  ];
+  const unit = ['', '', 'ev/s', 'ev/s', '/event', 'ms/event', 'B/event', 'ms', 'ms', '1 min'];
   const row = (c: Case) => [
     c.backend,
     String(c.instances),
     c.ingestPerSec!.toFixed(0),
     c.endToEndPerSec!.toFixed(0),
     c.patchesPerEvent!.toFixed(2),
+    c.cpuPerEventMs!.toFixed(2),
+    c.bytesPerEvent!.toFixed(0),
     c.latencyP50!.toFixed(0),
     c.latencyP99!.toFixed(0),
     c.loadAverage!.toFixed(1),
@@ -302,7 +315,8 @@ async function scaleout(): Promise<string> {
   return (
     `\nscale-out, end to end: ${r.events.toLocaleString('en')} events a case (BENCH_SCALEOUT_EVENTS), ` +
     `each instance and the emulator (${r.emulatorLatencyMs} ms a call) in its own process\n` +
-    "PATCH p50/p99: an event's send to its PATCH at the emulator; load: the machine's, as the case ended\n\n" +
+    "PATCH p50/p99: an event's send to its PATCH at the emulator; load: the machine's, as the case ended\n" +
+    "CPU: the relay processes' (not PostgreSQL's) per event with an outcome; storage: table growth per event\n\n" +
     cols(head) +
     cols(unit) +
     r.cases.map((c) => cols(row(c))).join('') +

@@ -26,7 +26,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EVENTS = Number(process.env.BENCH_SCALEOUT_EVENTS ?? 2_000);
 const SENDERS = 32;
 const ORGS = 4;
-const CONVERSATIONS = 200;
+/** 200 by default (lanes fold); BENCH_SCALEOUT_CONVERSATIONS=3000 with 3,000 events: all distinct. */
+const CONVERSATIONS = Number(process.env.BENCH_SCALEOUT_CONVERSATIONS ?? 200);
+/** Linux reports process CPU time in clock ticks of 1/100 s (`getconf CLK_TCK`). */
+const TICK_MS = 10;
 const EMULATOR_LATENCY_MS = 20;
 /** How long a case waits for the last outcome before it gives up and reports what is missing. */
 const DRAIN_TIMEOUT_MS = Number(process.env.BENCH_SCALEOUT_DRAIN_MS ?? 90_000);
@@ -199,6 +202,8 @@ interface Backend {
   outcomes(): Promise<{ done: number; failed: number; skipped: number }>;
   /** What the database server logged as errors during the case. */
   problems(): Promise<string[]>;
+  /** Bytes the relay's tables hold now (SQLite: the pages in use as a reader sees them). */
+  bytes(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -221,6 +226,12 @@ function sqliteBackend(): Backend {
         .get() as { done: number; failed: number; skipped: number };
     },
     problems: async () => [],
+    async bytes() {
+      db ??= new Database(path, { readonly: true });
+      const pages = db.pragma('page_count', { simple: true }) as number;
+      const free = db.pragma('freelist_count', { simple: true }) as number;
+      return (pages - free) * (db.pragma('page_size', { simple: true }) as number);
+    },
     async close() {
       db?.close();
       dir.cleanup();
@@ -260,8 +271,28 @@ async function postgresBackend(adminUrl: string, name: string): Promise<Backend>
       }
       return [...counts].map(([what, n]) => `PostgreSQL logged ${n}× ${what}`);
     },
+    async bytes() {
+      const [row] = await sql`
+        select coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint as n from pg_class c
+        join pg_namespace s on s.oid = c.relnamespace where s.nspname = 'public' and c.relkind = 'r'`;
+      return Number(row!.n);
+    },
     close: () => sql.end(),
   };
+}
+
+function totalCpuMs(pids: ReadonlyArray<number | undefined>): number {
+  let total = 0;
+  for (const pid of pids) total += cpuMs(pid);
+  return total;
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return 0;
+  // Fields 14 and 15 (utime, stime), counted after the command name's closing parenthesis.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 
 async function runCase(emu: string, backend: Backend, instances: number) {
@@ -294,6 +325,9 @@ async function runCase(emu: string, backend: Backend, instances: number) {
       convs.push({ id: c.id, org });
     }
     await call('DELETE', `${control}/requests`);
+    const pids = servers.map((srv) => srv.proc.child.pid);
+    const cpuBefore = totalCpuMs(pids);
+    const bytesBefore = await backend.bytes();
 
     const sentAt = new Array<number>(EVENTS);
     const acceptedAt = new Array<number>(EVENTS).fill(Number.POSITIVE_INFINITY);
@@ -345,6 +379,8 @@ async function runCase(emu: string, backend: Backend, instances: number) {
       o = await backend.outcomes();
     }
     const endToEndSeconds = (Date.now() - t0) / 1000;
+    const cpuPerEventMs = (totalCpuMs(pids) - cpuBefore) / Math.max(1, o.done);
+    const bytesPerEvent = ((await backend.bytes()) - bytesBefore) / Math.max(1, accepted);
     if (o.done < accepted) {
       notes.push(
         `${accepted - o.done} of ${accepted} accepted events had no outcome after ${DRAIN_TIMEOUT_MS / 1000} s`,
@@ -401,6 +437,10 @@ async function runCase(emu: string, backend: Backend, instances: number) {
       ingestSeconds,
       endToEndSeconds,
       patchesPerEvent: patches.length / EVENTS,
+      /** The relay processes' CPU per event with an outcome (not PostgreSQL's, not the emulator's). */
+      cpuPerEventMs,
+      /** Growth of the relay's tables per accepted event (before checkpoints and retention). */
+      bytesPerEvent,
       patches: patches.length,
       tokenRequests: requests.filter((r) => r.path === '/oauth/token').length,
       latencyP50: pct(latencies, 50),
