@@ -1,19 +1,17 @@
 import type { PgDatabase } from '../db/pg/client.js';
-import { type BudgetStore, burstOf } from './budget.js';
+import type { BudgetStore } from './budget.js';
 
 /** How stale `paused()` may be before it asks the table again (in the background). */
 export const PAUSED_REFRESH_MS = 500;
 
 /**
  * Each org's request budget in `org_budgets`, one row per org shared by every instance: N
- * instances together never take more than the org's `requestsPerMinute`, and a 429 on one pauses
- * the org on all. A take is ONE statement (an upsert whose SET computes the refilled bucket from
- * the old row under its row lock), so concurrent takes queue on the row and none is lost or
- * doubled; there is no read-then-write to race.
- *
- * The refill (`tokens + elapsed × perMinute / 60 s`, capped at `burstOf(perMinute)`) counts elapsed time from
- * the row's `at`, which only moves forward (`greatest(at, now)`): an instance whose clock is behind
- * gets no refill, and two instances never both refill the same interval. `paused_until` only grows.
+ * instances together never take more than the org's `requestsPerMinute` in any minute, and a 429
+ * on one pauses the org on all. A take is ONE call of `relay_budget_take`
+ * (migrations-pg/0005_budget_sliding_minute.sql), which locks the org's row, drops the takes that
+ * aged out of the minute and adds this one if it fits: concurrent takes queue on the row and none
+ * is lost or doubled. Take times only move forward in the row, so an instance whose clock is
+ * behind finds the others' takes still in its minute. `paused_until` only grows.
  *
  * `paused()` must answer synchronously (the runner asks before each claim), so it reads a local
  * mirror: every take and pause result goes into it at once, and the table is re-read for other
@@ -32,27 +30,10 @@ export class PgBudgetStore implements BudgetStore {
   ) {}
 
   async take(orgId: string, perMinute: number, now: number, count = 1): Promise<number | undefined> {
-    const { sql } = this.database;
-    const burst = burstOf(perMinute);
-    const need = Math.min(count, burst);
-    const rate = sql`${perMinute}::float8`;
-    const at = sql`${now}::bigint`;
-    const refill = sql`least(${burst}::float8, b.tokens + greatest(0, ${at} - b.at) * ${rate} / 60000.0)`;
-    const paused = sql`b.paused_until > ${at}`;
-    const enough = sql`${refill} >= ${need}::float8`;
-    // A new row starts full, less this take (need never exceeds the burst).
-    const [row] = await sql<{ paused_until: string }[]>`
-      insert into org_budgets as b (org_id, tokens, at, paused_until)
-      values (${orgId}, ${burst - need}::float8, ${at}, 0)
-      on conflict (org_id) do update set
-        tokens = case when ${paused} then b.tokens
-                      when ${enough} then ${refill} - ${need}::float8
-                      else ${refill} end,
-        at = case when ${paused} then b.at else greatest(b.at, ${at}) end,
-        paused_until = case when ${paused} or ${enough} then b.paused_until
-                            else ${at} + ceil((${need}::float8 - ${refill}) * 60000.0 / ${rate})::bigint end
-      returning paused_until`;
-    // Taken exactly when the row is not paused at `now` afterwards (a refused take leaves it paused).
+    const need = Math.min(count, perMinute);
+    const [row] = await this.database.sql<{ paused_until: string }[]>`
+      select relay_budget_take(${orgId}, ${perMinute}::int, ${now}::bigint, ${need}::int) as paused_until`;
+    // 0 when taken, else when to try again.
     const until = Number(row!.paused_until);
     if (until <= now) return undefined;
     this.note(orgId, until);
@@ -62,11 +43,10 @@ export class PgBudgetStore implements BudgetStore {
   async pause(orgId: string, until: number): Promise<void> {
     this.note(orgId, until);
     const { sql } = this.database;
-    // A row that does not exist yet starts full (perMinute is not known here: the first take's
-    // refill caps it), paused from now on.
+    // A row that does not exist yet starts with no takes, paused from now on.
     await sql`
-      insert into org_budgets as b (org_id, tokens, at, paused_until)
-      values (${orgId}, 'Infinity'::float8, 0, ${until}::bigint)
+      insert into org_budgets as b (org_id, paused_until)
+      values (${orgId}, ${until}::bigint)
       on conflict (org_id) do update set paused_until = greatest(b.paused_until, excluded.paused_until)`;
   }
 

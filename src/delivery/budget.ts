@@ -1,28 +1,24 @@
 /**
- * Each org's Genesys request budget: a token bucket refilled at `requestsPerMinute` (Genesys allows
- * 300 per minute per client-credentials token), holding at most `burstOf` of it. A 429 pauses the org until its
- * Retry-After. An org out of budget is paused for the runner, so its jobs wait without holding
- * up other orgs'.
+ * Each org's Genesys request budget (Genesys allows 300 per minute per client-credentials token):
+ * a sliding minute. A take goes out while fewer than `requestsPerMinute` calls were taken in the
+ * 60 s before it, so no 60 s window ever holds more than the budget, and a burst up to the whole
+ * budget still goes out at once (as Genesys' own per-minute window allows). A token bucket could
+ * not do both: one as big as the minute let a full bucket and a minute's refill out within 60 s
+ * (twice the budget; the multi-instance test measured it), one small enough to stay within 5 %
+ * held a burst of 20 distinct conversations back for seconds. A 429 pauses the org until its
+ * Retry-After. An org out of budget is paused for the runner, so its jobs wait without holding up
+ * other orgs'.
  *
- * One budget per org for the whole deployment: on SQLite one process owns the file, so the bucket
+ * One budget per org for the whole deployment: on SQLite one process owns the file, so the minute
  * lives in its memory (`Budgets`); on PostgreSQL every instance takes from one row per org
  * (src/delivery/budget-pg-store.ts), so N instances together stay within the org's budget and a
  * 429 seen by one pauses the org on all of them.
  */
-/**
- * How many requests an org may send at once (the bucket's size): a 25th of its minute, at least 3
- * (a delivery reserves up to 3 calls together). A bucket as big as the minute would let a full
- * bucket and a minute's refill both go out within 60 s, twice the budget; with a 25th no 60 s
- * window of takes holds more than 4 % over it, which leaves a point for requests that reach
- * Genesys a little later than they were taken (the multi-instance test measured 945 of 900 with
- * a 20th).
- */
-export const burstOf = (perMinute: number): number =>
-  Math.min(perMinute, Math.max(3, Math.ceil(perMinute / 25)));
+export const MINUTE_MS = 60_000;
 
 export interface BudgetStore {
   /**
-   * Takes `count` requests' worth (at most a burst's, `burstOf`) at once; `undefined` when taken, else when
+   * Takes `count` requests' worth (at most a minute's) at once; `undefined` when taken, else when
    * to try again. A delivery reserves its GET and PATCH together, so it never stops half-way.
    */
   take(orgId: string, perMinute: number, now: number, count?: number): Promise<number | undefined>;
@@ -37,29 +33,29 @@ export interface BudgetStore {
   refresh(now: number): Promise<void>;
 }
 
-/** The in-memory bucket of one process (the SQLite backend). */
+/** The in-memory sliding minute of one process (the SQLite backend). */
 export class Budgets implements BudgetStore {
-  private readonly buckets = new Map<string, { tokens: number; at: number; perMinute: number }>();
+  /** Per org, when each call of the last minute was taken, oldest first. */
+  private readonly taken = new Map<string, number[]>();
   private readonly pausedUntil = new Map<string, number>();
 
   async take(orgId: string, perMinute: number, now: number, count = 1): Promise<number | undefined> {
-    const burst = burstOf(perMinute);
-    const need = Math.min(count, burst);
+    const need = Math.min(count, perMinute);
     const paused = this.pausedUntil.get(orgId);
     if (paused !== undefined && paused > now) return paused;
-    let b = this.buckets.get(orgId);
-    if (!b || b.perMinute !== perMinute) {
-      b = { tokens: burst, at: now, perMinute };
-      this.buckets.set(orgId, b);
-    }
-    // Time only moves forward for the bucket (as on PostgreSQL): an earlier `now` refills nothing.
-    b.tokens = Math.min(burst, b.tokens + (Math.max(0, now - b.at) * perMinute) / 60_000);
-    b.at = Math.max(b.at, now);
-    if (b.tokens >= need) {
-      b.tokens -= need;
+    const log = this.taken.get(orgId) ?? [];
+    let aged = 0;
+    while (aged < log.length && log[aged]! <= now - MINUTE_MS) aged++;
+    if (aged > 0) log.splice(0, aged);
+    if (log.length + need <= perMinute) {
+      // Times only move forward in the log (as on PostgreSQL), so it stays oldest first.
+      const at = Math.max(now, log.at(-1) ?? now);
+      for (let i = 0; i < need; i++) log.push(at);
+      this.taken.set(orgId, log);
       return undefined;
     }
-    const next = now + Math.ceil(((need - b.tokens) * 60_000) / perMinute);
+    // When enough of the minute's calls have aged out to make room for this one.
+    const next = log[log.length + need - perMinute - 1]! + MINUTE_MS;
     this.pausedUntil.set(orgId, next);
     return next;
   }

@@ -267,14 +267,14 @@ async function audit(): Promise<string> {
   );
 }
 
-/** The request budget shared by instances on PostgreSQL: one upsert per take (its own process). */
+/** The request budget shared by instances on PostgreSQL: one locked call per take (its own process). */
 async function budget(): Promise<string> {
   type C = { instances: number; inFlight: number; takesPerSec: number; p50Ms: number; p99Ms: number };
   const r = await runScript<{ cases: C[] }>('test/bench/budget.ts');
   const row = (c: C) =>
     `${`${c.instances} instance(s) × ${c.inFlight} in flight`.padEnd(32)}${c.takesPerSec.toFixed(0).padStart(10)}${c.p50Ms.toFixed(2).padStart(10)}${c.p99Ms.toFixed(2).padStart(10)}\n`;
   return (
-    '\nshared request budget on PostgreSQL, every take on one org’s row (300/min = 5 takes/s)\n\n' +
+    '\nshared request budget on PostgreSQL, every take on one org’s row holding a full minute at the highest budget (6,000/min = 100 takes/s)\n\n' +
     `${'takers'.padEnd(32)}${'takes/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}\n` +
     r.cases.map(row).join('')
   );

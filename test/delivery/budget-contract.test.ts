@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openPgDatabase, type PgDatabase } from '../../src/db/pg/client.js';
-import { type BudgetStore, Budgets, burstOf } from '../../src/delivery/budget.js';
+import { type BudgetStore, Budgets } from '../../src/delivery/budget.js';
 import { PgBudgetStore } from '../../src/delivery/budget-pg-store.js';
 import { startPgDatabase } from '../helpers/pg-db.js';
 
@@ -55,38 +55,29 @@ describe.each([
   });
   afterEach(() => b.close());
 
-  it('allows a burst of a 25th of the minute at once, then one per 60/rpm seconds', async () => {
+  it('allows requestsPerMinute at once, then more as the minute’s takes age out', async () => {
     const s = b.instance();
-    expect(burstOf(300)).toBe(12);
-    for (let i = 0; i < 12; i++) expect(await s.take('org', 300, T)).toBeUndefined();
-    expect(await s.take('org', 300, T)).toBe(T + 200);
-    expect(s.paused(T)).toEqual(['org']);
-    expect(await s.take('org', 300, T + 100)).toBe(T + 200); // paused: the bucket is not asked
-    expect(await s.take('org', 300, T + 200)).toBeUndefined();
-    expect(s.paused(T + 200)).toEqual([]);
+    for (let i = 0; i < 200; i++) expect(await s.take('org', 300, T)).toBeUndefined();
+    for (let i = 0; i < 100; i++) expect(await s.take('org', 300, T + 30_000)).toBeUndefined();
+    expect(await s.take('org', 300, T + 30_000)).toBe(T + 60_000);
+    expect(s.paused(T + 30_000)).toEqual(['org']);
+    expect(await s.take('org', 300, T + 45_000)).toBe(T + 60_000); // paused: the minute is not asked
+    // The 200 of T age out at T + 60 s; the 100 of T + 30 s are still in the minute.
+    for (let i = 0; i < 200; i++) expect(await s.take('org', 300, T + 60_000)).toBeUndefined();
+    expect(await s.take('org', 300, T + 60_000)).toBe(T + 90_000);
   });
 
-  it('reserves several requests at once, never more than a burst', async () => {
+  it('reserves several requests at once, never more than a minute’s worth', async () => {
     const s = b.instance();
     expect(await s.take('org', 3, T, 2)).toBeUndefined();
-    expect(await s.take('org', 3, T, 2)).toBe(T + 20_000);
+    expect(await s.take('org', 3, T + 1_000, 2)).toBe(T + 60_000);
     expect(await s.take('solo', 1, T, 2)).toBeUndefined();
   });
 
-  it('refills continuously up to a burst, never beyond', async () => {
-    const s = b.instance();
-    for (let i = 0; i < 48; i++) expect(await s.take('org', 1200, T)).toBeUndefined();
-    expect(await s.take('org', 1200, T)).toBe(T + 50);
-    // An hour idle still leaves only a burst (48 of 1,200/min).
-    const later = T + 3_600_000;
-    for (let i = 0; i < 48; i++) expect(await s.take('org', 1200, later)).toBeUndefined();
-    expect(await s.take('org', 1200, later)).toBe(later + 50);
-  });
-
-  it('never lets any 60 s window hold more than 5 % over the budget', async () => {
+  it('never lets any 60 s window hold more than the budget, and uses all of it', async () => {
     const s = b.instance();
     const sent: number[] = [];
-    // Asking every 10 ms for 3 minutes: the bucket decides what goes out when.
+    // Asking every 10 ms for 3 minutes: the minute decides what goes out when.
     for (let at = T; at < T + 180_000; at += 10) {
       if ((await s.take('org', 300, at)) === undefined) sent.push(at);
     }
@@ -95,8 +86,8 @@ describe.each([
       while (sent[hi]! - sent[lo]! >= 60_000) lo++;
       most = Math.max(most, hi - lo + 1);
     }
-    expect(most).toBeGreaterThanOrEqual(300);
-    expect(most).toBeLessThanOrEqual(312);
+    expect(most).toBe(300);
+    expect(sent.length).toBe(900);
   }, 60_000);
 
   it('keeps orgs apart, and a 429 pauses only that org', async () => {
@@ -127,42 +118,39 @@ describe.each([
     expect(two.paused(T + 30_000)).toEqual([]);
   });
 
-  it('one bucket for all instances: what one takes, another cannot', async () => {
+  it('one minute for all instances: what one takes, another cannot', async () => {
     const one = b.instance();
     const two = b.instance();
-    // 1,200/min: a burst of 48, one more every 50 ms.
-    for (let i = 0; i < 24; i++) expect(await one.take('org', 1200, T)).toBeUndefined();
-    for (let i = 0; i < 24; i++) expect(await two.take('org', 1200, T)).toBeUndefined();
-    expect(await one.take('org', 1200, T)).toBe(T + 50);
-    // The empty bucket pauses the org everywhere until it refills.
-    await two.refresh(T);
-    expect(two.paused(T)).toEqual(['org']);
-    expect(await two.take('org', 1200, T + 50)).toBeUndefined();
+    for (let i = 0; i < 10; i++) expect(await one.take('org', 20, T)).toBeUndefined();
+    for (let i = 0; i < 10; i++) expect(await two.take('org', 20, T + 1_000)).toBeUndefined();
+    expect(await one.take('org', 20, T + 2_000)).toBe(T + 60_000);
+    // The spent minute pauses the org everywhere until its first takes age out.
+    await two.refresh(T + 2_000);
+    expect(two.paused(T + 2_000)).toEqual(['org']);
+    expect(await two.take('org', 20, T + 60_000)).toBeUndefined();
   });
 
   it('three instances taking in parallel never hand out more than the org’s budget', async () => {
     const instances = [b.instance(), b.instance(), b.instance()];
-    const perMinute = 1200;
+    const perMinute = 50;
     const burst = async (at: number, each: number) => {
       const takes = instances.flatMap((s) =>
         Array.from({ length: each }, () => s.take('org', perMinute, at)),
       );
       return (await Promise.all(takes)).filter((r) => r === undefined).length;
     };
-    // A full bucket (48), asked for 120 at once: exactly 48 go out.
-    expect(await burst(T, 40)).toBe(48);
-    // 1.5 s refills 30, however many ask and from where.
-    expect(await burst(T + 1_500, 20)).toBe(30);
-    expect(await burst(T + 3_000, 20)).toBe(30);
+    // 120 asked at once: exactly 50 go out; nothing more within the minute, however many ask.
+    expect(await burst(T, 40)).toBe(50);
+    expect(await burst(T + 30_000, 20)).toBe(0);
+    expect(await burst(T + 60_000, 20)).toBe(50);
   });
 
-  it('a clock behind the others refills nothing twice', async () => {
+  it('a clock behind the others still counts their takes', async () => {
     const ahead = b.instance();
     const behind = b.instance();
-    for (let i = 0; i < 48; i++) expect(await ahead.take('org', 1200, T)).toBeUndefined();
-    // Ahead takes the 30 that 1.5 s refilled; behind, 0.75 s late, finds none left.
-    for (let i = 0; i < 30; i++) expect(await ahead.take('org', 1200, T + 1_500)).toBeUndefined();
-    expect(await behind.take('org', 1200, T + 750)).toBeDefined();
-    expect(await ahead.take('org', 1200, T + 1_550)).toBeUndefined();
+    for (let i = 0; i < 60; i++) expect(await ahead.take('org', 60, T + 60_000)).toBeUndefined();
+    // Behind, its clock 45 s late, finds the minute spent: the takes ahead of it count too.
+    expect(await behind.take('org', 60, T + 15_000)).toBeDefined();
+    expect(await ahead.take('org', 60, T + 120_000)).toBeUndefined();
   });
 });

@@ -264,12 +264,8 @@ describe('end to end', () => {
       );
       expect(res.status).toBe(202);
     }
-    // Time moves on, so the org's budget (a burst of 12, then 5 a second) lets the rest through.
     await expect
-      .poll(() => {
-        world.clock.advance(1_000);
-        return world.emu.getConversation(conv.id)?.participants[0]?.attributes.last_purchase;
-      })
+      .poll(() => world.emu.getConversation(conv.id)?.participants[0]?.attributes.last_purchase)
       .toBe('50');
     // Every event reached an outcome.
     await expect

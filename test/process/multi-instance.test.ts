@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { burstOf } from '../../src/delivery/budget.js';
 import { GenesysEmulator, type RecordedRequest } from '../../src/emulator/index.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { type Spawned, spawnEntry } from '../helpers/process.js';
@@ -21,8 +20,8 @@ const PARTICIPANTS = 50;
 const ORGS = 3;
 /**
  * Each org's requestsPerMinute, and the emulator's limit per token: Genesys' default. The three
- * instances together would send more (measured with 900: about 450 calls an org in 30 s), so the
- * shared budget is what holds them to it.
+ * instances together would send more (with 900: about 450 calls an org in 30 s), so the shared
+ * budget is what holds them to it; the test checks that it was reached.
  */
 const BUDGET = 300;
 
@@ -156,9 +155,6 @@ describe('three instances on one PostgreSQL', () => {
     }
 
     const busiest = orgs.map((o) => busiestWindow(requests, o.id, 60_000));
-    // Over 10 s the bucket allows its burst and 10 s of refill: three instances with a bucket each
-    // would send three times that.
-    const busiest10s = orgs.map((o) => busiestWindow(requests, o.id, 10_000));
     const tokens = requests.filter((r) => r.path === '/oauth/token').length;
     // The figures the closing note quotes: what the run cost, per org.
     process.stdout.write(
@@ -168,13 +164,13 @@ describe('three instances on one PostgreSQL', () => {
         apiCalls: orgs.map((o) => requests.filter((r) => isApiCall(r, o.id)).length),
         patches: requests.filter((r) => r.method === 'PATCH').length,
         busiestMinute: busiest,
-        busiest10s,
         tokens,
         status429: requests.filter((r) => r.status === 429).length,
       })}\n`,
     );
     for (const n of busiest) expect(n).toBeLessThanOrEqual(BUDGET * 1.05);
-    for (const n of busiest10s) expect(n).toBeLessThanOrEqual((BUDGET / 6 + burstOf(BUDGET)) * 1.05);
+    // The budget bound (else the check above proves nothing): three budgets would allow 900.
+    expect(Math.max(...busiest)).toBeGreaterThanOrEqual(BUDGET * 0.9);
     // One token per org for every instance, the restarted one too: the one fetched at install.
     expect(tokens).toBe(0);
   }, 300_000);

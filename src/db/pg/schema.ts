@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
-  doublePrecision,
   index,
   integer,
   jsonb,
@@ -246,14 +245,14 @@ export const deliveryAttempts = pgTable(
 
 /**
  * PostgreSQL only (no SQLite twin: one process owns a SQLite file and keeps these in memory).
- * Each org's request budget, shared by every instance: a token bucket taken from with one atomic
- * upsert (src/delivery/budget-pg-store.ts). `tokens` is fractional (it refills continuously);
- * `paused_until` only ever grows (a 429's Retry-After, or an empty bucket's refill time).
+ * Each org's request budget, shared by every instance: a sliding minute of take times, taken from
+ * with one atomic upsert (src/delivery/budget-pg-store.ts). `paused_until` only ever grows (a
+ * 429's Retry-After, or when enough of the minute's takes have aged out).
  */
 export const orgBudgets = pgTable('org_budgets', {
   orgId: text().primaryKey(),
-  tokens: doublePrecision().notNull(),
-  at: epochMs().notNull(),
+  /** When each request of the last minute was taken, oldest first. */
+  takenAt: bigint({ mode: 'number' }).array().notNull().default(sql`'{}'`),
   pausedUntil: epochMs().notNull().default(0),
 });
 
