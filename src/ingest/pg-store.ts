@@ -4,7 +4,7 @@ import type { AuditEntry } from '../audit/types.js';
 import type { PgDatabase, PgTx } from '../db/pg/client.js';
 import { events, sources } from '../db/pg/schema.js';
 import { newId, raiseIdFloor } from '../lib/ids.js';
-import type { AcceptResult, EventStore, IncomingEvent } from './store.js';
+import { type AcceptResult, type EventStore, type IncomingEvent, receivedEntry } from './store.js';
 
 interface Pending {
   event: IncomingEvent;
@@ -118,19 +118,7 @@ async function writeBatch(
       headers: JSON.stringify(e.headers),
       state: 'pending',
     });
-    audit.push({
-      orgId: e.orgId,
-      at: e.receivedAt,
-      kind: 'event.received',
-      actor: { type: 'source', id: e.sourceId },
-      sourceId: e.sourceId,
-      eventId,
-      outcome: 'accepted',
-      detail: {
-        bytes: Buffer.byteLength(e.body),
-        ...(e.dedupKey !== undefined ? { dedupKey: e.dedupKey } : {}),
-      },
-    });
+    audit.push(receivedEntry(e, eventId));
     results.push({ eventId, duplicate: false });
   }
   if (rows.length > 0) await tx.insert(events).values(rows);

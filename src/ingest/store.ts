@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { preparedAuditAppend } from '../audit/store.js';
+import type { AuditEntry } from '../audit/types.js';
 import { newId } from '../lib/ids.js';
 
 export interface IncomingEvent {
@@ -10,6 +11,23 @@ export interface IncomingEvent {
   /** The raw JSON text as received. */
   body: string;
   headers: Record<string, string>;
+}
+
+/** The `event.received` audit row of an accepted event (both backends write it with the event). */
+export function receivedEntry(e: IncomingEvent, eventId: string): AuditEntry {
+  return {
+    orgId: e.orgId,
+    at: e.receivedAt,
+    kind: 'event.received',
+    actor: { type: 'source', id: e.sourceId },
+    sourceId: e.sourceId,
+    eventId,
+    outcome: 'accepted',
+    detail: {
+      bytes: Buffer.byteLength(e.body),
+      ...(e.dedupKey !== undefined ? { dedupKey: e.dedupKey } : {}),
+    },
+  };
 }
 
 export type AcceptResult = { eventId: string; duplicate: boolean } | { sourceGone: true };
@@ -104,19 +122,7 @@ function prepareBatch(
     );
     if (e.dedupKey !== undefined)
       putKey.run(e.sourceId, e.dedupKey, e.orgId, eventId, e.receivedAt + opts.dedupWindowMs);
-    audit({
-      orgId: e.orgId,
-      at: e.receivedAt,
-      kind: 'event.received',
-      actor: { type: 'source', id: e.sourceId },
-      sourceId: e.sourceId,
-      eventId,
-      outcome: 'accepted',
-      detail: {
-        bytes: Buffer.byteLength(e.body),
-        ...(e.dedupKey !== undefined ? { dedupKey: e.dedupKey } : {}),
-      },
-    });
+    audit(receivedEntry(e, eventId));
     return { eventId, duplicate: false };
   };
   return sqlite.transaction((batch: Pending[]) => batch.map((p) => acceptOne(p.event)));

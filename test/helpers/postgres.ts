@@ -1,9 +1,9 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
+import { freePort } from './ports.js';
 import { tempDir } from './tmp.js';
 
 const run = promisify(execFile);
@@ -107,14 +107,6 @@ async function startOnFreePort(asOwner: Runner, bin: string, data: string, dir: 
       throw new Error(`PostgreSQL did not start: ${(err as Error).message}\n${text}`);
     }
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Creates database `name` on the server of `adminUrl`, as a copy of `template` when given. */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenesysEmulator, type RecordedRequest } from '../../src/emulator/index.js';
+import { freePort } from '../helpers/ports.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { type Spawned, spawnEntry } from '../helpers/process.js';
 import { signedPost } from '../helpers/signed.js';
@@ -239,12 +239,4 @@ function sentValues(requests: readonly RecordedRequest[]): Map<string, number[]>
     if (seq !== undefined) out.set(r.path, [...(out.get(r.path) ?? []), Number(seq)]);
   }
   return out;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

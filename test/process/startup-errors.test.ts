@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/ports.js';
 import { spawnEntry } from '../helpers/process.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -39,7 +40,7 @@ describe('start-up failures explain themselves', () => {
   });
 
   it('a DATABASE_URL that cannot be reached or is not PostgreSQL: one line, the URL never echoed', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const url = `postgres://relay:s3cret-pw@127.0.0.1:${port}/relay`;
     const line = await refused({ ...base(), DATABASE_URL: url });
     expect(line).toBe(
@@ -90,12 +91,3 @@ describe('start-up failures explain themselves', () => {
     }
   });
 });
-
-/** A port of 127.0.0.1 nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
