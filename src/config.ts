@@ -35,6 +35,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** How long a `webhook-id` / `Idempotency-Key` is remembered per source. */
   readonly ingest: { readonly dedupWindowMs: number };
+  /** Deliveries in flight at once per instance (each waits on Genesys most of its time). */
+  readonly delivery: { readonly concurrency: number };
 }
 
 export class ConfigError extends Error {
@@ -85,6 +87,7 @@ const variables = {
     .min(24)
     .max(24 * 90)
     .default(24),
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
 } satisfies Record<string, z.ZodType>;
 
 type Parsed = { [K in keyof typeof variables]: z.output<(typeof variables)[K]> };
@@ -147,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     logLevel: v.LOG_LEVEL,
     ingest: Object.freeze({ dedupWindowMs: v.INGEST_DEDUP_HOURS * 3_600_000 }),
+    delivery: Object.freeze({ concurrency: v.DELIVERY_CONCURRENCY }),
   });
 }
 

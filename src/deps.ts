@@ -19,6 +19,7 @@ import { createMetrics, genesysMetricsHooks, type Metrics, registerQueueGauges }
 import { Pruner } from './retention/pruner.js';
 import type { RulesDeps } from './rules/manage.js';
 import type { SourcesDeps } from './sources/manage.js';
+import { cachedTenants } from './tenants/cached-store.js';
 import type { TenancyDeps } from './tenants/deps.js';
 import { DivisionCoverageCheck } from './tenants/division-coverage.js';
 import { grantHealth } from './tenants/grant-health.js';
@@ -63,7 +64,8 @@ export function buildDeps(input: {
     dedupWindowMs: config.ingest.dedupWindowMs,
     onAccepted: () => delivery.wake(),
   });
-  const { tenants, sources, rules } = stores;
+  const { sources, rules } = stores;
+  const tenants = cachedTenants(stores.tenants);
   const hooks = genesysMetricsHooks(metrics);
   const genesys = new GenesysClient({
     baseUrl: config.genesys.baseUrl,
@@ -99,6 +101,7 @@ export function buildDeps(input: {
     rules,
     clock,
     logger,
+    concurrency: config.delivery.concurrency,
     onOutcome: (outcome) => metrics.patches.inc({ outcome }),
     paused: () => licensing.unlicensed(),
     divisions: divisionCoverage,

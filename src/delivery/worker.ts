@@ -82,7 +82,7 @@ export class DeliveryWorker {
       },
       clock: deps.clock,
       logger: deps.logger,
-      concurrency: deps.concurrency ?? 16,
+      concurrency: deps.concurrency ?? 64,
       fold: { [DELIVER_JOB]: FOLD_LIMIT },
       pausedOrgs: () => {
         const budget = this.budgets.paused(deps.clock.now());

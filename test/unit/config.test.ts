@@ -11,6 +11,7 @@ describe('loadConfig', () => {
     expect(c.masterKeyFile).toBe('./data/master.key');
     expect(c.genesys).toEqual({ baseUrl: undefined, oauthClientId: undefined });
     expect(c.logLevel).toBe('info');
+    expect(c.delivery).toEqual({ concurrency: 64 });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -25,7 +26,9 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'warn',
       GENESYS_OAUTH_CLIENT_ID: 'abc',
       NODE_ENV: 'production',
+      DELIVERY_CONCURRENCY: '200',
     });
+    expect(c.delivery.concurrency).toBe(200);
     expect(c.http).toEqual({ port: 9000, host: '127.0.0.1', publicUrl: 'https://relay.example.com' });
     expect(c.masterKeyFile).toBe('/var/lib/relay/master.key');
     expect(c.genesys).toEqual({ baseUrl: 'http://127.0.0.1:9090', oauthClientId: 'abc' });
@@ -42,6 +45,8 @@ describe('loadConfig', () => {
     ['PUBLIC_URL', 'relay.example.com'],
     ['RELAY_MASTER_KEY', 'too-short'],
     ['RELAY_MASTER_KEY', 'not base64url!!'],
+    ['DELIVERY_CONCURRENCY', '0'],
+    ['DELIVERY_CONCURRENCY', 'lots'],
   ])('refuses a bad %s (%s) with one line naming it', (name, value) => {
     try {
       loadConfig({ [name]: value });
