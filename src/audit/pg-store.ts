@@ -44,10 +44,13 @@ export async function appendAuditPg(tx: PgTx, entry: AuditEntry): Promise<string
   return row.id;
 }
 
+/** Rows a multi-row insert carries at most (a dozen parameters each, well under 65,535). */
+export const INSERT_SLICE = 1_000;
+
 /**
- * Many audit rows in the caller's transaction with one insert: the ingest group commit's
- * `event.received` rows. Orgs are locked in sorted order (as every batch writer does, so two never
- * deadlock), each org's rows chain one after the other in the order given.
+ * Many audit rows in the caller's transaction with one insert: the group commits' rows (ingest's
+ * `event.received`, settled runs'). Orgs are locked in sorted order (as every batch writer does, so
+ * two never deadlock), each org's rows chain one after the other in the order given.
  */
 export async function appendAuditManyPg(tx: PgTx, entries: readonly AuditEntry[]): Promise<string[]> {
   if (entries.length === 0) return [];
@@ -66,7 +69,9 @@ export async function appendAuditManyPg(tx: PgTx, entries: readonly AuditEntry[]
     heads.set(e.orgId, { seq: row.seq, hash: row.hash });
     return row;
   });
-  await tx.insert(auditLog).values(rows);
+  // PostgreSQL takes at most 65,535 parameters a statement: a big batch goes in slices.
+  for (let i = 0; i < rows.length; i += INSERT_SLICE)
+    await tx.insert(auditLog).values(rows.slice(i, i + INSERT_SLICE));
   await tx
     .insert(auditHeads)
     .values(orgs.map((orgId) => ({ orgId, ...heads.get(orgId)! })))

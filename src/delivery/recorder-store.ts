@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { groupCommit } from '../lib/group-commit.js';
 import { newId } from '../lib/ids.js';
 
 export interface AttemptRow {
@@ -31,9 +32,9 @@ export function sqliteDeliveryRecorder(sqlite: BetterSqlite3.Database): Delivery
     prepared ??= prepare(sqlite);
     return prepared;
   };
-  return {
-    attempt: async (a) => sql().attempts(a),
-  };
+  // Calls ending in the same turn are written in one transaction.
+  const write = groupCommit((batch: AttemptRow[]) => sql().attempts(batch));
+  return { attempt: write };
 }
 
 function prepare(sqlite: BetterSqlite3.Database) {
@@ -41,23 +42,26 @@ function prepare(sqlite: BetterSqlite3.Database) {
     `insert into delivery_attempts (id, org_id, job_id, event_id, at, operation, status, outcome, code, correlation_id, duration_ms)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  // One transaction for a folded PATCH's rows: one commit, however many events it carried.
-  const attempts = sqlite.transaction((a: AttemptRow) => {
-    for (const eventId of a.eventIds) {
-      insert.run(
-        newId('att', a.at),
-        a.orgId,
-        a.jobId,
-        eventId,
-        a.at,
-        a.operation,
-        a.status ?? null,
-        a.outcome,
-        a.code ?? null,
-        a.correlationId ?? null,
-        Math.round(a.durationMs),
-      );
-    }
-  });
+  // One transaction for a batch of calls, a row for each event each call carried.
+  const attempts = sqlite.transaction((batch: AttemptRow[]) =>
+    batch.map((a) => {
+      for (const eventId of a.eventIds) {
+        insert.run(
+          newId('att', a.at),
+          a.orgId,
+          a.jobId,
+          eventId,
+          a.at,
+          a.operation,
+          a.status ?? null,
+          a.outcome,
+          a.code ?? null,
+          a.correlationId ?? null,
+          Math.round(a.durationMs),
+        );
+      }
+      return undefined;
+    }),
+  );
   return { attempts };
 }

@@ -2,15 +2,11 @@ import { inArray, sql } from 'drizzle-orm';
 import { appendAuditManyPg } from '../audit/pg-store.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { PgDatabase, PgTx } from '../db/pg/client.js';
+import { retried } from '../db/pg/retried.js';
 import { events, sources } from '../db/pg/schema.js';
+import { groupCommit } from '../lib/group-commit.js';
 import { newId, raiseIdFloor } from '../lib/ids.js';
 import { type AcceptResult, type EventStore, type IncomingEvent, receivedEntry } from './store.js';
-
-interface Pending {
-  event: IncomingEvent;
-  resolve: (r: AcceptResult) => void;
-  reject: (e: unknown) => void;
-}
 
 /**
  * The PostgreSQL twin of `sqliteEventStore`: the same group commit (event rows, dedup keys and
@@ -26,61 +22,22 @@ export function pgEventStore(
   database: PgDatabase,
   opts: { dedupWindowMs: number; onAccepted?: () => void },
 ): EventStore {
-  let queue: Pending[] = [];
-  let flushing = false;
-
-  const flush = async () => {
-    flushing = true;
-    while (queue.length > 0) {
-      const batch = queue;
-      queue = [];
-      try {
-        const results = await retried(() =>
-          database.db.transaction((tx) => writeBatch(tx, batch, opts.dedupWindowMs)),
-        );
-        for (const [i, p] of batch.entries()) p.resolve(results[i]!);
-        if (results.some((r) => 'eventId' in r && !r.duplicate)) opts.onAccepted?.();
-      } catch (err) {
-        for (const p of batch) p.reject(err);
-      }
-    }
-    flushing = false;
-  };
-
-  return {
-    accept: (event) =>
-      new Promise((resolve, reject) => {
-        if (queue.length === 0 && !flushing) setImmediate(() => void flush());
-        queue.push({ event, resolve, reject });
-      }),
-  };
-}
-
-/**
- * Failures another instance's concurrent transaction can cause, which the same batch written again
- * gets past: a deadlock or serialization failure, or an id taken by an instance that read the same
- * floor (raiseIdFloor makes that a 2^-40 chance).
- */
-const TRANSIENT = new Set(['40P01', '40001', '23505']);
-
-async function retried<T>(write: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await write();
-    } catch (err) {
-      const code =
-        (err as { code?: string; cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
-      if (attempt >= 3 || !TRANSIENT.has(code ?? '')) throw err;
-    }
-  }
+  const accept = groupCommit(async (batch: IncomingEvent[]) => {
+    const results = await retried(() =>
+      database.db.transaction((tx) => writeBatch(tx, batch, opts.dedupWindowMs)),
+    );
+    if (results.some((r) => 'eventId' in r && !r.duplicate)) opts.onAccepted?.();
+    return results;
+  });
+  return { accept };
 }
 
 async function writeBatch(
   tx: PgTx,
-  batch: readonly Pending[],
+  batch: readonly IncomingEvent[],
   dedupWindowMs: number,
 ): Promise<AcceptResult[]> {
-  const sourceIds = [...new Set(batch.map((p) => p.event.sourceId))];
+  const sourceIds = [...new Set(batch.map((e) => e.sourceId))];
   // Deleted (or its org uninstalled) since the request was authenticated: nothing is stored.
   const live = new Set(
     (await tx.select({ id: sources.id }).from(sources).where(inArray(sources.id, sourceIds))).map(
@@ -92,12 +49,12 @@ async function writeBatch(
   const [top] = await tx.execute<{ id: string | null }>(sql`select max(id) as id from events`);
   if (top?.id) raiseIdFloor('evt', top.id);
   // Each live event's id, then every dedup key of the batch claimed in one statement.
-  const ids = batch.map(({ event: e }) => (live.has(e.sourceId) ? newId('evt', e.receivedAt) : undefined));
+  const ids = batch.map((e) => (live.has(e.sourceId) ? newId('evt', e.receivedAt) : undefined));
   const owners = await claimKeys(tx, batch, ids, dedupWindowMs);
   const results: AcceptResult[] = [];
   const rows: Array<typeof events.$inferInsert> = [];
   const audit: AuditEntry[] = [];
-  for (const [i, { event: e }] of batch.entries()) {
+  for (const [i, e] of batch.entries()) {
     const eventId = ids[i];
     if (eventId === undefined) {
       results.push({ sourceGone: true });
@@ -136,7 +93,7 @@ const keyOf = (sourceId: string, key: string) => `${sourceId}\n${key}`;
  */
 async function claimKeys(
   tx: PgTx,
-  batch: readonly Pending[],
+  batch: readonly IncomingEvent[],
   ids: ReadonlyArray<string | undefined>,
   windowMs: number,
 ): Promise<Map<string, string>> {
@@ -144,7 +101,7 @@ async function claimKeys(
     string,
     { source_id: string; key: string; org_id: string; event_id: string; expires_at: number }
   >();
-  for (const [i, { event: e }] of batch.entries()) {
+  for (const [i, e] of batch.entries()) {
     const id = ids[i];
     if (id === undefined || e.dedupKey === undefined || first.has(keyOf(e.sourceId, e.dedupKey))) continue;
     first.set(keyOf(e.sourceId, e.dedupKey), {

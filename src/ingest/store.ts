@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { preparedAuditAppend } from '../audit/store.js';
 import type { AuditEntry } from '../audit/types.js';
+import { groupCommit } from '../lib/group-commit.js';
 import { newId } from '../lib/ids.js';
 
 export interface IncomingEvent {
@@ -37,12 +38,6 @@ export interface EventStore {
   accept(event: IncomingEvent): Promise<AcceptResult>;
 }
 
-interface Pending {
-  event: IncomingEvent;
-  resolve: (r: AcceptResult) => void;
-  reject: (e: unknown) => void;
-}
-
 /**
  * Group commit: every event accepted during one turn of the event loop is written in a single
  * transaction (event row, dedup key, `event.received` audit row), and each request is answered
@@ -55,38 +50,21 @@ export function sqliteEventStore(
   opts: { dedupWindowMs: number; onAccepted?: () => void },
 ): EventStore {
   // Prepared on first use: the server may start before its migrations are applied (/readyz says so).
-  let writeBatch: ((batch: Pending[]) => AcceptResult[]) | undefined;
-
-  let queue: Pending[] = [];
-  const flush = () => {
-    const batch = queue;
-    queue = [];
-    let results: AcceptResult[];
-    try {
-      writeBatch ??= prepareBatch(sqlite, opts);
-      results = writeBatch(batch);
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    for (const [i, p] of batch.entries()) p.resolve(results[i]!);
+  let writeBatch: ((batch: IncomingEvent[]) => AcceptResult[]) | undefined;
+  const accept = groupCommit((batch: IncomingEvent[]) => {
+    writeBatch ??= prepareBatch(sqlite, opts);
+    const results = writeBatch(batch);
     // Committed: processing may start.
     if (results.some((r) => 'eventId' in r && !r.duplicate)) opts.onAccepted?.();
-  };
-
-  return {
-    accept: (event) =>
-      new Promise((resolve, reject) => {
-        if (queue.length === 0) setImmediate(flush);
-        queue.push({ event, resolve, reject });
-      }),
-  };
+    return results;
+  });
+  return { accept };
 }
 
 function prepareBatch(
   sqlite: BetterSqlite3.Database,
   opts: { dedupWindowMs: number },
-): (batch: Pending[]) => AcceptResult[] {
+): (batch: IncomingEvent[]) => AcceptResult[] {
   const sourceExists = sqlite.prepare('select 1 from sources where id = ?').pluck();
   const findKey = sqlite.prepare(
     'select event_id, expires_at from ingest_keys where source_id = ? and key = ?',
@@ -125,5 +103,5 @@ function prepareBatch(
     audit(receivedEntry(e, eventId));
     return { eventId, duplicate: false };
   };
-  return sqlite.transaction((batch: Pending[]) => batch.map((p) => acceptOne(p.event)));
+  return sqlite.transaction((batch: IncomingEvent[]) => batch.map(acceptOne));
 }

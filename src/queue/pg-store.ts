@@ -1,11 +1,15 @@
 import { and, eq, inArray, min, sql } from 'drizzle-orm';
 import { appendAuditManyPg } from '../audit/pg-store.js';
+import type { AuditEntry } from '../audit/types.js';
 import type { PgDatabase, PgTx } from '../db/pg/client.js';
+import { retried } from '../db/pg/retried.js';
 import { jobs } from '../db/pg/schema.js';
+import { groupCommit } from '../lib/group-commit.js';
 import { newId } from '../lib/ids.js';
 import {
   byRank,
   type Claimed,
+  claimInTurn,
   DEFAULT_MAX_ATTEMPTS,
   type Job,
   type JobQueue,
@@ -240,6 +244,18 @@ export class PgJobQueue implements JobQueue {
     });
   }
 
+  /** Claims one after another (each claim is its own transaction here). */
+  claimSome(
+    now: number,
+    leaseMs: number,
+    max: number,
+    pausedOrgs: readonly string[] = [],
+    served: Readonly<Record<string, number>> = {},
+    fold: (head: Job) => number = () => 0,
+  ): Promise<Claimed[]> {
+    return claimInTurn((seen) => this.claim(now, leaseMs, pausedOrgs, seen, fold), max, served);
+  }
+
   /**
    * Each org's oldest ready lane heads (PER_ORG of them, run_at then id): a walk of its
    * jobs_pending entries oldest first, usually ending at the first. `orgs` and `skip` (ids already
@@ -370,60 +386,86 @@ export class PgJobQueue implements JobQueue {
   }
 
   /**
-   * Ends a run in one transaction: the head's new state, its followers', and the run's audit rows.
-   * Nothing is written unless the run still owns the head: returns false then.
+   * Ends a run: the head's new state, its followers', and the run's audit rows. Nothing is written
+   * unless the run still owns the head: returns false then. Runs ending in the same turn share one
+   * transaction (and one fsync): see settleBatch.
    */
   async settle(s: Settle, now: number): Promise<boolean> {
+    const settled = await this.settleGrouped({ s, now });
+    if (settled && (s.outcome.status === 'pending' || (s.followers?.length ?? 0) > 0)) this.emit();
+    return settled;
+  }
+
+  private readonly settleGrouped = groupCommit((batch: Array<{ s: Settle; now: number }>) =>
+    retried(() => this.database.db.transaction((tx) => this.settleBatch(tx, batch))),
+  );
+
+  /**
+   * Each run's jobs in turn (each update names its owner, so a batch written again after a
+   * deadlock changes nothing twice), then the audit rows of the runs that still owned theirs in
+   * one append, and one NOTIFY for the orgs whose lanes have work again.
+   */
+  private async settleBatch(tx: PgTx, batch: ReadonlyArray<{ s: Settle; now: number }>): Promise<boolean[]> {
+    const results: boolean[] = [];
+    const audit: AuditEntry[] = [];
+    const wake = new Set<string>();
+    for (const { s, now } of batch) {
+      const owned = await this.settleJobs(tx, s, now);
+      results.push(owned);
+      if (!owned) continue;
+      audit.push(...(s.audit ?? []));
+      if (s.outcome.status === 'pending' || (s.followers?.length ?? 0) > 0) wake.add(s.job.orgId);
+    }
+    await appendAuditManyPg(tx, audit);
+    if (wake.size > 0) await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, ${notifyPayload([...wake])})`);
+    return results;
+  }
+
+  /** The head's new state and its followers'; false (nothing written) when the run lost the head. */
+  private async settleJobs(tx: PgTx, s: Settle, now: number): Promise<boolean> {
     const o = s.outcome;
     const owned = and(eq(jobs.id, s.job.id), eq(jobs.owner, s.job.owner), eq(jobs.status, 'running'));
     const released = { lockedUntil: null, owner: null, updatedAt: now };
-    const settled = await this.database.db.transaction(async (tx) => {
-      const changed = await tx
+    const changed = await tx
+      .update(jobs)
+      .set(
+        o.status === 'succeeded'
+          ? { ...released, status: 'succeeded', lastError: null, attempts: sql`${jobs.attempts} + 1` }
+          : o.status === 'pending'
+            ? {
+                ...released,
+                status: 'pending',
+                runAt: o.runAt,
+                lastError: o.error,
+                attempts: sql`${jobs.attempts} + ${o.countAttempt ? 1 : 0}`,
+              }
+            : {
+                ...released,
+                status: 'failed',
+                lastError: o.error,
+                attempts: sql`${jobs.attempts} + ${o.countAttempt ? 1 : 0}`,
+              },
+      )
+      .where(owned)
+      .returning({ id: jobs.id });
+    if (changed.length !== 1) return false;
+    const followerIds = (s.followers ?? []).map((j) => j.id);
+    if (followerIds.length > 0) {
+      const theirs = and(
+        inArray(jobs.id, followerIds),
+        eq(jobs.owner, s.job.owner),
+        eq(jobs.status, 'running'),
+      );
+      await tx
         .update(jobs)
         .set(
           o.status === 'succeeded'
-            ? { ...released, status: 'succeeded', lastError: null, attempts: sql`${jobs.attempts} + 1` }
-            : o.status === 'pending'
-              ? {
-                  ...released,
-                  status: 'pending',
-                  runAt: o.runAt,
-                  lastError: o.error,
-                  attempts: sql`${jobs.attempts} + ${o.countAttempt ? 1 : 0}`,
-                }
-              : {
-                  ...released,
-                  status: 'failed',
-                  lastError: o.error,
-                  attempts: sql`${jobs.attempts} + ${o.countAttempt ? 1 : 0}`,
-                },
+            ? { ...released, status: 'succeeded', lastError: null, attempts: s.job.attempts + 1 }
+            : { ...released, status: 'pending' },
         )
-        .where(owned)
-        .returning({ id: jobs.id });
-      if (changed.length !== 1) return false;
-      const followerIds = (s.followers ?? []).map((j) => j.id);
-      if (followerIds.length > 0) {
-        const theirs = and(
-          inArray(jobs.id, followerIds),
-          eq(jobs.owner, s.job.owner),
-          eq(jobs.status, 'running'),
-        );
-        await tx
-          .update(jobs)
-          .set(
-            o.status === 'succeeded'
-              ? { ...released, status: 'succeeded', lastError: null, attempts: s.job.attempts + 1 }
-              : { ...released, status: 'pending' },
-          )
-          .where(theirs);
-      }
-      await appendAuditManyPg(tx, s.audit ?? []);
-      const wake = o.status === 'pending' || followerIds.length > 0;
-      if (wake) await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, ${notifyPayload([s.job.orgId])})`);
-      return true;
-    });
-    if (settled && (o.status === 'pending' || (s.followers?.length ?? 0) > 0)) this.emit();
-    return settled;
+        .where(theirs);
+    }
+    return true;
   }
 
   /** Keeps the leases of live runs (their owners: heads and followers) from running out. */

@@ -81,6 +81,18 @@ export interface JobQueue {
     served?: Readonly<Record<string, number>>,
     fold?: (head: Job) => number,
   ): Promise<Claimed | undefined>;
+  /**
+   * Up to `max` claims at once, each as `claim` would make it after the ones before it (their orgs
+   * count as running and just served): one transaction where the backend can.
+   */
+  claimSome(
+    now: number,
+    leaseMs: number,
+    max: number,
+    pausedOrgs?: readonly string[],
+    served?: Readonly<Record<string, number>>,
+    fold?: (head: Job) => number,
+  ): Promise<Claimed[]>;
   /** Ends a run in one transaction; false (nothing written) when the run no longer owns the head. */
   settle(s: Settle, now: number): Promise<boolean>;
   /** Keeps the leases of live runs (their owners) from running out. */
@@ -215,3 +227,24 @@ export const OLDEST_SCAN = 1_000;
 /** Whether a batch (sorted by rank) is all one rank, and wide: see WIDE_RANK. */
 export const wideRank = (batch: readonly RankedOrg[]): boolean =>
   batch.length > WIDE_RANK && sameRank(batch[0]!, batch[batch.length - 1]!);
+
+/**
+ * `claimSome` as a series of claims, for a backend whose claims cannot share a transaction: each
+ * sees the ones before it (running, and their orgs just served).
+ */
+export async function claimInTurn(
+  claim: (served: Readonly<Record<string, number>>) => Promise<Claimed | undefined>,
+  max: number,
+  served: Readonly<Record<string, number>> = {},
+): Promise<Claimed[]> {
+  const seen = { ...served };
+  let tick = Math.max(0, ...Object.values(seen));
+  const out: Claimed[] = [];
+  while (out.length < max) {
+    const job = await claim(seen);
+    if (!job) break;
+    seen[job.orgId] = ++tick;
+    out.push(job);
+  }
+  return out;
+}

@@ -149,12 +149,25 @@ export class Runner {
     }
   }
 
-  /** Claims one job and starts it; false when none is claimable. */
+  /** Claims jobs for the free slots (one claim of several) and starts them; false when no more are claimable. */
   private async claimAndRun(): Promise<boolean> {
     const now = this.o.clock.now();
     const fold = (head: Job) => this.o.fold?.[head.kind] ?? 0;
-    const job = await this.o.queue.claim(now, this.o.leaseMs, this.o.pausedOrgs?.() ?? [], this.served, fold);
-    if (!job) return false;
+    const free = this.o.concurrency - this.inFlight.size;
+    const jobs = await this.o.queue.claimSome(
+      now,
+      this.o.leaseMs,
+      free,
+      this.o.pausedOrgs?.() ?? [],
+      this.served,
+      fold,
+    );
+    for (const job of jobs) this.begin(job);
+    // Fewer than asked for: nothing else was claimable.
+    return jobs.length === free;
+  }
+
+  private begin(job: Claimed): void {
     this.served[job.orgId] = ++this.tick;
     const abort = new AbortController();
     const done = this.execute(job, abort.signal).finally(() => {
@@ -163,7 +176,6 @@ export class Runner {
       if (this.running) setImmediate(() => this.pump());
     });
     this.inFlight.set(job.id, { done, abort, owner: job.owner });
-    return true;
   }
 
   private async execute(job: Claimed, signal: AbortSignal): Promise<void> {

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { preparedAuditAppend } from '../audit/store.js';
+import { Failed, groupCommit } from '../lib/group-commit.js';
 import { newId } from '../lib/ids.js';
 import {
   byRank,
@@ -25,6 +26,10 @@ import {
 export class SqliteJobQueue implements JobQueue {
   private readonly listeners = new Set<() => void>();
   private prepared: ReturnType<typeof prepare> | undefined;
+  /** Runs ending in the same turn settle in one transaction (8 pages a commit became one batch's). */
+  private readonly settleGrouped = groupCommit((batch: Array<{ s: Settle; now: number }>) =>
+    this.sql.settleMany(batch),
+  );
 
   constructor(private readonly sqlite: BetterSqlite3.Database) {}
 
@@ -76,8 +81,23 @@ export class SqliteJobQueue implements JobQueue {
     served: Readonly<Record<string, number>> = {},
     fold: (head: Job) => number = () => 0,
   ): Promise<Claimed | undefined> {
-    const params = { now, lease: now + leaseMs, owner: newOwner() };
-    return this.sql.claim(params, pausedOrgs, served, (head) => {
+    return (await this.claimSome(now, leaseMs, 1, pausedOrgs, served, fold))[0];
+  }
+
+  /**
+   * Up to `max` claims in one transaction, each made as `claim` would after the ones before it (a
+   * runner filling 16 free slots commits once, not 16 times).
+   */
+  async claimSome(
+    now: number,
+    leaseMs: number,
+    max: number,
+    pausedOrgs: readonly string[] = [],
+    served: Readonly<Record<string, number>> = {},
+    fold: (head: Job) => number = () => 0,
+  ): Promise<Claimed[]> {
+    const lease = now + leaseMs;
+    return this.sql.claim({ now, lease, max }, pausedOrgs, served, (head) => {
       const limit = fold(head);
       return limit > 0 ? this.takeFollowers(head, now, leaseMs, limit) : [];
     });
@@ -91,6 +111,9 @@ export class SqliteJobQueue implements JobQueue {
    * lane's head ever runs, so no live run can be holding any of them.
    */
   takeFollowers(head: Job, now: number, leaseMs: number, limit: number): Job[] {
+    // Most lanes hold one job (a participant's events seldom queue up): a read of the lane index
+    // says so for a fraction of the update below (6 % of the server's CPU for distinct lanes).
+    if (!this.sql.behind.get({ lane: head.lane, after: head.id })) return [];
     const rows = this.sql.followers.all({
       lane: head.lane,
       after: head.id,
@@ -108,7 +131,7 @@ export class SqliteJobQueue implements JobQueue {
    * run claimed it): returns false then.
    */
   async settle(s: Settle, now: number): Promise<boolean> {
-    const settled = this.sql.settle(s, now);
+    const settled = await this.settleGrouped({ s, now });
     if (settled && (s.outcome.status === 'pending' || (s.followers?.length ?? 0) > 0)) this.emit();
     return settled;
   }
@@ -296,17 +319,25 @@ function prepare(sqlite: BetterSqlite3.Database) {
     ),
   };
   // The head and the jobs it folds are leased together, so no other run sees one without the other.
+  // Several claims share the transaction; each counts the ones before it as running and served.
   const claim = sqlite.transaction(
     (
-      params: { now: number; lease: number; owner: string },
+      params: { now: number; lease: number; max: number },
       pausedOrgs: readonly string[],
       served: Readonly<Record<string, number>>,
       foldFor: (head: Job) => Job[],
-    ): Claimed | undefined => {
-      const row = claimOne(params, pausedOrgs, served);
-      if (!row) return undefined;
-      const head = toJob(row);
-      return { ...head, followers: foldFor(head) };
+    ): Claimed[] => {
+      const seen = { ...served };
+      let tick = Math.max(0, ...Object.values(seen));
+      const out: Claimed[] = [];
+      while (out.length < params.max) {
+        const row = claimOne({ now: params.now, lease: params.lease, owner: newOwner() }, pausedOrgs, seen);
+        if (!row) break;
+        const head = toJob(row);
+        seen[head.orgId] = ++tick;
+        out.push({ ...head, followers: foldFor(head) });
+      }
+      return out;
     },
   );
   const audit = preparedAuditAppend(sqlite);
@@ -328,12 +359,25 @@ function prepare(sqlite: BetterSqlite3.Database) {
     for (const entry of s.audit ?? []) audit(entry);
     return true;
   });
+  // Each run's settle in a savepoint of the batch's transaction: one that fails fails alone.
+  const settleMany = sqlite.transaction((batch: Array<{ s: Settle; now: number }>) =>
+    batch.map(({ s, now }) => {
+      try {
+        return settle(s, now);
+      } catch (err) {
+        return new Failed(err);
+      }
+    }),
+  );
   const extend = sqlite.prepare(
     `update jobs set locked_until = @lease, updated_at = @now
      where owner in (select value from json_each(@owners)) and status = 'running'`,
   );
   const counts = sqlite.prepare(
     `select count(*) as pending, min(created_at) as oldest from jobs where status in ('pending', 'running') and org_id = ?`,
+  );
+  const behind = sqlite.prepare(
+    `select 1 from jobs where lane = @lane and status in ('pending', 'running') and id > @after limit 1`,
   );
   // A dead run's jobs (still naming its owner), then ready ones; `union` drops the overlap.
   const followers = sqlite.prepare(
@@ -360,9 +404,10 @@ function prepare(sqlite: BetterSqlite3.Database) {
     byKey,
     noteOrgs,
     claim,
-    settle,
+    settleMany,
     extend,
     counts,
+    behind,
     followers,
     recover,
     byStatus,

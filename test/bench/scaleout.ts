@@ -71,7 +71,11 @@ const procs = new Set<Proc>();
 
 /** A TypeScript entry in its own node process; resolves once it logs `readyMsg` (its URL). */
 async function spawnEntry(name: string, entry: string, env: Record<string, string>, readyMsg: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const prof =
+    process.env.BENCH_CPU_PROF && entry === 'src/main.ts'
+      ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+      : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -233,6 +237,13 @@ function sqliteBackend(): Backend {
       return (pages - free) * (db.pragma('page_size', { simple: true }) as number);
     },
     async close() {
+      if (process.env.BENCH_DBSTAT) {
+        db ??= new Database(path, { readonly: true });
+        const rows = db
+          .prepare('select name, sum(pgsize) as bytes from dbstat group by name order by bytes desc')
+          .all();
+        process.stderr.write(`${JSON.stringify(rows)}\n`);
+      }
       db?.close();
       dir.cleanup();
     },
@@ -477,7 +488,9 @@ try {
     [() => postgresBackend(adminUrl, 'scale2'), 2],
     [() => postgresBackend(adminUrl, 'scale3'), 3],
   ];
-  for (const [open, instances] of plan) {
+  const only = process.env.BENCH_SCALEOUT_CASES?.split(',');
+  for (const [k, [open, instances]] of plan.entries()) {
+    if (only && !only.includes(String(k))) continue;
     const backend = await open();
     try {
       cases.push(await runCase(emu, backend, instances));

@@ -307,6 +307,28 @@ describe.each([
     expect((await claim(60_000, [], { 'org-40': 1 }))?.orgId).toBe('org-39');
   });
 
+  it('claimSome fills several slots at once, as one claim after another would: orgs in turn, one job a lane', async () => {
+    await b.enqueue(
+      [...['a-0', 'a-1', 'a-2'].map((l) => job(l)), job('b-0', {}, { orgId: 'org-b' }), job('a-0')],
+      clock.now(),
+    );
+    const taken = await b.queue.claimSome(clock.now(), 60_000, 10, [], {});
+    // org-a's oldest head, then org-b (fewer running), then org-a's other lanes; a-0's second
+    // job waits behind its head, and paused or not, nothing is taken twice.
+    expect(taken.map((j) => j.lane)).toEqual(['a-0', 'b-0', 'a-1', 'a-2']);
+    expect(new Set(taken.map((j) => j.owner)).size).toBe(4);
+    expect(await b.queue.claimSome(clock.now(), 60_000, 10)).toEqual([]);
+    await done(taken[0]!);
+    const [next] = await b.queue.claimSome(clock.now(), 60_000, 10, ['org-b']);
+    expect(next?.lane).toBe('a-0');
+  });
+
+  it('claimSome takes no more than asked, and skips paused orgs', async () => {
+    await b.enqueue([job('x'), job('y'), job('z', {}, { orgId: 'org-b' })], clock.now());
+    expect((await b.queue.claimSome(clock.now(), 60_000, 1, ['org-a'])).map((j) => j.lane)).toEqual(['z']);
+    expect((await b.queue.claimSome(clock.now(), 60_000, 1)).map((j) => j.lane)).toEqual(['x']);
+  });
+
   it('skips paused orgs without blocking others', async () => {
     await b.enqueue([job('x'), job('y', {}, { orgId: 'org-b' })], clock.now());
     expect((await claim(60_000, ['org-a']))?.orgId).toBe('org-b');
