@@ -9,7 +9,6 @@ import { newId } from '../lib/ids.js';
 import {
   byRank,
   type Claimed,
-  claimInTurn,
   DEFAULT_MAX_ATTEMPTS,
   type Job,
   type JobQueue,
@@ -53,7 +52,7 @@ const NOTIFY_ORGS_BYTES = 7_000;
 export const pgIdempotencyKey = (key: string): string => key.replaceAll('\\', '\\\\').replaceAll('\0', '\\0');
 
 /** A lane head as the claim's lookups return it (postgres.js hands bigint columns back as strings). */
-type Head = { id: string; org_id: string; run_at: string; lane: string };
+type Head = { id: string; org_id: string; run_at: string; lane: string; behind: boolean };
 
 /**
  * A set as a JSON object whose keys are its members: `jsonb_exists` looks a key up by binary
@@ -185,7 +184,22 @@ export class PgJobQueue implements JobQueue {
     served: Readonly<Record<string, number>> = {},
     fold: (head: Job) => number = () => 0,
   ): Promise<Claimed | undefined> {
-    const owner = newOwner();
+    return (await this.claimSome(now, leaseMs, 1, pausedOrgs, served, fold))[0];
+  }
+
+  /**
+   * Up to `max` claims in one transaction, each made as `claim` would after the ones before it
+   * (their orgs count as running and just served): a runner filling 64 free slots pays one
+   * BEGIN/COMMIT and one read of the running rows, not 64.
+   */
+  async claimSome(
+    now: number,
+    leaseMs: number,
+    max: number,
+    pausedOrgs: readonly string[] = [],
+    served: Readonly<Record<string, number>> = {},
+    fold: (head: Job) => number = () => 0,
+  ): Promise<Claimed[]> {
     const lease = now + leaseMs;
     this.listen();
     const known = await this.knownOrgs();
@@ -209,51 +223,65 @@ export class PgJobQueue implements JobQueue {
       // Jobs whose run died (lease run out) and that still head their lanes.
       const dead = running.some((r) => r.dead > 0)
         ? ((await tx.execute(sql`
-            select j.id, j.org_id, j.run_at, j.lane from jobs j
+            select j.id, j.org_id, j.run_at, j.lane, exists (select 1 from jobs b where b.lane = j.lane and b.id > j.id and b.status in ('pending', 'running')) as behind from jobs j
             where j.status = 'running' and j.locked_until < ${now}
               and not exists (select 1 from jobs e where e.lane = j.lane and e.id <> j.id and (
                 (e.status in ('pending', 'running') and e.id < j.id) or (e.status = 'running' and e.locked_until >= ${now})))`)) as unknown as Head[])
         : [];
-      const tried = new Set<string>();
-      for (const batch of orgBatches(orgs, pausedOrgs, served)) {
-        const inBatch = new Set(batch.map((o) => o.org));
-        const list = jsonSet(inBatch);
-        let wide = wideRank(batch);
-        for (;;) {
-          const skip = jsonSet(tried);
-          const expired = dead.filter((h) => inBatch.has(h.org_id) && !tried.has(h.id));
-          const oldest = wide ? await this.oldestHeads(tx, list, skip, now) : [];
-          const found = oldest.length > 0 ? oldest : await this.orgHeads(tx, list, skip, now);
-          // Nothing among the oldest jobs: this batch's heads are further in, org by org.
-          if (wide && oldest.length === 0) wide = false;
-          const heads = byRank(batch, [...found, ...expired]);
-          if (heads.length === 0) break;
-          for (const c of heads) {
-            if (tried.size >= MAX_TRIES) return undefined;
-            tried.add(c.id);
-            const row = await this.take(tx, c, now, lease, owner);
-            if (!row) continue;
-            const head = toJob(row);
-            const limit = fold(head);
-            return { ...head, followers: await this.takeFollowers(tx, head, now, lease, limit) };
-          }
-          // Every head found was being claimed elsewhere: look again past them.
-        }
+      const seen = { ...served };
+      let tick = Math.max(0, ...Object.values(seen));
+      const state = { tried: new Set<string>(), missed: 0 };
+      const out: Claimed[] = [];
+      while (out.length < max) {
+        const taken = await this.claimOne(tx, orgs, dead, state, pausedOrgs, seen, now, lease);
+        if (!taken) break;
+        const head = toJob(taken.row);
+        orgs.set(head.orgId, (orgs.get(head.orgId) ?? 0) + 1);
+        seen[head.orgId] = ++tick;
+        // Most lanes hold one job: the lookup said whether any waits behind this head.
+        const followers = taken.behind ? await this.takeFollowers(tx, head, now, lease, fold(head)) : [];
+        out.push({ ...head, followers });
       }
-      return undefined;
+      return out;
     });
   }
 
-  /** Claims one after another (each claim is its own transaction here). */
-  claimSome(
+  /** The best claimable head, taken for a new owner; undefined when none is (or MAX_TRIES were taken elsewhere). */
+  private async claimOne(
+    tx: PgTx,
+    orgs: ReadonlyMap<string, number>,
+    dead: readonly Head[],
+    state: { tried: Set<string>; missed: number },
+    pausedOrgs: readonly string[],
+    served: Readonly<Record<string, number>>,
     now: number,
-    leaseMs: number,
-    max: number,
-    pausedOrgs: readonly string[] = [],
-    served: Readonly<Record<string, number>> = {},
-    fold: (head: Job) => number = () => 0,
-  ): Promise<Claimed[]> {
-    return claimInTurn((seen) => this.claim(now, leaseMs, pausedOrgs, seen, fold), max, served);
+    lease: number,
+  ): Promise<{ row: JobRow; behind: boolean } | undefined> {
+    const { tried } = state;
+    for (const batch of orgBatches(orgs, pausedOrgs, served)) {
+      const inBatch = new Set(batch.map((o) => o.org));
+      const list = jsonSet(inBatch);
+      let wide = wideRank(batch);
+      for (;;) {
+        const skip = jsonSet(tried);
+        const expired = dead.filter((h) => inBatch.has(h.org_id) && !tried.has(h.id));
+        const oldest = wide ? await this.oldestHeads(tx, list, skip, now) : [];
+        const found = oldest.length > 0 ? oldest : await this.orgHeads(tx, list, skip, now);
+        // Nothing among the oldest jobs: this batch's heads are further in, org by org.
+        if (wide && oldest.length === 0) wide = false;
+        const heads = byRank(batch, [...found, ...expired]);
+        if (heads.length === 0) break;
+        for (const c of heads) {
+          if (state.missed >= MAX_TRIES) return undefined;
+          tried.add(c.id);
+          const row = await this.take(tx, c, now, lease, newOwner());
+          if (row) return { row, behind: c.behind };
+          state.missed++;
+        }
+        // Every head found was being claimed elsewhere: look again past them.
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -263,7 +291,7 @@ export class PgJobQueue implements JobQueue {
    */
   private async orgHeads(tx: PgTx, orgs: string, skip: string, now: number): Promise<Head[]> {
     return (await tx.execute(sql`
-      select h.id, h.org_id, h.run_at, h.lane from jsonb_object_keys(${orgs}::jsonb) o(org)
+      select h.id, h.org_id, h.run_at, h.lane, exists (select 1 from jobs b where b.lane = h.lane and b.id > h.id and b.status in ('pending', 'running')) as behind from jsonb_object_keys(${orgs}::jsonb) o(org)
       cross join lateral (
         select j.id, j.org_id, j.run_at, j.lane from jobs j
         where j.org_id = o.org and j.status = 'pending' and j.run_at <= ${now}
@@ -280,7 +308,7 @@ export class PgJobQueue implements JobQueue {
    */
   private async oldestHeads(tx: PgTx, orgs: string, skip: string, now: number): Promise<Head[]> {
     return (await tx.execute(sql`
-      select j.id, j.org_id, j.run_at, j.lane from (
+      select j.id, j.org_id, j.run_at, j.lane, exists (select 1 from jobs b where b.lane = j.lane and b.id > j.id and b.status in ('pending', 'running')) as behind from (
         select id, org_id, run_at, lane from jobs where status = 'pending' and run_at <= ${now}
         order by run_at, id limit ${OLDEST_SCAN}) j
       where jsonb_exists(${orgs}::jsonb, j.org_id)
@@ -409,9 +437,13 @@ export class PgJobQueue implements JobQueue {
     const results: boolean[] = [];
     const audit: AuditEntry[] = [];
     const wake = new Set<string>();
-    for (const { s, now } of batch) {
+    // Heads in id order (their followers come after them in their lanes), as `extend` locks rows:
+    // a batch and a lease extension never wait on each other in a circle.
+    const order = batch.map((_, i) => i).sort((a, b) => (batch[a]!.s.job.id < batch[b]!.s.job.id ? -1 : 1));
+    for (const i of order) {
+      const { s, now } = batch[i]!;
       const owned = await this.settleJobs(tx, s, now);
-      results.push(owned);
+      results[i] = owned;
       if (!owned) continue;
       audit.push(...(s.audit ?? []));
       if (s.outcome.status === 'pending' || (s.followers?.length ?? 0) > 0) wake.add(s.job.orgId);
@@ -471,10 +503,17 @@ export class PgJobQueue implements JobQueue {
   /** Keeps the leases of live runs (their owners: heads and followers) from running out. */
   async extend(owners: readonly string[], now: number, leaseMs: number): Promise<void> {
     if (owners.length === 0) return;
+    // Rows locked in id order, as a batch of settles locks them (settleBatch): the two never deadlock.
+    const mine = this.database.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(inArray(jobs.owner, [...owners]), eq(jobs.status, 'running')))
+      .orderBy(jobs.id)
+      .for('update');
     await this.database.db
       .update(jobs)
       .set({ lockedUntil: now + leaseMs, updatedAt: now })
-      .where(and(inArray(jobs.owner, [...owners]), eq(jobs.status, 'running')));
+      .where(inArray(jobs.id, mine));
   }
 
   /**

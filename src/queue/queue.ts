@@ -227,24 +227,3 @@ export const OLDEST_SCAN = 1_000;
 /** Whether a batch (sorted by rank) is all one rank, and wide: see WIDE_RANK. */
 export const wideRank = (batch: readonly RankedOrg[]): boolean =>
   batch.length > WIDE_RANK && sameRank(batch[0]!, batch[batch.length - 1]!);
-
-/**
- * `claimSome` as a series of claims, for a backend whose claims cannot share a transaction: each
- * sees the ones before it (running, and their orgs just served).
- */
-export async function claimInTurn(
-  claim: (served: Readonly<Record<string, number>>) => Promise<Claimed | undefined>,
-  max: number,
-  served: Readonly<Record<string, number>> = {},
-): Promise<Claimed[]> {
-  const seen = { ...served };
-  let tick = Math.max(0, ...Object.values(seen));
-  const out: Claimed[] = [];
-  while (out.length < max) {
-    const job = await claim(seen);
-    if (!job) break;
-    seen[job.orgId] = ++tick;
-    out.push(job);
-  }
-  return out;
-}
