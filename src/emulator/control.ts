@@ -179,7 +179,11 @@ export function controlRouter(emu: ControlTarget): Hono<EmuEnv> {
     });
   });
   route('delete', '/faults', 200, () => emu.clearFaults());
-  route('get', '/requests', 200, () => emu.requests);
+  // `?from=N`: only the requests after the first N (a long run's poller reads what is new).
+  route('get', '/requests', 200, (c) => {
+    const from = Number(c.req.query('from') ?? 0);
+    return Number.isSafeInteger(from) && from > 0 ? emu.requests.slice(from) : emu.requests;
+  });
   route('delete', '/requests', 200, () => emu.clearRequests());
   route('get', '/config', 200, () => emu.config());
   route('patch', '/config', 200, (c) => {

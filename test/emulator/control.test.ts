@@ -73,6 +73,9 @@ describe('HTTP control surface', () => {
       ['PATCH', `/api/v2/conversations/${cid}/participants/p1/attributes`, 202],
     ]);
     expect(JSON.stringify(requests)).not.toContain(token);
+    // A poller reads only what came after what it has.
+    const newer = (await (await h.call('/__emulator/requests?from=1')).json()) as Json[];
+    expect(newer.map((r) => r.method)).toEqual(['PATCH']);
   });
 
   it('drives users, roles, tokens, client state, participants, faults and config', async () => {
