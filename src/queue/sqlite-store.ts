@@ -379,15 +379,17 @@ function prepare(sqlite: BetterSqlite3.Database) {
   const behind = sqlite.prepare(
     `select 1 from jobs where lane = @lane and status in ('pending', 'running') and id > @after limit 1`,
   );
-  // A dead run's jobs (still naming its owner), then ready ones; `union` drops the overlap.
+  // A dead run's jobs (still naming its owner), then ready ones; `union` drops the overlap. Every
+  // lane lookup spells out `status in ('pending', 'running')`: SQLite uses the partial jobs_lane
+  // index only for a query that states its condition (`status = 'pending'` alone read jobs_ready).
   const followers = sqlite.prepare(
     `update jobs set status = 'running', locked_until = @lease, owner = @owner, updated_at = @now
      where id in (
        select id from jobs where lane = @lane and id > @after and status in ('pending', 'running')
          and owner is not null and owner != @owner
        union
-       select id from (select id from jobs where lane = @lane and status = 'pending' and run_at <= @now
-         and id > @after order by id limit @limit))
+       select id from (select id from jobs where lane = @lane and status in ('pending', 'running')
+         and status = 'pending' and run_at <= @now and id > @after order by id limit @limit))
      returning *`,
   );
   const recover = sqlite.prepare(
