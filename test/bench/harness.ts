@@ -53,13 +53,17 @@ export const summary = (problems: Map<string, number>) =>
 
 export const procs = new Set<Proc>();
 
-/** A TypeScript entry in its own node process; resolves once it logs `readyMsg` (its URL). */
+/** An entry (TypeScript, or built JavaScript) in its own node process; resolves once it logs `readyMsg` (its URL). */
 export async function spawnEntry(name: string, entry: string, env: Record<string, string>, readyMsg: string) {
   const prof =
-    process.env.BENCH_CPU_PROF && entry === 'src/main.ts'
+    process.env.BENCH_CPU_PROF && (entry === 'src/main.ts' || entry === 'dist/main.js')
       ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
       : [];
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', entry], {
+  // Built JavaScript runs as `npm start` runs it; TypeScript through tsx.
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const extra =
+    process.env.BENCH_NODE_FLAGS && entry === 'dist/main.js' ? process.env.BENCH_NODE_FLAGS.split(' ') : [];
+  const child = spawn(process.execPath, [...prof, ...extra, ...loader, entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -183,6 +187,8 @@ export interface Recorded {
   path: string;
   body: string;
   status: number;
+  /** The org of the token that made the call (API calls). */
+  orgId?: string;
 }
 
 export const pct = (xs: number[], p: number) =>

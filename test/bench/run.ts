@@ -4,7 +4,8 @@
  * Prints a table and asserts nothing; later issues compare their figures with these ceilings.
  * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 64) tune a run; BENCH_AUDIT_ROWS,
  * BENCH_PRUNE_ROWS and BENCH_INGEST_RATE size the audit and retention sections, BENCH_BUDGET_SECONDS
- * the shared budget's.
+ * the shared budget's; BENCH_PERF_EVENTS, BENCH_PERF_ORGS and BENCH_PERF_WINDOW_S the performance
+ * section's (test/bench/perf.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -324,6 +325,81 @@ async function scaleout(): Promise<string> {
   );
 }
 
+/**
+ * What a vendor pays per event (test/bench/perf.ts), SQLite and PostgreSQL side by side, each
+ * figure beside its goal and, where one applies, this run's ceiling.
+ */
+async function vendorCost(): Promise<string> {
+  type Load = { rps: number; p99: number };
+  type Result = {
+    backend: string;
+    delivery?: Record<string, number> & { notes: string[] };
+    ingest?: { alone: Load; whileDelivering: Load; feedPerSec: number; notes: string[] };
+    orgs?: Record<string, number> & { notes: string[] };
+  };
+  const r = await runScript<{ latencyMs: number; results: Result[] }>('test/bench/perf.ts');
+  const bareSigned = rows.find((x) => x.name === 'bare Hono 202, signed load')?.rps ?? 0;
+  const emulatorPatch = rows.find((x) => x.name === 'emulator PATCH attributes')?.rps ?? 0;
+  const by = (name: string) => r.results.find((x) => x.backend === name);
+  const [lite, pg] = [by('sqlite'), by('postgres')];
+  const fmt = (v: number | null | undefined, d = 0) =>
+    v === null || v === undefined || Number.isNaN(v)
+      ? '–'
+      : v.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const line = (what: string, f: (x: Result) => string, goal: string, ceiling = '') =>
+    `${what.padEnd(52)}${(lite ? f(lite) : '–').padStart(12)}${(pg ? f(pg) : '–').padStart(12)}   ${goal.padEnd(14)}${ceiling}\n`;
+  const o = (x: Result) => x.orgs;
+  const d = (x: Result) => x.delivery;
+  const i = (x: Result) => x.ingest;
+  const notes = r.results.flatMap((x) =>
+    [...(x.delivery?.notes ?? []), ...(x.ingest?.notes ?? []), ...(x.orgs?.notes ?? [])].map(
+      (n) => `  ${x.backend}: ${n}\n`,
+    ),
+  );
+  return (
+    `\nperformance, per delivered event: relay built, emulator (${r.latencyMs} ms a call) and load generator in their own processes\n` +
+    'delivery: events to conversations of their own (a read and a PATCH each) over 40 orgs; orgs: 200 orgs at 300/min with a backlog\n\n' +
+    `${''.padEnd(52)}${'SQLite'.padStart(12)}${'PostgreSQL'.padStart(12)}   ${'goal'.padEnd(14)}ceiling\n` +
+    line('CPU per delivered event (ms)', (x) => fmt(d(x)?.cpuMsPerEvent, 2), '≤ 1.0') +
+    line(
+      'patched events/s, distinct conversations',
+      (x) => fmt(d(x)?.patchedPerSec),
+      '≥ 1,500',
+      `emulator PATCH alone ${fmt(emulatorPatch)}/s`,
+    ) +
+    line('storage per event, all tables (bytes)', (x) => fmt(d(x)?.bytesPerEvent), '≤ 2,048') +
+    line('peak RSS while delivering (MB)', (x) => fmt(d(x)?.peakRssMb), '≤ 200') +
+    line(
+      'signed ingest alone (req/s)',
+      (x) => fmt(i(x)?.alone.rps),
+      '≥ 0.7 ceiling',
+      `bare Hono 202, signed load ${fmt(bareSigned)}/s`,
+    ) +
+    line(
+      '  of the ceiling',
+      (x) => fmt(bareSigned ? (i(x)?.alone.rps ?? Number.NaN) / bareSigned : null, 2),
+      '≥ 0.70',
+    ) +
+    line(
+      'signed ingest while delivering, of alone',
+      (x) => fmt(i(x) ? i(x)!.whileDelivering.rps / i(x)!.alone.rps : null, 2),
+      '≥ 0.50',
+      'delivery fed at 80 % of its rate above',
+    ) +
+    line('signed ingest p99 while delivering (ms)', (x) => fmt(i(x)?.whileDelivering.p99), '≤ 50') +
+    line('200 orgs: calls in an org’s busiest minute, min', (x) => fmt(o(x)?.callsMin), '300 (budget)') +
+    line(
+      '200 orgs: … median / max',
+      (x) => (o(x) ? `${o(x)!.callsMedian} / ${o(x)!.callsMax}` : '–'),
+      '300 / 300',
+    ) +
+    line('200 orgs: orgs given ≥ 95 % of their budget', (x) => fmt(o(x)?.fullBudgetOrgs), '200') +
+    line('200 orgs: CPU per event, of the delivery case', (x) => fmt(o(x)?.cpuVsDelivery, 2), '≤ 1.20') +
+    line('200 orgs: peak RSS (MB)', (x) => fmt(o(x)?.peakRssMb), '≤ 200') +
+    notes.join('')
+  );
+}
+
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (n: number, d = 0) => n.toFixed(d).padStart(10);
 const ceiling = rows[0]?.rps ?? 0;
@@ -342,6 +418,7 @@ process.stdout.write(await delivery());
 process.stdout.write(await audit());
 process.stdout.write(await budget());
 process.stdout.write(await scaleout());
+process.stdout.write(await vendorCost());
 // The job queue's claim at 1k, 100k and 1M pending jobs, on both backends (its own process).
 process.stdout.write(
   claimTable(await spawnJson<ClaimRow[]>(['--import', 'tsx', 'test/bench/claim.ts', '--json'])),

@@ -1,0 +1,429 @@
+/**
+ * What a vendor pays per event, end to end, on SQLite and on PostgreSQL (one instance): a real
+ * server process (built, dist/main.js, as `npm start` runs it), the Genesys emulator in its own process (BENCH_PERF_LATENCY_MS,
+ * default 20 ms a call, no rate limit) and the load generator in this one, all on one machine.
+ * Three cases per backend, each on a fresh database:
+ *
+ * - delivery: BENCH_PERF_EVENTS (default 12,000) signed events from 64 senders, each to a
+ *   conversation of its own (a read and a PATCH each), over 40 orgs at 6,000 requests/min (an
+ *   org's budget caps at 100 calls/s, so 1,500 deliveries/s need 30 orgs or more). Patched
+ *   events/s count from the first send to the last PATCH; CPU is the server process's (user +
+ *   system) over the same span, per delivered event; storage is the growth of every table per
+ *   event; RSS the highest seen.
+ * - ingest: the signing load generator (ingest-load.ts, autocannon, BENCH_SECONDS) alone, then
+ *   again while a steady feed of events to fresh conversations keeps delivery busy at 80 % of the
+ *   delivery case's rate: throughput and p99 of the signed ingest, alone and while delivering.
+ * - orgs: BENCH_PERF_ORGS (200) orgs at the default 300 requests/min, each sent 160 events to
+ *   conversations of their own (320 calls: more than a minute's budget), round robin, watched for
+ *   BENCH_PERF_WINDOW_S (62) seconds from each org's first call. Each org's busiest 60 s at the
+ *   emulator: 300 is its full budget (and no minute may hold more); the spread between orgs is the
+ *   fairness; CPU per event beside the delivery case's.
+ *
+ * Prints one JSON line (for run.ts) and asserts nothing; `notes` say what looked wrong. Runs
+ * alone too: `npx tsx test/bench/perf.ts` (BENCH_PERF_CASES=delivery,ingest,orgs and
+ * BENCH_PERF_BACKENDS=sqlite,postgres pick).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { sign } from '../../src/ingest/standard-webhooks.js';
+import { startPostgres } from '../helpers/postgres.js';
+import {
+  type Backend,
+  call,
+  cpuMs,
+  installOrg,
+  type Org,
+  postgresBackend,
+  procs,
+  type Recorded,
+  ROOT,
+  sleep,
+  spawnEntry,
+  sqliteBackend,
+  stop,
+  summary,
+} from './harness.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const EVENTS = Number(process.env.BENCH_PERF_EVENTS ?? 12_000);
+const LATENCY_MS = Number(process.env.BENCH_PERF_LATENCY_MS ?? 20);
+const DELIVERY_ORGS = 40;
+const SENDERS = 64;
+const FAIR_ORGS = Number(process.env.BENCH_PERF_ORGS ?? 200);
+const FAIR_EVENTS_PER_ORG = 160;
+const FAIR_WINDOW_MS = Number(process.env.BENCH_PERF_WINDOW_S ?? 62) * 1000;
+const DEFAULT_BUDGET = 300;
+const CASES = (process.env.BENCH_PERF_CASES ?? 'delivery,ingest,orgs').split(',');
+const BACKENDS = (process.env.BENCH_PERF_BACKENDS ?? 'sqlite,postgres').split(',');
+const DRAIN_TIMEOUT_MS = 180_000;
+
+/** A running relay: its URL, its process, and what it logged. */
+interface Relay {
+  url: string;
+  pid: number;
+  stop(): Promise<string[]>;
+}
+
+async function startRelay(emu: string, backend: Backend): Promise<Relay> {
+  const { proc, url } = await spawnEntry(
+    `${backend.name} relay`,
+    'dist/main.js',
+    {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      RELAY_MASTER_KEY: randomBytes(32).toString('base64url'),
+      GENESYS_BASE_URL: emu,
+      ...backend.env,
+    },
+    'listening',
+  );
+  return {
+    url,
+    pid: proc.child.pid!,
+    async stop() {
+      await stop(proc);
+      return proc.problems.size > 0 ? [`relay logged: ${summary(proc.problems)}`] : [];
+    },
+  };
+}
+
+/** Resident memory of a process in MB (Linux /proc). */
+function rssMb(pid: number): number {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** Samples a process's RSS every 250 ms until stopped; returns the highest. */
+function watchRss(pid: number): () => number {
+  let max = rssMb(pid);
+  const timer = setInterval(() => {
+    max = Math.max(max, rssMb(pid));
+  }, 250);
+  return () => {
+    clearInterval(timer);
+    return Math.max(max, rssMb(pid));
+  };
+}
+
+/** Runs `task` over `items`, `width` at a time. */
+async function inParallel<T>(items: readonly T[], width: number, task: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      for (let i = next++; i < items.length; i = next++) await task(items[i]!);
+    }),
+  );
+}
+
+async function installOrgs(emu: string, relay: string, n: number, perMinute?: number): Promise<Org[]> {
+  const orgs = new Array<Org>(n);
+  await inParallel([...orgs.keys()], 8, async (i) => {
+    orgs[i] = await installOrg(emu, relay, i, perMinute);
+  });
+  return orgs;
+}
+
+/** `n` conversations with one customer each, spread round robin over `orgs`. */
+async function conversations(emu: string, orgs: readonly Org[], n: number): Promise<Conv[]> {
+  const out = new Array<Conv>(n);
+  await inParallel([...out.keys()], 32, async (i) => {
+    const org = orgs[i % orgs.length]!;
+    const c = await call<{ id: string }>('POST', `${emu}/__emulator/conversations`, {
+      orgId: org.id,
+      participants: [{ purpose: 'customer' }],
+    });
+    out[i] = { id: c.id, org };
+  });
+  return out;
+}
+
+interface Conv {
+  id: string;
+  org: Org;
+}
+
+let sent = 0;
+/** One signed event to `conv` (`seq` set to a number never used before); resolves with its status. */
+async function send(relay: string, conv: Conv): Promise<number> {
+  const seq = sent++;
+  const raw = JSON.stringify({ type: 'bench', c: conv.id, seq });
+  const id = `p${seq}`;
+  const ts = Math.floor(Date.now() / 1000);
+  const res = await fetch(`${relay}/v1/hooks/${conv.org.source.id}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': sign(conv.org.source.secret, id, ts, raw),
+    },
+    body: raw,
+  }).catch(() => undefined);
+  if (!res) return 0;
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** The emulator's request log, read as it grows. */
+function requestLog(emu: string) {
+  const all: Recorded[] = [];
+  return {
+    all,
+    async read(): Promise<Recorded[]> {
+      all.push(...(await call<Recorded[]>('GET', `${emu}/__emulator/requests?from=${all.length}`)));
+      return all;
+    },
+    patches: () => all.filter((r) => r.method === 'PATCH' && r.status < 300),
+  };
+}
+
+/** Waits until the emulator has `n` successful PATCHes (or the timeout); returns the log. */
+async function untilPatched(log: ReturnType<typeof requestLog>, n: number, notes: string[]) {
+  const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+  await log.read();
+  while (log.patches().length < n && Date.now() < deadline) {
+    await sleep(200);
+    await log.read();
+  }
+  const got = log.patches().length;
+  if (got < n) notes.push(`${n - got} of ${n} events had no PATCH after ${DRAIN_TIMEOUT_MS / 1000} s`);
+}
+
+async function deliveryCase(emu: string, backend: Backend) {
+  const notes: string[] = [];
+  const relay = await startRelay(emu, backend);
+  try {
+    const orgs = await installOrgs(emu, relay.url, DELIVERY_ORGS);
+    const convs = await conversations(emu, orgs, EVENTS);
+    await call('DELETE', `${emu}/__emulator/requests`);
+    const log = requestLog(emu);
+    const bytesBefore = await backend.bytes();
+    const rss = watchRss(relay.pid);
+    const cpu0 = cpuMs(relay.pid);
+    const t0 = Date.now();
+    let refused = 0;
+    await inParallel(convs, SENDERS, async (c) => {
+      if ((await send(relay.url, c)) !== 202) refused++;
+    });
+    const ingestSeconds = (Date.now() - t0) / 1000;
+    await untilPatched(log, EVENTS - refused, notes);
+    const cpu = cpuMs(relay.pid) - cpu0;
+    const patches = log.patches();
+    const lastPatch = Math.max(...patches.map((r) => r.at));
+    const delivered = patches.length;
+    if (refused > 0) notes.push(`${refused} events not accepted`);
+    return {
+      backend: backend.name,
+      events: EVENTS,
+      ingestPerSec: (EVENTS - refused) / ingestSeconds,
+      patchedPerSec: delivered / ((lastPatch - t0) / 1000),
+      cpuMsPerEvent: cpu / Math.max(1, delivered),
+      bytesPerEvent: ((await backend.bytes()) - bytesBefore) / Math.max(1, EVENTS - refused),
+      peakRssMb: rss(),
+      notes: [...notes, ...(await backend.problems()), ...(await relay.stop())],
+    };
+  } finally {
+    await relay.stop();
+  }
+}
+
+interface Load {
+  rps: number;
+  p99: number;
+  ok: number;
+  bad: number;
+}
+
+/** The signing load generator (autocannon in its own process) against one org's source. */
+async function signedLoad(relay: string, org: Org): Promise<Load> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'test/bench/ingest-load.ts',
+      relay,
+      org.source.id,
+      org.source.secret,
+      String(SECONDS),
+      '64',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  await new Promise((r) => child.on('exit', r));
+  const r = JSON.parse(out) as {
+    requests: { average: number };
+    latency: { p99: number };
+    '2xx': number;
+    non2xx: number;
+    errors: number;
+  };
+  return { rps: r.requests.average, p99: r.latency.p99, ok: r['2xx'], bad: r.non2xx + r.errors };
+}
+
+async function ingestCase(emu: string, backend: Backend, deliveryRate: number) {
+  const notes: string[] = [];
+  const relay = await startRelay(emu, backend);
+  try {
+    const orgs = await installOrgs(emu, relay.url, DELIVERY_ORGS);
+    // A feed at 80 % of what delivery sustains, for as long as the load runs (and a margin).
+    const feedRate = Math.max(50, Math.round(deliveryRate * 0.8));
+    const convs = await conversations(emu, orgs.slice(1), Math.ceil(feedRate * (SECONDS + 3)));
+    const alone = await signedLoad(relay.url, orgs[0]!);
+    await call('DELETE', `${emu}/__emulator/requests`);
+    const log = requestLog(emu);
+    let feeding = true;
+    let fed = 0;
+    const t0 = Date.now();
+    // Open loop: event i leaves at t0 + i / feedRate, whatever the answers before it.
+    const feed = inParallel(convs, SENDERS, async (c) => {
+      const due = t0 + (fed++ * 1000) / feedRate;
+      if (!feeding) return;
+      await sleep(Math.max(0, due - Date.now()));
+      if (feeding) await send(relay.url, c);
+    });
+    await sleep(1_000); // delivery is under way before the measured load starts
+    const busy = await signedLoad(relay.url, orgs[0]!);
+    feeding = false;
+    await feed;
+    await log.read();
+    const patchedDuring = log.patches().length / ((Date.now() - t0) / 1000);
+    return {
+      backend: backend.name,
+      alone,
+      whileDelivering: busy,
+      feedPerSec: feedRate,
+      patchedPerSecDuring: patchedDuring,
+      notes: [...notes, ...(await backend.problems()), ...(await relay.stop())],
+    };
+  } finally {
+    await relay.stop();
+  }
+}
+
+async function orgsCase(emu: string, backend: Backend, singleOrgCpu: number | undefined) {
+  const notes: string[] = [];
+  const relay = await startRelay(emu, backend);
+  try {
+    const orgs = await installOrgs(emu, relay.url, FAIR_ORGS, undefined);
+    const convs = await conversations(emu, orgs, FAIR_ORGS * FAIR_EVENTS_PER_ORG);
+    await call('DELETE', `${emu}/__emulator/requests`);
+    const log = requestLog(emu);
+    const rss = watchRss(relay.pid);
+    const cpu0 = cpuMs(relay.pid);
+    const t0 = Date.now();
+    await inParallel(convs, SENDERS, async (c) => {
+      await send(relay.url, c);
+    });
+    // Until every org's window is over (or everything is delivered).
+    const deadline = t0 + FAIR_WINDOW_MS + 60_000;
+    for (;;) {
+      await log.read();
+      if (log.patches().length >= convs.length || Date.now() > deadline) break;
+      const firsts = firstCalls(log.all);
+      if (firsts.size === orgs.length && Date.now() > Math.max(...firsts.values()) + FAIR_WINDOW_MS) break;
+      await sleep(500);
+    }
+    const cpu = cpuMs(relay.pid) - cpu0;
+    const delivered = log.patches().length;
+    // Each org's busiest 60 s at the emulator (Genesys counts its limit per minute): a full budget
+    // is 300, and no minute may hold more.
+    const times = new Map<string, number[]>();
+    for (const r of log.all) {
+      if (!r.orgId || !r.path.startsWith('/api/v2/conversations')) continue;
+      const list = times.get(r.orgId) ?? [];
+      list.push(r.at);
+      times.set(r.orgId, list);
+    }
+    const byOrg = new Map([...times].map(([org, at]) => [org, busiestMinute(at)]));
+    const counts = orgs.map((o) => byOrg.get(o.id) ?? 0).sort((a, b) => a - b);
+    const limited = log.all.filter((r) => r.status === 429).length;
+    if (limited > 0) notes.push(`${limited} calls answered 429`);
+    const cpuPerEvent = cpu / Math.max(1, delivered);
+    return {
+      backend: backend.name,
+      orgs: FAIR_ORGS,
+      windowS: FAIR_WINDOW_MS / 1000,
+      budget: DEFAULT_BUDGET,
+      callsMin: counts[0] ?? 0,
+      callsMedian: counts[Math.floor(counts.length / 2)] ?? 0,
+      callsMax: counts[counts.length - 1] ?? 0,
+      /** Orgs that got at least 95 % of a full budget in their window. */
+      fullBudgetOrgs: counts.filter((n) => n >= DEFAULT_BUDGET * 0.95).length,
+      cpuMsPerEvent: cpuPerEvent,
+      cpuVsDelivery: singleOrgCpu ? cpuPerEvent / singleOrgCpu : null,
+      peakRssMb: rss(),
+      notes: [...notes, ...(await backend.problems()), ...(await relay.stop())],
+    };
+  } finally {
+    await relay.stop();
+  }
+}
+
+/** The most of `times` (ms, in arrival order) that fall within any 60 s. */
+function busiestMinute(times: readonly number[]): number {
+  const at = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let lo = 0, hi = 0; hi < at.length; hi++) {
+    while (at[hi]! - at[lo]! >= 60_000) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
+
+/** When each org's first Genesys API call arrived. */
+function firstCalls(requests: readonly Recorded[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of requests) {
+    if (r.orgId && r.path.startsWith('/api/v2/conversations') && !out.has(r.orgId)) out.set(r.orgId, r.at);
+  }
+  return out;
+}
+
+// The relay runs built, as `npm start` runs it (tsx's loader adds tens of MB and start-up CPU).
+execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+const { proc: emuProc, url: emu } = await spawnEntry(
+  'emulator',
+  'src/emulator/main.ts',
+  { EMULATOR_PORT: '0', EMULATOR_HOST: '127.0.0.1' },
+  'genesys emulator listening',
+);
+await call('PATCH', `${emu}/__emulator/config`, { rateLimitPerMinute: null, latencyMs: LATENCY_MS });
+const pg = BACKENDS.includes('postgres') ? await startPostgres() : undefined;
+const adminUrl = pg?.url.replace(/\/relay$/, '/postgres');
+const results: Record<string, unknown>[] = [];
+let n = 0;
+const open = async (name: string): Promise<Backend> =>
+  name === 'postgres' ? postgresBackend(adminUrl!, `perf${n++}`) : sqliteBackend();
+try {
+  for (const name of BACKENDS) {
+    const row: Record<string, unknown> = { backend: name };
+    const run = async <T>(what: string, fn: (b: Backend) => Promise<T>) => {
+      if (!CASES.includes(what)) return undefined;
+      const backend = await open(name);
+      try {
+        const r = await fn(backend);
+        row[what] = r;
+        return r;
+      } finally {
+        await backend.close();
+      }
+    };
+    const d = await run('delivery', (b) => deliveryCase(emu, b));
+    await run('ingest', (b) => ingestCase(emu, b, d?.patchedPerSec ?? 500));
+    await run('orgs', (b) => orgsCase(emu, b, d?.cpuMsPerEvent));
+    results.push(row);
+  }
+} finally {
+  await Promise.all([...procs].map((p) => stop(p)));
+  await pg?.close();
+}
+const emuNotes = emuProc.problems.size > 0 ? [`emulator logged: ${summary(emuProc.problems)}`] : [];
+process.stdout.write(`${JSON.stringify({ seconds: SECONDS, latencyMs: LATENCY_MS, results, emuNotes })}\n`);
+process.exit(0);
