@@ -214,6 +214,20 @@ describe('standard-webhooks ingest', () => {
   });
 });
 
+describe('ingest log lines', () => {
+  it('an accepted event logs its request at debug; a refused one at info', async () => {
+    const before = world.app.logs.length;
+    await accepted(await deliver(signed, { type: 'a' }));
+    await refusedWith(await deliver(signed, { type: 'b' }, { signature: 'v1,AAAA' }), 401);
+    const lines = world.app.logs
+      .slice(before)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'request');
+    // The test app logs at info: the accepted request's debug line is not written.
+    expect(lines.map((l) => [l.status, l.level])).toEqual([[401, 'info']]);
+  });
+});
+
 describe('bearer ingest', () => {
   const withToken = (token: string, body: string, extra: Record<string, string> = {}) =>
     post(bearer.id, body, { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...extra });
