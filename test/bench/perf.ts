@@ -191,7 +191,13 @@ async function untilPatched(log: ReturnType<typeof requestLog>, n: number, notes
   if (got < n) notes.push(`${n - got} of ${n} events had no PATCH after ${DRAIN_TIMEOUT_MS / 1000} s`);
 }
 
-async function deliveryCase(emu: string, backend: Backend) {
+/** CPU ms this process (the load generator) has used so far. */
+const selfCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+async function deliveryCase(emu: string, emuPid: number, backend: Backend) {
   const notes: string[] = [];
   const relay = await startRelay(emu, backend);
   try {
@@ -202,6 +208,7 @@ async function deliveryCase(emu: string, backend: Backend) {
     const bytesBefore = await backend.bytes();
     const rss = watchRss(relay.pid);
     const cpu0 = cpuMs(relay.pid);
+    const others0 = cpuMs(emuPid) + selfCpuMs();
     const t0 = Date.now();
     let refused = 0;
     await inParallel(convs, SENDERS, async (c) => {
@@ -210,6 +217,7 @@ async function deliveryCase(emu: string, backend: Backend) {
     const ingestSeconds = (Date.now() - t0) / 1000;
     await untilPatched(log, EVENTS - refused, notes);
     const cpu = cpuMs(relay.pid) - cpu0;
+    const others = cpuMs(emuPid) + selfCpuMs() - others0;
     const patches = log.patches();
     const lastPatch = Math.max(...patches.map((r) => r.at));
     const delivered = patches.length;
@@ -220,6 +228,8 @@ async function deliveryCase(emu: string, backend: Backend) {
       ingestPerSec: (EVENTS - refused) / ingestSeconds,
       patchedPerSec: delivered / ((lastPatch - t0) / 1000),
       cpuMsPerEvent: cpu / Math.max(1, delivered),
+      /** The emulator's and the load generator's CPU per event: what shares the machine with the relay. */
+      harnessCpuMsPerEvent: others / Math.max(1, delivered),
       bytesPerEvent: ((await backend.bytes()) - bytesBefore) / Math.max(1, EVENTS - refused),
       peakRssMb: rss(),
       notes: [...notes, ...(await backend.problems()), ...(await relay.stop())],
@@ -415,7 +425,7 @@ try {
         await backend.close();
       }
     };
-    const d = await run('delivery', (b) => deliveryCase(emu, b));
+    const d = await run('delivery', (b) => deliveryCase(emu, emuProc.child.pid!, b));
     await run('ingest', (b) => ingestCase(emu, b, d?.patchedPerSec ?? 500));
     await run('orgs', (b) => orgsCase(emu, b, d?.cpuMsPerEvent));
     results.push(row);
