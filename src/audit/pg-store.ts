@@ -55,7 +55,12 @@ export const INSERT_SLICE = 1_000;
 export async function appendAuditManyPg(tx: PgTx, entries: readonly AuditEntry[]): Promise<string[]> {
   if (entries.length === 0) return [];
   const orgs = [...new Set(entries.map((e) => e.orgId))].sort();
-  for (const orgId of orgs) await lockAuditChain(tx, orgId);
+  // Every org's lock in one statement, in sorted order (the set function hands them over in order):
+  // a lock statement an org was 2.5 statements an event with 40 orgs busy.
+  await tx.execute(
+    sql`select count(pg_advisory_xact_lock(hashtextextended(o, 0)))::int
+      from jsonb_array_elements_text(${JSON.stringify(orgs)}::jsonb) o`,
+  );
   const heads = new Map<string, { seq: number; hash: string }>(
     (
       await tx

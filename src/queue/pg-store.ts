@@ -1,6 +1,5 @@
 import { and, eq, inArray, min, sql } from 'drizzle-orm';
 import { appendAuditManyPg } from '../audit/pg-store.js';
-import type { AuditEntry } from '../audit/types.js';
 import type { PgDatabase, PgTx } from '../db/pg/client.js';
 import { retried } from '../db/pg/retried.js';
 import { jobs } from '../db/pg/schema.js';
@@ -429,75 +428,66 @@ export class PgJobQueue implements JobQueue {
   );
 
   /**
-   * Each run's jobs in turn (each update names its owner, so a batch written again after a
-   * deadlock changes nothing twice), then the audit rows of the runs that still owned theirs in
-   * one append, and one NOTIFY for the orgs whose lanes have work again.
+   * All the runs' heads in one update (each row names its owner, so a batch written again after a
+   * deadlock changes nothing twice), then the followers of the heads still owned in another, the
+   * audit rows of those runs in one append, and one NOTIFY for the orgs whose lanes have work
+   * again: four statements for a batch, where a run each took two.
    */
   private async settleBatch(tx: PgTx, batch: ReadonlyArray<{ s: Settle; now: number }>): Promise<boolean[]> {
-    const results: boolean[] = [];
-    const audit: AuditEntry[] = [];
-    const wake = new Set<string>();
-    // Heads in id order (their followers come after them in their lanes), as `extend` locks rows:
-    // a batch and a lease extension never wait on each other in a circle.
-    const order = batch.map((_, i) => i).sort((a, b) => (batch[a]!.s.job.id < batch[b]!.s.job.id ? -1 : 1));
-    for (const i of order) {
-      const { s, now } = batch[i]!;
-      const owned = await this.settleJobs(tx, s, now);
-      results[i] = owned;
-      if (!owned) continue;
-      audit.push(...(s.audit ?? []));
-      if (s.outcome.status === 'pending' || (s.followers?.length ?? 0) > 0) wake.add(s.job.orgId);
-    }
-    await appendAuditManyPg(tx, audit);
+    // Rows in id order, as `extend` locks them: a batch and a lease extension never wait in a circle.
+    const heads = batch
+      .map(({ s, now }) => {
+        const o = s.outcome;
+        return {
+          id: s.job.id,
+          owner: s.job.owner,
+          status: o.status,
+          run_at: o.status === 'pending' ? o.runAt : null,
+          error: o.status === 'succeeded' ? null : o.error,
+          counted: o.status === 'succeeded' || o.countAttempt ? 1 : 0,
+          now,
+        };
+      })
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    const changed = (await tx.execute(sql`
+      update jobs j set status = t.status, locked_until = null, owner = null, updated_at = t.now,
+        run_at = coalesce(t.run_at, j.run_at), last_error = t.error, attempts = j.attempts + t.counted
+      from jsonb_to_recordset(${JSON.stringify(heads)}::jsonb)
+        as t(id text, owner text, status text, run_at bigint, error text, counted int, now bigint)
+      where j.id = t.id and j.owner = t.owner and j.status = 'running'
+      returning j.id`)) as unknown as Array<{ id: string }>;
+    const owned = new Set(changed.map((r) => r.id));
+    const mine = batch.filter(({ s }) => owned.has(s.job.id));
+    // Folded jobs go with their head: done with its attempts, or back to pending untouched.
+    const followers = mine.flatMap(({ s, now }) =>
+      (s.followers ?? []).map((f) => ({
+        id: f.id,
+        owner: s.job.owner,
+        done: s.outcome.status === 'succeeded',
+        attempts: s.job.attempts + 1,
+        now,
+      })),
+    );
+    if (followers.length > 0)
+      await tx.execute(sql`
+        update jobs j set status = case when t.done then 'succeeded' else 'pending' end,
+          locked_until = null, owner = null, updated_at = t.now,
+          last_error = case when t.done then null else j.last_error end,
+          attempts = case when t.done then t.attempts else j.attempts end
+        from jsonb_to_recordset(${JSON.stringify(followers)}::jsonb)
+          as t(id text, owner text, done boolean, attempts int, now bigint)
+        where j.id = t.id and j.owner = t.owner and j.status = 'running'`);
+    await appendAuditManyPg(
+      tx,
+      mine.flatMap(({ s }) => s.audit ?? []),
+    );
+    const wake = new Set(
+      mine
+        .filter(({ s }) => s.outcome.status === 'pending' || (s.followers?.length ?? 0) > 0)
+        .map(({ s }) => s.job.orgId),
+    );
     if (wake.size > 0) await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, ${notifyPayload([...wake])})`);
-    return results;
-  }
-
-  /** The head's new state and its followers'; false (nothing written) when the run lost the head. */
-  private async settleJobs(tx: PgTx, s: Settle, now: number): Promise<boolean> {
-    const o = s.outcome;
-    const owned = and(eq(jobs.id, s.job.id), eq(jobs.owner, s.job.owner), eq(jobs.status, 'running'));
-    const released = { lockedUntil: null, owner: null, updatedAt: now };
-    const changed = await tx
-      .update(jobs)
-      .set(
-        o.status === 'succeeded'
-          ? { ...released, status: 'succeeded', lastError: null, attempts: sql`${jobs.attempts} + 1` }
-          : o.status === 'pending'
-            ? {
-                ...released,
-                status: 'pending',
-                runAt: o.runAt,
-                lastError: o.error,
-                attempts: sql`${jobs.attempts} + ${o.countAttempt ? 1 : 0}`,
-              }
-            : {
-                ...released,
-                status: 'failed',
-                lastError: o.error,
-                attempts: sql`${jobs.attempts} + ${o.countAttempt ? 1 : 0}`,
-              },
-      )
-      .where(owned)
-      .returning({ id: jobs.id });
-    if (changed.length !== 1) return false;
-    const followerIds = (s.followers ?? []).map((j) => j.id);
-    if (followerIds.length > 0) {
-      const theirs = and(
-        inArray(jobs.id, followerIds),
-        eq(jobs.owner, s.job.owner),
-        eq(jobs.status, 'running'),
-      );
-      await tx
-        .update(jobs)
-        .set(
-          o.status === 'succeeded'
-            ? { ...released, status: 'succeeded', lastError: null, attempts: s.job.attempts + 1 }
-            : { ...released, status: 'pending' },
-        )
-        .where(theirs);
-    }
-    return true;
+    return batch.map(({ s }) => owned.has(s.job.id));
   }
 
   /** Keeps the leases of live runs (their owners: heads and followers) from running out. */
