@@ -224,8 +224,10 @@ export class PgJobQueue implements JobQueue {
         ? ((await tx.execute(sql`
             select j.id, j.org_id, j.run_at, j.lane, exists (select 1 from jobs b where b.lane = j.lane and b.id > j.id and b.status in ('pending', 'running')) as behind from jobs j
             where j.status = 'running' and j.locked_until < ${now}
-              and not exists (select 1 from jobs e where e.lane = j.lane and e.id <> j.id and (
-                (e.status in ('pending', 'running') and e.id < j.id) or (e.status = 'running' and e.locked_until >= ${now})))`)) as unknown as Head[])
+              and not exists (select 1 from jobs e where e.lane = j.lane and e.status in ('pending', 'running')
+                and e.id < j.id)
+              and not exists (select 1 from jobs e where e.lane = j.lane and e.status = 'running'
+                and e.locked_until >= ${now} and e.id <> j.id)`)) as unknown as Head[])
         : [];
       const seen = { ...served };
       let tick = Math.max(0, ...Object.values(seen));
@@ -336,9 +338,12 @@ export class PgJobQueue implements JobQueue {
         last_error = case when status = 'running' then 'lease expired' else last_error end
       where id = ${c.id}
         and ((status = 'pending' and run_at <= ${now}) or (status = 'running' and locked_until < ${now}))
-        and not exists (select 1 from jobs e where e.lane = jobs.lane and e.id <> jobs.id and (
-          (e.status in ('pending', 'running') and e.id < jobs.id)
-          or (e.status = 'running' and e.locked_until >= ${now})))
+        -- Two lookups, not one with an OR: with the OR, PostgreSQL scanned every unfinished job
+        -- older than this one (jobs_lane without its lane), 1 ms a take with 6,000 pending.
+        and not exists (select 1 from jobs e where e.lane = jobs.lane and e.status in ('pending', 'running')
+          and e.id < jobs.id)
+        and not exists (select 1 from jobs e where e.lane = jobs.lane and e.status = 'running'
+          and e.locked_until >= ${now} and e.id <> jobs.id)
       returning *`)) as unknown as JobRow[];
     return row;
   }
