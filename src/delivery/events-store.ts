@@ -76,12 +76,16 @@ function prepare(sqlite: BetterSqlite3.Database, queue: SqliteJobQueue) {
   const audit = preparedAuditAppend(sqlite);
   const commit = sqlite.transaction((decisions: readonly Decision[], now: number) => {
     const done: string[] = [];
+    const jobs: NewJob[] = [];
     for (const d of decisions) {
       if (markProcessed.run(d.eventId).changes !== 1) continue;
       audit(d.audit);
-      queue.enqueue(d.jobs, now);
+      jobs.push(...d.jobs);
       done.push(d.eventId);
     }
+    // One enqueue for the batch: one wake-up of the runners, not one per event (each could start
+    // a claim that finds the slots full or the jobs not committed yet).
+    queue.enqueue(jobs, now);
     return done;
   });
   return { pending, commit };
