@@ -1,7 +1,9 @@
 /**
  * What the end-to-end benches share (scaleout.ts, perf.ts): server and emulator processes, orgs
  * installed through the real API, each backend's bytes and outcomes, and a process's CPU time.
- * BENCH_CPU_PROF=<folder>: every relay process writes a V8 CPU profile there when it stops.
+ * BENCH_CPU_PROF=<folder>: every relay process writes a V8 CPU profile there when it stops;
+ * BENCH_NODE_FLAGS: more node flags for the built relay (dist/main.js); BENCH_DBSTAT=1: a SQLite
+ * case prints its bytes per table and index (dbstat) on stderr as it closes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';

@@ -7,7 +7,8 @@
  * instances; event i goes to conversation i % 200 and sets `seq = i`. An event is done when the
  * audit has its patch.applied / skipped / failed row. Prints one JSON line (for run.ts) and asserts
  * nothing; what looks wrong (rejected events, events without an outcome, error log lines, values
- * going backwards) is reported in `notes`. Runs alone too: `npx tsx test/bench/scaleout.ts`.
+ * going backwards) is reported in `notes`. Runs alone too: `npx tsx test/bench/scaleout.ts`
+ * (BENCH_SCALEOUT_CASES=0,1: only those cases, 0 SQLite, 1-3 PostgreSQL with 1-3 instances).
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
