@@ -47,9 +47,14 @@ export class PgBudgetStore implements BudgetStore {
    */
   private readonly takeGrouped = groupCommit(
     async (batch: Array<{ o: string; p: number; n: number; c: number }>) => {
+      // Orgs' rows locked in org order (each org's takes in the order asked): two instances'
+      // batches locking two orgs' rows in opposite orders deadlocked (the 3-instance bench).
+      const ordered = batch
+        .map((t, i) => ({ ...t, i }))
+        .sort((a, b) => (a.o < b.o ? -1 : a.o > b.o ? 1 : a.i - b.i));
       const rows = await this.database.sql<{ paused_until: string }[]>`
         select r.paused_until
-        from jsonb_to_recordset(${JSON.stringify(batch.map((t, i) => ({ ...t, i })))}::jsonb)
+        from jsonb_to_recordset(${JSON.stringify(ordered)}::jsonb)
           as t(o text, p int, n bigint, c int, i int)
         cross join lateral (select relay_budget_take(t.o, t.p, t.n, t.c) as paused_until) r
         order by t.i`;
