@@ -6,8 +6,8 @@
  * writes, which a batch's rows share: one commit per batch instead of per call is what lets the
  * hot paths (ingest, job settles, attempt rows) keep up.
  *
- * `write` answers each item in order: a value, or `{ error }` for an item that failed alone (its
- * caller's promise rejects with it). A `write` that throws rejects the whole batch.
+ * `write` answers each item in order: a value, or `new Failed(error)` for an item that failed
+ * alone (its caller's promise rejects with `error`). A `write` that throws rejects the whole batch.
  */
 export function groupCommit<T, R>(
   write: (batch: T[]) => Promise<Array<R | Failed>> | Array<R | Failed>,

@@ -26,7 +26,7 @@ import {
 export class SqliteJobQueue implements JobQueue {
   private readonly listeners = new Set<() => void>();
   private prepared: ReturnType<typeof prepare> | undefined;
-  /** Runs ending in the same turn settle in one transaction (8 pages a commit became one batch's). */
+  /** Runs ending in the same turn settle in one transaction: one commit for all of them. */
   private readonly settleGrouped = groupCommit((batch: Array<{ s: Settle; now: number }>) =>
     this.sql.settleMany(batch),
   );
@@ -86,7 +86,7 @@ export class SqliteJobQueue implements JobQueue {
 
   /**
    * Up to `max` claims in one transaction, each made as `claim` would after the ones before it (a
-   * runner filling 16 free slots commits once, not 16 times).
+   * runner filling 64 free slots commits once, not 64 times).
    */
   async claimSome(
     now: number,

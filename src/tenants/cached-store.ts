@@ -14,15 +14,14 @@ export const TENANT_TTL_MS = 1_000;
  */
 export function cachedTenants(store: TenantStore, ttlMs = TENANT_TTL_MS): TenantStore {
   const cache = new Map<string, { at: number; tenant: ReturnType<TenantStore['get']> }>();
-  const drop =
-    <A extends unknown[], R>(write: (orgId: string, ...rest: A) => Promise<R>) =>
-    async (orgId: string, ...rest: A): Promise<R> => {
-      try {
-        return await write(orgId, ...rest);
-      } finally {
-        cache.delete(orgId);
-      }
-    };
+  /** Drops the org's entry once `write` is done, whatever it did. */
+  const dropAfter = async <R>(orgId: string, write: Promise<R>): Promise<R> => {
+    try {
+      return await write;
+    } finally {
+      cache.delete(orgId);
+    }
+  };
   return {
     get(orgId) {
       const now = performance.now();
@@ -31,23 +30,22 @@ export function cachedTenants(store: TenantStore, ttlMs = TENANT_TTL_MS): Tenant
       // The promise is cached, so reads that arrive together share one; a failed read is not kept.
       const tenant = store.get(orgId);
       cache.set(orgId, { at: now, tenant });
-      tenant.catch(() => cache.delete(orgId));
+      tenant.catch(() => {
+        if (cache.get(orgId)?.tenant === tenant) cache.delete(orgId);
+      });
       return tenant;
     },
-    install: async (tenant, audit) => {
-      try {
-        return await store.install(tenant, audit);
-      } finally {
-        cache.delete(tenant.orgId);
-      }
-    },
-    updateSettings: drop(store.updateSettings.bind(store)),
-    replaceGrant: drop(store.replaceGrant.bind(store)),
-    recordGrantHealth: drop(store.recordGrantHealth.bind(store)),
-    recordDivisions: drop(store.recordDivisions.bind(store)),
-    recordLicense: drop(store.recordLicense.bind(store)),
+    install: (tenant, audit) => dropAfter(tenant.orgId, store.install(tenant, audit)),
+    updateSettings: (orgId, settings, audit) =>
+      dropAfter(orgId, store.updateSettings(orgId, settings, audit)),
+    replaceGrant: (orgId, grant, audit) => dropAfter(orgId, store.replaceGrant(orgId, grant, audit)),
+    recordGrantHealth: (orgId, health) => dropAfter(orgId, store.recordGrantHealth(orgId, health)),
+    recordDivisions: (orgId, coverage, audit) =>
+      dropAfter(orgId, store.recordDivisions(orgId, coverage, audit)),
+    recordLicense: (orgId, status, checkedAt, audit) =>
+      dropAfter(orgId, store.recordLicense(orgId, status, checkedAt, audit)),
+    uninstall: (orgId, audit) => dropAfter(orgId, store.uninstall(orgId, audit)),
     unlicensed: () => store.unlicensed(),
     licenseDue: (before) => store.licenseDue(before),
-    uninstall: drop(store.uninstall.bind(store)),
   };
 }
