@@ -5,7 +5,8 @@
  * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 64) tune a run; BENCH_AUDIT_ROWS,
  * BENCH_PRUNE_ROWS and BENCH_INGEST_RATE size the audit and retention sections, BENCH_BUDGET_SECONDS
  * the shared budget's; BENCH_PERF_EVENTS, BENCH_PERF_ORGS and BENCH_PERF_WINDOW_S the performance
- * section's (test/bench/perf.ts).
+ * section's (test/bench/perf.ts). BENCH_SECTIONS picks sections: `BENCH_SECTIONS=perf` is the
+ * performance table alone (with its two ceilings), about 4 minutes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -112,23 +113,30 @@ async function bench(kind: string, run: (info: Record<string, string>) => Promis
   }
 }
 
-const rows: Row[] = [];
-rows.push(await bench('bare', (i) => load('bare Hono 202 (POST /)', `${i.url}/`, ['-m', 'POST'])));
-rows.push(await bench('app', (i) => load('app GET /healthz', `${i.url}/healthz`)));
-rows.push(
-  await bench('emulator', (i) =>
-    load('emulator PATCH attributes', `${i.url}${i.path}`, [
-      '-m',
-      'PATCH',
-      '-H',
-      `authorization=Bearer ${i.token}`,
-      '-H',
-      'content-type=application/json',
-      '-b',
-      '{"attributes":{"customer_tier":"gold","last_purchase":"2026-11-24"}}',
-    ]),
-  ),
+/** BENCH_SECTIONS=http,matching,delivery,audit,budget,scaleout,perf,claim picks (default: all). */
+const sections = new Set(
+  (process.env.BENCH_SECTIONS ?? 'http,matching,delivery,audit,budget,scaleout,perf,claim').split(','),
 );
+const http = sections.has('http');
+const rows: Row[] = [];
+if (http) rows.push(await bench('bare', (i) => load('bare Hono 202 (POST /)', `${i.url}/`, ['-m', 'POST'])));
+if (http) rows.push(await bench('app', (i) => load('app GET /healthz', `${i.url}/healthz`)));
+// The emulator's PATCH rate and the signed bare 202 are the performance section's ceilings too.
+if (http || sections.has('perf'))
+  rows.push(
+    await bench('emulator', (i) =>
+      load('emulator PATCH attributes', `${i.url}${i.path}`, [
+        '-m',
+        'PATCH',
+        '-H',
+        `authorization=Bearer ${i.token}`,
+        '-H',
+        'content-type=application/json',
+        '-b',
+        '{"attributes":{"customer_tier":"gold","last_purchase":"2026-11-24"}}',
+      ]),
+    ),
+  );
 
 /** Signed ingest, the load generator signing each request afresh in its own process. */
 function loadIngest(
@@ -143,15 +151,16 @@ function loadIngest(
 
 // The same signing load generator against the bare 202: the ceiling for signed ingest on this
 // machine, where the generator's own signing shares the two cores with the server.
-rows.push(
-  await bench('bare', (i) =>
-    loadIngest(
-      { url: i.url!, sourceId: 'src_bare', secret: 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
-      'bare Hono 202, signed load',
+if (http || sections.has('perf'))
+  rows.push(
+    await bench('bare', (i) =>
+      loadIngest(
+        { url: i.url!, sourceId: 'src_bare', secret: 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+        'bare Hono 202, signed load',
+      ),
     ),
-  ),
-);
-rows.push(await bench('ingest', (i) => loadIngest(i)));
+  );
+if (http) rows.push(await bench('ingest', (i) => loadIngest(i)));
 
 /** The first line of the child's stdout that starts with `prefix`, without it. */
 function lineFrom(child: ChildProcess, prefix: string): Promise<string> {
@@ -201,7 +210,7 @@ async function ingestWhilePruning(): Promise<{ rows: Row[]; note: string }> {
     child.kill('SIGTERM');
   }
 }
-const retention = await ingestWhilePruning();
+const retention = http ? await ingestWhilePruning() : { rows: [], note: '' };
 rows.push(...retention.rows);
 
 /** Rule matching is pure CPU in one process: no HTTP, no load generator. */
@@ -408,24 +417,26 @@ async function vendorCost(): Promise<string> {
 
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (n: number, d = 0) => n.toFixed(d).padStart(10);
-const ceiling = rows[0]?.rps ?? 0;
+const ceiling = rows.find((r) => r.name === 'bare Hono 202 (POST /)')?.rps ?? 0;
 const header = ['req/s', 'p50 ms', 'p99 ms', '2xx', 'other', '  of ceiling']
   .map((h) => h.padStart(10))
   .join('');
 const line = (r: Row) =>
   `${pad(r.name, 32)}${num(r.rps)}${num(r.p50, 1)}${num(r.p99, 1)}${num(r.ok)}${num(r.bad)}${(ceiling ? r.rps / ceiling : 0).toFixed(2).padStart(12)}`;
-process.stdout.write(
-  `\nattribute-relay bench — ${connections} connections, ${seconds} s each, node ${process.version}\n` +
-    'ceiling = the bare Hono 202 on the same node:http setup, measured in this run\n\n' +
-    `${pad('target', 32)}${header}\n${rows.map(line).join('\n')}\n${retention.note}`,
-);
-process.stdout.write(await matching());
-process.stdout.write(await delivery());
-process.stdout.write(await audit());
-process.stdout.write(await budget());
-process.stdout.write(await scaleout());
-process.stdout.write(await vendorCost());
+if (http)
+  process.stdout.write(
+    `\nattribute-relay bench — ${connections} connections, ${seconds} s each, node ${process.version}\n` +
+      'ceiling = the bare Hono 202 on the same node:http setup, measured in this run\n\n' +
+      `${pad('target', 32)}${header}\n${rows.map(line).join('\n')}\n${retention.note}`,
+  );
+if (sections.has('matching')) process.stdout.write(await matching());
+if (sections.has('delivery')) process.stdout.write(await delivery());
+if (sections.has('audit')) process.stdout.write(await audit());
+if (sections.has('budget')) process.stdout.write(await budget());
+if (sections.has('scaleout')) process.stdout.write(await scaleout());
+if (sections.has('perf')) process.stdout.write(await vendorCost());
 // The job queue's claim at 1k, 100k and 1M pending jobs, on both backends (its own process).
-process.stdout.write(
-  claimTable(await spawnJson<ClaimRow[]>(['--import', 'tsx', 'test/bench/claim.ts', '--json'])),
-);
+if (sections.has('claim'))
+  process.stdout.write(
+    claimTable(await spawnJson<ClaimRow[]>(['--import', 'tsx', 'test/bench/claim.ts', '--json'])),
+  );
