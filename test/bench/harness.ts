@@ -14,20 +14,12 @@ import Database from 'better-sqlite3';
 import postgres from 'postgres';
 import { createDatabase } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
+import { INSTALLER_PERMISSIONS } from '../helpers/world.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Linux reports process CPU time in clock ticks of 1/100 s (`getconf CLK_TCK`). */
 const TICK_MS = 10;
 
-export const PERMISSIONS = [
-  'integration:attributeRelay:admin',
-  'authorization:role:view',
-  'authorization:role:add',
-  'authorization:grant:add',
-  'oauth:client:add',
-  'oauth:client:edit',
-  'oauth:client:delete',
-];
 export const ENVIRONMENT = { environment: 'mypurecloud.com' };
 export const OUTCOMES = "('patch.applied', 'patch.skipped', 'patch.failed')";
 
@@ -54,6 +46,24 @@ export const summary = (problems: Map<string, number>) =>
   [...problems].map(([what, n]) => `${n}× ${what}`).join(' | ');
 
 export const procs = new Set<Proc>();
+
+/** Runs node with `args` in its own process and parses the JSON it prints. */
+export function spawnJson<T>(args: string[]): Promise<T> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.on('exit', () => {
+      try {
+        resolve(JSON.parse(out) as T);
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
 
 /** An entry (TypeScript, or built JavaScript) in its own node process; resolves once it logs `readyMsg` (its URL). */
 export async function spawnEntry(name: string, entry: string, env: Record<string, string>, readyMsg: string) {
@@ -147,7 +157,7 @@ export async function installOrg(
   const user = await call<{ id: string }>('POST', `${control}/users`, {
     orgId: org.id,
     name: `Admin ${n}`,
-    permissions: PERMISSIONS,
+    permissions: INSTALLER_PERMISSIONS,
   });
   const { token } = await call<{ token: string }>('POST', `${control}/users/${user.id}/tokens`);
   const grant = await call<{ id: string; secret: string }>('POST', `${control}/clients`, {

@@ -23,11 +23,11 @@
  * alone too: `npx tsx test/bench/perf.ts` (BENCH_PERF_CASES=delivery,ingest,orgs and
  * BENCH_PERF_BACKENDS=sqlite,postgres pick).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { sign } from '../../src/ingest/standard-webhooks.js';
 import { startPostgres } from '../helpers/postgres.js';
+import { signedPost } from '../helpers/signed.js';
 import {
   type Backend,
   call,
@@ -40,6 +40,7 @@ import {
   ROOT,
   sleep,
   spawnEntry,
+  spawnJson,
   sqliteBackend,
   stop,
   summary,
@@ -79,13 +80,15 @@ async function startRelay(emu: string, backend: Backend): Promise<Relay> {
     },
     'listening',
   );
+  // Once: a case stops it to read what it logged, and again in its `finally` if it threw first.
+  let stopped: Promise<string[]> | undefined;
   return {
     url,
     pid: proc.child.pid!,
-    async stop() {
-      await stop(proc);
-      return proc.problems.size > 0 ? [`relay logged: ${summary(proc.problems)}`] : [];
-    },
+    stop: () =>
+      (stopped ??= stop(proc).then(() =>
+        proc.problems.size > 0 ? [`relay logged: ${summary(proc.problems)}`] : [],
+      )),
   };
 }
 
@@ -148,19 +151,9 @@ let sent = 0;
 /** One signed event to `conv` (`seq` set to a number never used before); resolves with its status. */
 async function send(relay: string, conv: Conv): Promise<number> {
   const seq = sent++;
-  const raw = JSON.stringify({ type: 'bench', c: conv.id, seq });
-  const id = `p${seq}`;
-  const ts = Math.floor(Date.now() / 1000);
-  const res = await fetch(`${relay}/v1/hooks/${conv.org.source.id}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(ts),
-      'webhook-signature': sign(conv.org.source.secret, id, ts, raw),
-    },
-    body: raw,
-  }).catch(() => undefined);
+  const res = await signedPost(relay, conv.org.source, { type: 'bench', c: conv.id, seq }, `p${seq}`).catch(
+    () => undefined,
+  );
   if (!res) return 0;
   await res.arrayBuffer();
   return res.status;
@@ -248,32 +241,22 @@ interface Load {
 
 /** The signing load generator (autocannon in its own process) against one org's source. */
 async function signedLoad(relay: string, org: Org): Promise<Load> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'test/bench/ingest-load.ts',
-      relay,
-      org.source.id,
-      org.source.secret,
-      String(SECONDS),
-      '64',
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  await new Promise((r) => child.on('exit', r));
-  const r = JSON.parse(out) as {
+  const r = await spawnJson<{
     requests: { average: number };
     latency: { p99: number };
     '2xx': number;
     non2xx: number;
     errors: number;
-  };
+  }>([
+    '--import',
+    'tsx',
+    'test/bench/ingest-load.ts',
+    relay,
+    org.source.id,
+    org.source.secret,
+    String(SECONDS),
+    '64',
+  ]);
   return { rps: r.requests.average, p99: r.latency.p99, ok: r['2xx'], bad: r.non2xx + r.errors };
 }
 

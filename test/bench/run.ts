@@ -12,6 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type ClaimRow, claimTable } from './claim.js';
+import { spawnJson } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -63,24 +64,6 @@ function startTarget(kind: string): Promise<{ child: ChildProcess; info: Record<
     };
     child.stdout?.on('data', onData);
     child.on('exit', (code) => reject(new Error(`${kind} exited ${code}`)));
-  });
-}
-
-/** Runs node with `args` in its own process and parses the JSON it prints. */
-function spawnJson<T>(args: string[]): Promise<T> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.on('exit', () => {
-      try {
-        resolve(JSON.parse(out) as T);
-      } catch (e) {
-        reject(e);
-      }
-    });
   });
 }
 

@@ -12,8 +12,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { sign } from '../../src/ingest/standard-webhooks.js';
 import { startPostgres } from '../helpers/postgres.js';
+import { signedPost } from '../helpers/signed.js';
 import {
   type Backend,
   call,
@@ -86,20 +86,13 @@ async function runCase(emu: string, backend: Backend, instances: number) {
       Array.from({ length: SENDERS }, async () => {
         for (let i = next++; i < EVENTS; i = next++) {
           const conv = convs[i % CONVERSATIONS]!;
-          const raw = JSON.stringify({ type: 'bench', c: conv.id, seq: i });
-          const id = `e${i}`;
-          const ts = Math.floor(Date.now() / 1000);
           sentAt[i] = Date.now();
-          const why = await fetch(`${servers[i % instances]!.url}/v1/hooks/${conv.org.source.id}`, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'webhook-id': id,
-              'webhook-timestamp': String(ts),
-              'webhook-signature': sign(conv.org.source.secret, id, ts, raw),
-            },
-            body: raw,
-          }).then(
+          const why = await signedPost(
+            servers[i % instances]!.url,
+            conv.org.source,
+            { type: 'bench', c: conv.id, seq: i },
+            `e${i}`,
+          ).then(
             async (res) => {
               const text = await res.text();
               if (res.status === 202) return undefined;
