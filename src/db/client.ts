@@ -31,7 +31,8 @@ export interface RelayDatabase {
 /**
  * Opens (creating its folder) a SQLite file with the pragmas the server relies on: WAL so readers
  * never block the writer, synchronous=NORMAL (durable across process crashes, fsync at checkpoints),
- * foreign keys enforced, and a busy timeout because a CLI or migration may hold the file briefly.
+ * fewer and larger checkpoints, foreign keys enforced, and a busy timeout because a CLI or
+ * migration may hold the file briefly.
  */
 export function openDatabase(path: string): RelayDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -42,6 +43,12 @@ export function openDatabase(path: string): RelayDatabase {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('temp_store = MEMORY');
   sqlite.pragma('cache_size = -32000');
+  // A checkpoint copies every page the WAL holds back into the file (and syncs it). At the default
+  // 1,000 pages the hot pages (each org's end of every audit and job index) were copied again every
+  // few hundred events: 10,000 pages (~40 MB of WAL) took a delivered event from 1.12 to 1.01 ms of
+  // CPU and 632 to 775 patched/s (the perf bench). The WAL is cut back to 64 MB when it restarts.
+  sqlite.pragma('wal_autocheckpoint = 10000');
+  sqlite.pragma('journal_size_limit = 67108864');
   const db = drizzle({ client: sqlite, schema, casing: 'snake_case' });
   const latest = latestMigrationMillis();
   return {

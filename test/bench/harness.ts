@@ -3,11 +3,13 @@
  * installed through the real API, each backend's bytes and outcomes, and a process's CPU time.
  * BENCH_CPU_PROF=<folder>: every relay process writes a V8 CPU profile there when it stops;
  * BENCH_NODE_FLAGS: more node flags for the built relay (dist/main.js); BENCH_DBSTAT=1: a SQLite
- * case prints its bytes per table and index (dbstat) on stderr as it closes.
+ * case prints its bytes per table and index (dbstat) on stderr as it closes; BENCH_KEEP_DB=<file>:
+ * a SQLite case copies its database there as it closes (to look at the rows a run left);
+ * BENCH_RELAY_ENV="K=V K=V": more environment for the relays (DELIVERY_CONCURRENCY=256, LOG_LEVEL=debug).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -65,6 +67,12 @@ export function spawnJson<T>(args: string[]): Promise<T> {
   });
 }
 
+/** BENCH_RELAY_ENV="K=V K=V": more settings for the relay processes. */
+function relayEnv(entry: string): Record<string, string> {
+  if (!process.env.BENCH_RELAY_ENV || !(entry === 'src/main.ts' || entry === 'dist/main.js')) return {};
+  return Object.fromEntries(process.env.BENCH_RELAY_ENV.split(' ').map((kv) => kv.split('=', 2)));
+}
+
 /** An entry (TypeScript, or built JavaScript) in its own node process; resolves once it logs `readyMsg` (its URL). */
 export async function spawnEntry(name: string, entry: string, env: Record<string, string>, readyMsg: string) {
   const prof =
@@ -77,7 +85,7 @@ export async function spawnEntry(name: string, entry: string, env: Record<string
     process.env.BENCH_NODE_FLAGS && entry === 'dist/main.js' ? process.env.BENCH_NODE_FLAGS.split(' ') : [];
   const child = spawn(process.execPath, [...prof, ...extra, ...loader, entry], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ...env, ...relayEnv(entry) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const proc: Proc = { name, child, problems: new Map(), exited: once(child, 'exit') };
@@ -253,6 +261,7 @@ export function sqliteBackend(): Backend {
         process.stderr.write(`${JSON.stringify(rows)}\n`);
       }
       db?.close();
+      if (process.env.BENCH_KEEP_DB) copyFileSync(path, process.env.BENCH_KEEP_DB);
       dir.cleanup();
     },
   };
