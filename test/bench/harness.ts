@@ -153,12 +153,15 @@ export interface Org {
   source: { id: string; secret: string };
 }
 
-/** An installed org (through `relay`), its budget `requestsPerMinute` (undefined: the default 300), a standard-webhooks source, `seq ← $.seq`. */
+/**
+ * An installed org (through `relay`), its budget `requestsPerMinute` (null: left at the default
+ * 300), a standard-webhooks source, `seq ← $.seq`.
+ */
 export async function installOrg(
   emu: string,
   relay: string,
   n: number,
-  requestsPerMinute: number | undefined = 6000,
+  requestsPerMinute: number | null = 6000,
 ): Promise<Org> {
   const control = `${emu}/__emulator`;
   const org = await call<{ id: string }>('POST', `${control}/orgs`, { name: `Bench ${n}` });
@@ -179,7 +182,7 @@ export async function installOrg(
     token,
   );
   const session = (await call<{ token: string }>('POST', `${relay}/v1/session`, ENVIRONMENT, token)).token;
-  if (requestsPerMinute !== undefined)
+  if (requestsPerMinute !== null)
     await call('PATCH', `${relay}/v1/tenant`, { settings: { requestsPerMinute } }, session);
   const source = await call<{ id: string; secret: string }>(
     'POST',

@@ -120,7 +120,7 @@ async function inParallel<T>(items: readonly T[], width: number, task: (item: T)
   );
 }
 
-async function installOrgs(emu: string, relay: string, n: number, perMinute?: number): Promise<Org[]> {
+async function installOrgs(emu: string, relay: string, n: number, perMinute: number | null): Promise<Org[]> {
   const orgs = new Array<Org>(n);
   await inParallel([...orgs.keys()], 8, async (i) => {
     orgs[i] = await installOrg(emu, relay, i, perMinute);
@@ -194,7 +194,7 @@ async function deliveryCase(emu: string, emuPid: number, backend: Backend) {
   const notes: string[] = [];
   const relay = await startRelay(emu, backend);
   try {
-    const orgs = await installOrgs(emu, relay.url, DELIVERY_ORGS);
+    const orgs = await installOrgs(emu, relay.url, DELIVERY_ORGS, 6000);
     const convs = await conversations(emu, orgs, EVENTS);
     await call('DELETE', `${emu}/__emulator/requests`);
     const log = requestLog(emu);
@@ -264,7 +264,7 @@ async function ingestCase(emu: string, backend: Backend, deliveryRate: number) {
   const notes: string[] = [];
   const relay = await startRelay(emu, backend);
   try {
-    const orgs = await installOrgs(emu, relay.url, DELIVERY_ORGS);
+    const orgs = await installOrgs(emu, relay.url, DELIVERY_ORGS, 6000);
     // A feed at 80 % of what delivery sustains, for as long as the load runs (and a margin).
     const feedRate = Math.max(50, Math.round(deliveryRate * 0.8));
     const convs = await conversations(emu, orgs.slice(1), Math.ceil(feedRate * (SECONDS + 3)));
@@ -304,7 +304,7 @@ async function orgsCase(emu: string, backend: Backend, singleOrgCpu: number | un
   const notes: string[] = [];
   const relay = await startRelay(emu, backend);
   try {
-    const orgs = await installOrgs(emu, relay.url, FAIR_ORGS, undefined);
+    const orgs = await installOrgs(emu, relay.url, FAIR_ORGS, null);
     const convs = await conversations(emu, orgs, FAIR_ORGS * FAIR_EVENTS_PER_ORG);
     await call('DELETE', `${emu}/__emulator/requests`);
     const log = requestLog(emu);
