@@ -42,7 +42,10 @@ export function openDatabase(path: string): RelayDatabase {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('temp_store = MEMORY');
-  sqlite.pragma('cache_size = -32000');
+  // 8 MB of pages per connection (the default is 2 MB): the hot pages of every org fit, and a
+  // miss is a read from the OS cache. 32 MB held ~20 MB more RSS and bought nothing measurable:
+  // perf bench 1.02 vs 0.97 ms a delivered event; audit filters p95 within 0.5 ms on 1M rows.
+  sqlite.pragma('cache_size = -8000');
   // A checkpoint copies every page the WAL holds back into the file (and syncs it). At the default
   // 1,000 pages the hot pages (each org's end of every audit and job index) were copied again every
   // few hundred events: 10,000 pages (~40 MB of WAL) took a delivered event from 1.12 to 1.01 ms of
