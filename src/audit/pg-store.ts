@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNotNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { PgDb, PgTx } from '../db/pg/client.js';
+import { insertRows } from '../db/pg/insert-rows.js';
 import { auditCheckpoints, auditHeads, auditLog } from '../db/pg/schema.js';
 import { idFloor } from '../lib/ids.js';
 import type { Checkpoint } from './chain.js';
@@ -44,9 +45,6 @@ export async function appendAuditPg(tx: PgTx, entry: AuditEntry): Promise<string
   return row.id;
 }
 
-/** Rows a multi-row insert carries at most (a dozen parameters each, well under 65,535). */
-export const INSERT_SLICE = 1_000;
-
 /**
  * Many audit rows in the caller's transaction with one insert: the group commits' rows (ingest's
  * `event.received`, settled runs'). Orgs are locked in sorted order (as every batch writer does, so
@@ -74,9 +72,7 @@ export async function appendAuditManyPg(tx: PgTx, entries: readonly AuditEntry[]
     heads.set(e.orgId, { seq: row.seq, hash: row.hash });
     return row;
   });
-  // PostgreSQL takes at most 65,535 parameters a statement: a big batch goes in slices.
-  for (let i = 0; i < rows.length; i += INSERT_SLICE)
-    await tx.insert(auditLog).values(rows.slice(i, i + INSERT_SLICE));
+  await insertRows(tx, auditLog, rows);
   await tx
     .insert(auditHeads)
     .values(orgs.map((orgId) => ({ orgId, ...heads.get(orgId)! })))

@@ -1,5 +1,5 @@
-import { INSERT_SLICE } from '../audit/pg-store.js';
 import type { PgDatabase } from '../db/pg/client.js';
+import { insertRows } from '../db/pg/insert-rows.js';
 import { deliveryAttempts } from '../db/pg/schema.js';
 import { groupCommit } from '../lib/group-commit.js';
 import { newId } from '../lib/ids.js';
@@ -23,8 +23,7 @@ export function pgDeliveryRecorder(database: PgDatabase): DeliveryRecorder {
         durationMs: Math.round(a.durationMs),
       })),
     );
-    for (let i = 0; i < rows.length; i += INSERT_SLICE)
-      await database.db.insert(deliveryAttempts).values(rows.slice(i, i + INSERT_SLICE));
+    await insertRows(database.db, deliveryAttempts, rows);
     return batch.map(() => undefined);
   });
   return { attempt: write };

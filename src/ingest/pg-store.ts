@@ -2,6 +2,7 @@ import { inArray, sql } from 'drizzle-orm';
 import { appendAuditManyPg } from '../audit/pg-store.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { PgDatabase, PgTx } from '../db/pg/client.js';
+import { insertRows } from '../db/pg/insert-rows.js';
 import { retried } from '../db/pg/retried.js';
 import { events, sources } from '../db/pg/schema.js';
 import { groupCommit } from '../lib/group-commit.js';
@@ -78,7 +79,7 @@ async function writeBatch(
     audit.push(receivedEntry(e, eventId));
     results.push({ eventId, duplicate: false });
   }
-  if (rows.length > 0) await tx.insert(events).values(rows);
+  await insertRows(tx, events, rows);
   await appendAuditManyPg(tx, audit);
   return results;
 }

@@ -1,6 +1,7 @@
 import { and, eq, inArray, min, sql } from 'drizzle-orm';
 import { appendAuditManyPg } from '../audit/pg-store.js';
 import type { PgDatabase, PgTx } from '../db/pg/client.js';
+import { insertRows } from '../db/pg/insert-rows.js';
 import { retried } from '../db/pg/retried.js';
 import { jobs } from '../db/pg/schema.js';
 import { groupCommit } from '../lib/group-commit.js';
@@ -142,11 +143,12 @@ export class PgJobQueue implements JobQueue {
     }));
     const inserted = new Set(
       (
-        await tx
-          .insert(jobs)
-          .values(rows)
-          .onConflictDoNothing({ target: [jobs.kind, jobs.idempotencyKey] })
-          .returning({ id: jobs.id })
+        await insertRows<typeof jobs, { id: string }>(
+          tx,
+          jobs,
+          rows,
+          sql`on conflict (kind, idempotency_key) do nothing returning id`,
+        )
       ).map((r) => r.id),
     );
     // A repeated key keeps its existing job: look those up, one query for all of them.

@@ -280,4 +280,26 @@ describe('end to end', () => {
       )
       .toBe(50);
   });
+
+  it('an id with a lone surrogate or a NUL escape is processed like any other, not stuck', async () => {
+    // Valid JSON that not every backend's text columns hold as is (PostgreSQL: neither).
+    const odd = ['conv-\ud800', 'conv-\u0000-nul'];
+    const ids: string[] = [];
+    for (const [i, interactionId] of odd.entries()) {
+      const res = await send(
+        { type: 'customer.updated', interactionId, customer: { tier: 'gold' }, lastPurchase: `\udfff${i}` },
+        `odd-${i}`,
+      );
+      expect(res.status).toBe(202);
+      ids.push(((await res.json()) as { eventId: string }).eventId);
+    }
+    // A conversation Genesys does not know: matched, then waiting for it to become visible.
+    const matched = async () =>
+      (
+        await world.app.all<{ event_id: string }>(
+          "select event_id from audit_log where kind = 'event.matched' order by event_id",
+        )
+      ).map((r) => r.event_id);
+    await expect.poll(matched).toEqual(ids);
+  });
 });
