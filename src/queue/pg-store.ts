@@ -1,7 +1,7 @@
 import { and, eq, inArray, min, sql } from 'drizzle-orm';
 import { appendAuditManyPg } from '../audit/pg-store.js';
 import type { PgDatabase, PgTx } from '../db/pg/client.js';
-import { insertRows } from '../db/pg/insert-rows.js';
+import { insertRows, storable } from '../db/pg/insert-rows.js';
 import { retried } from '../db/pg/retried.js';
 import { jobs } from '../db/pg/schema.js';
 import { groupCommit } from '../lib/group-commit.js';
@@ -456,10 +456,11 @@ export class PgJobQueue implements JobQueue {
         };
       })
       .sort((a, b) => (a.id < b.id ? -1 : 1));
+    // An error may quote what Genesys or an event said: storable() keeps a NUL from failing the batch.
     const changed = (await tx.execute(sql`
       update jobs j set status = t.status, locked_until = null, owner = null, updated_at = t.now,
         run_at = coalesce(t.run_at, j.run_at), last_error = t.error, attempts = j.attempts + t.counted
-      from jsonb_to_recordset(${JSON.stringify(heads)}::jsonb)
+      from jsonb_to_recordset(${storable(JSON.stringify(heads))}::jsonb)
         as t(id text, owner text, status text, run_at bigint, error text, counted int, now bigint)
       where j.id = t.id and j.owner = t.owner and j.status = 'running'
       returning j.id`)) as unknown as Array<{ id: string }>;
