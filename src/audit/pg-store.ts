@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNotNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { PgDb, PgTx } from '../db/pg/client.js';
-import { insertRows } from '../db/pg/insert-rows.js';
+import { insertSql } from '../db/pg/insert-rows.js';
 import { auditCheckpoints, auditHeads, auditLog } from '../db/pg/schema.js';
 import { idFloor } from '../lib/ids.js';
 import type { Checkpoint } from './chain.js';
@@ -72,14 +72,16 @@ export async function appendAuditManyPg(tx: PgTx, entries: readonly AuditEntry[]
     heads.set(e.orgId, { seq: row.seq, hash: row.hash });
     return row;
   });
-  await insertRows(tx, auditLog, rows);
-  await tx
-    .insert(auditHeads)
-    .values(orgs.map((orgId) => ({ orgId, ...heads.get(orgId)! })))
-    .onConflictDoUpdate({
-      target: auditHeads.orgId,
-      set: { seq: sql`excluded.seq`, hash: sql`excluded.hash` },
-    });
+  // The rows and the heads they move in one statement: the orgs' locks are held until the commit,
+  // and each round trip under them held up every other batch of the same orgs (ingest,
+  // processing and settles all write to most orgs' chains).
+  const moved = orgs.map((orgId) => ({ org_id: orgId, ...heads.get(orgId)! }));
+  await tx.execute(sql`
+    with rows as (${insertSql(auditLog, rows)})
+    insert into audit_heads (org_id, seq, hash)
+    select t.org_id, t.seq, t.hash
+    from jsonb_to_recordset(${JSON.stringify(moved)}::jsonb) as t(org_id text, seq bigint, hash text)
+    on conflict (org_id) do update set seq = excluded.seq, hash = excluded.hash`);
   return rows.map((r) => r.id);
 }
 

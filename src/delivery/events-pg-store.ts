@@ -65,13 +65,14 @@ export function pgEventProcessingStore(database: PgDatabase, queue: PgJobQueue):
           .set({ state: 'processed' })
           .where(inArray(events.id, [...mine]));
         const taken = decisions.filter((d) => mine.has(d.eventId));
-        // In event order; one insert for all of them (chained org by org).
+        const jobs = taken.flatMap((d: Decision) => d.jobs);
+        if (jobs.length > 0) await queue.enqueue(tx, jobs, now);
+        // Last, in event order, one insert for all of them (chained org by org): the chain locks
+        // it takes hold up ingest and settles of the same orgs until this commits.
         await appendAuditManyPg(
           tx,
           taken.map((d) => d.audit),
         );
-        const jobs = taken.flatMap((d: Decision) => d.jobs);
-        if (jobs.length > 0) await queue.enqueue(tx, jobs, now);
         return taken.map((d) => d.eventId);
       });
     },

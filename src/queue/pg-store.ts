@@ -55,6 +55,17 @@ export const pgIdempotencyKey = (key: string): string => key.replaceAll('\\', '\
 type Head = { id: string; org_id: string; run_at: string; lane: string; behind: boolean };
 
 /**
+ * One claimSome's progress: heads tried, takes lost to other instances, and the heads its last
+ * lookup found that are still to take, with the orgs taken from since that lookup.
+ */
+interface ClaimState {
+  tried: Set<string>;
+  missed: number;
+  found: Head[];
+  taken: Set<string>;
+}
+
+/**
  * A set as a JSON object whose keys are its members: `jsonb_exists` looks a key up by binary
  * search (an array's `= any` compares one by one, 7 ms a claim over 1,000 orgs and 1,000 jobs).
  */
@@ -233,7 +244,7 @@ export class PgJobQueue implements JobQueue {
         : [];
       const seen = { ...served };
       let tick = Math.max(0, ...Object.values(seen));
-      const state = { tried: new Set<string>(), missed: 0 };
+      const state: ClaimState = { tried: new Set<string>(), missed: 0, found: [], taken: new Set() };
       const out: Claimed[] = [];
       while (out.length < max) {
         const taken = await this.claimOne(tx, orgs, dead, state, pausedOrgs, seen, now, lease);
@@ -254,13 +265,15 @@ export class PgJobQueue implements JobQueue {
     tx: PgTx,
     orgs: ReadonlyMap<string, number>,
     dead: readonly Head[],
-    state: { tried: Set<string>; missed: number },
+    state: ClaimState,
     pausedOrgs: readonly string[],
     served: Readonly<Record<string, number>>,
     now: number,
     lease: number,
   ): Promise<{ row: JobRow; behind: boolean } | undefined> {
     const { tried } = state;
+    const again = await this.takeFound(tx, orgs, state, now, lease);
+    if (again !== 'look') return again;
     for (const batch of orgBatches(orgs, pausedOrgs, served)) {
       const inBatch = new Set(batch.map((o) => o.org));
       const list = jsonSet(inBatch);
@@ -274,17 +287,54 @@ export class PgJobQueue implements JobQueue {
         if (wide && oldest.length === 0) wide = false;
         const heads = byRank(batch, [...found, ...expired]);
         if (heads.length === 0) break;
-        for (const c of heads) {
+        for (const [i, c] of heads.entries()) {
           if (state.missed >= MAX_TRIES) return undefined;
           tried.add(c.id);
           const row = await this.take(tx, c, now, lease, newOwner());
-          if (row) return { row, behind: c.behind };
+          if (row) {
+            state.found = heads.slice(i + 1);
+            state.taken = new Set([c.org_id]);
+            return { row, behind: c.behind };
+          }
           state.missed++;
         }
         // Every head found was being claimed elsewhere: look again past them.
       }
     }
     return undefined;
+  }
+
+  /**
+   * The next claim of the same transaction from the heads the last lookup found, without looking
+   * again (a lookup was a third of a claim's statements). Exact while it lasts: the lookup's orgs
+   * were a prefix of the ranking and their order holds for every org not taken from since; an org
+   * taken from now ranks after every org with as many runs as it (it was served last), so the
+   * found heads serve only while their org has no more runs than the least busy of those. 'look':
+   * do the lookup.
+   */
+  private async takeFound(
+    tx: PgTx,
+    orgs: ReadonlyMap<string, number>,
+    state: ClaimState,
+    now: number,
+    lease: number,
+  ): Promise<{ row: JobRow; behind: boolean } | undefined | 'look'> {
+    const least = Math.min(...[...state.taken].map((org) => orgs.get(org) ?? 0));
+    while (state.found.length > 0) {
+      const c = state.found.shift()!;
+      if (state.tried.has(c.id) || state.taken.has(c.org_id)) continue;
+      if ((orgs.get(c.org_id) ?? 0) > least) break;
+      if (state.missed >= MAX_TRIES) return undefined;
+      state.tried.add(c.id);
+      const row = await this.take(tx, c, now, lease, newOwner());
+      if (row) {
+        state.taken.add(c.org_id);
+        return { row, behind: c.behind };
+      }
+      state.missed++;
+    }
+    state.found = [];
+    return 'look';
   }
 
   /**
@@ -485,16 +535,17 @@ export class PgJobQueue implements JobQueue {
         from jsonb_to_recordset(${JSON.stringify(followers)}::jsonb)
           as t(id text, owner text, done boolean, attempts int, now bigint)
         where j.id = t.id and j.owner = t.owner and j.status = 'running'`);
-    await appendAuditManyPg(
-      tx,
-      mine.flatMap(({ s }) => s.audit ?? []),
-    );
     const wake = new Set(
       mine
         .filter(({ s }) => s.outcome.status === 'pending' || (s.followers?.length ?? 0) > 0)
         .map(({ s }) => s.job.orgId),
     );
     if (wake.size > 0) await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, ${notifyPayload([...wake])})`);
+    // Last: the audit chain locks hold up other batches of the same orgs until this commits.
+    await appendAuditManyPg(
+      tx,
+      mine.flatMap(({ s }) => s.audit ?? []),
+    );
     return batch.map(({ s }) => owned.has(s.job.id));
   }
 

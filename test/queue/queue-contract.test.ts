@@ -323,6 +323,22 @@ describe.each([
     expect(next?.lane).toBe('a-0');
   });
 
+  it('claimSome goes back to an org it just served while that org is still the least busy', async () => {
+    await b.enqueue(
+      ['b-0', 'b-1', 'b-2'].map((l) => job(l, {}, { orgId: 'org-b' })),
+      clock.now(),
+    );
+    expect((await b.queue.claimSome(clock.now(), 60_000, 2, ['org-a'])).map((j) => j.lane)).toEqual([
+      'b-0',
+      'b-1',
+    ]);
+    clock.advance(1);
+    await b.enqueue([job('a-0'), job('a-1')], clock.now());
+    // org-b's b-2 is older, but org-b runs two jobs: org-a, with one after its first, goes again.
+    const taken = await b.queue.claimSome(clock.now(), 60_000, 3, []);
+    expect(taken.map((j) => j.lane)).toEqual(['a-0', 'a-1', 'b-2']);
+  });
+
   it('claimSome takes no more than asked, and skips paused orgs', async () => {
     await b.enqueue([job('x'), job('y'), job('z', {}, { orgId: 'org-b' })], clock.now());
     expect((await b.queue.claimSome(clock.now(), 60_000, 1, ['org-a'])).map((j) => j.lane)).toEqual(['z']);

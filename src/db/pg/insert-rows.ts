@@ -17,13 +17,17 @@ export async function insertRows<T extends PgTable, R extends Record<string, unk
   tail: SQL = sql``,
 ): Promise<R[]> {
   if (rows.length === 0) return [];
+  return (await tx.execute<R>(sql`${insertSql(table, rows)} ${tail}`)) as unknown as R[];
+}
+
+/** The statement insertRows runs (for a `with … as (…)` of a larger one); `rows` not empty. */
+export function insertSql<T extends PgTable>(table: T, rows: ReadonlyArray<T['$inferInsert']>): SQL {
   const keys = Object.keys(rows[0] as object);
   const columns = sql.raw(keys.map((k) => `"${snake(k)}"`).join(', '));
   const json = storable(JSON.stringify(rows.map((r) => snakeKeys(r as Record<string, unknown>, keys))));
   const name = sql.raw(`"${getTableName(table)}"`);
-  return (await tx.execute<R>(sql`
-    insert into ${name} (${columns})
-    select ${columns} from jsonb_populate_recordset(null::${name}, ${json}::jsonb) ${tail}`)) as unknown as R[];
+  return sql`insert into ${name} (${columns})
+    select ${columns} from jsonb_populate_recordset(null::${name}, ${json}::jsonb)`;
 }
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
