@@ -70,6 +70,8 @@ class Delivery {
   private managedGrant = false;
   /** Audit rows of this run, written with the jobs' new state (and only if the run still owns them). */
   private readonly entries: Array<{ entry: AuditEntry; outcome: string }> = [];
+  /** Each call's attempt row, written while the run goes on and awaited before it settles. */
+  private readonly recorded: Array<Promise<void>> = [];
 
   constructor(
     private readonly deps: DeliveryDeps,
@@ -83,6 +85,7 @@ class Delivery {
 
   async run(): Promise<JobResult> {
     const result = await this.attempt();
+    await Promise.all(this.recorded);
     return { ...result, audit: this.entries.map((e) => e.entry), afterSettle: () => this.announce() };
   }
 
@@ -205,13 +208,16 @@ class Delivery {
 
   /**
    * A Genesys call (its budget already taken), recorded for every event the run carries: a folded
-   * event's `GET /v1/events/{id}` lists the calls that carried its values.
+   * event's `GET /v1/events/{id}` lists the calls that carried its values. The row is written
+   * while the run goes on (the read's while the PATCH is out) and `run` waits for it before the
+   * job settles: waiting after each call cost a commit's round trip per call (PostgreSQL: 490 ->
+   * 523 patched/s, 1.05 -> 0.96 ms of CPU an event).
    */
   private async call<T>(operation: string, send: () => Promise<Outcome<T>>): Promise<Outcome<T>> {
     const started = this.deps.clock.now();
     const t0 = performance.now();
     const outcome = await send();
-    await this.deps.recorder.attempt({
+    const recorded = this.deps.recorder.attempt({
       orgId: this.job.orgId,
       jobId: this.job.id,
       eventIds: [...new Set(this.jobs().map((j) => payloadOf(j).eventId))],
@@ -223,6 +229,8 @@ class Delivery {
       correlationId: outcome.correlationId,
       durationMs: performance.now() - t0,
     });
+    recorded.catch(() => {}); // awaited by run()
+    this.recorded.push(recorded);
     if (outcome.kind === 'rate_limited')
       await this.deps.budgets.pause(this.job.orgId, started + (outcome.retryAfterMs ?? 60_000));
     return outcome;
