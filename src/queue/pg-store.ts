@@ -491,7 +491,7 @@ export class PgJobQueue implements JobQueue {
    * again: four statements for a batch, where a run each took two.
    */
   private async settleBatch(tx: PgTx, batch: ReadonlyArray<{ s: Settle; now: number }>): Promise<boolean[]> {
-    // Rows in id order, as `extend` locks them: a batch and a lease extension never wait in a circle.
+    // Rows in id order (a lease extension skips rows a settle holds, so it never waits on these).
     const heads = batch
       .map(({ s, now }) => {
         const o = s.outcome;
@@ -552,13 +552,16 @@ export class PgJobQueue implements JobQueue {
   /** Keeps the leases of live runs (their owners: heads and followers) from running out. */
   async extend(owners: readonly string[], now: number, leaseMs: number): Promise<void> {
     if (owners.length === 0) return;
-    // Rows locked in id order, as a batch of settles locks them (settleBatch): the two never deadlock.
+    // A row another transaction holds is skipped, not waited for: only a settle ending its run
+    // (or one retrying after a deadlock) holds these, and a row it leaves running is extended at
+    // the next heartbeat, well within the lease. Waiting deadlocked now and then against a settle
+    // batch, whose join locks its rows in whatever order the plan reads them.
     const mine = this.database.db
       .select({ id: jobs.id })
       .from(jobs)
       .where(and(inArray(jobs.owner, [...owners]), eq(jobs.status, 'running')))
       .orderBy(jobs.id)
-      .for('update');
+      .for('update', { skipLocked: true });
     await this.database.db
       .update(jobs)
       .set({ lockedUntil: now + leaseMs, updatedAt: now })

@@ -640,6 +640,33 @@ describe('PgJobQueue across instances', () => {
     for (const laneIds of byLane.values()) expect(laneIds).toEqual([...laneIds].sort());
   });
 
+  it('a lease extension skips a row a settle holds instead of waiting for it (no deadlock)', async () => {
+    const qa = new PgJobQueue(a);
+    const now = 1_000_000;
+    await a.db.transaction((tx) => qa.enqueue(tx, [job('x'), job('y')], now));
+    const x = (await qa.claim(now, 1_000))!;
+    const y = (await qa.claim(now, 1_000))!;
+    const leases = async () =>
+      Object.fromEntries(
+        (
+          await c.sql<
+            { lane: string; locked_until: string }[]
+          >`select lane, locked_until from jobs order by lane`
+        ).map((r) => [r.lane, Number(r.locked_until)]),
+      );
+    // Another connection holds x's row, as a settle batch does until it commits.
+    await c.sql.begin(async (tx) => {
+      await tx`select id from jobs where id = ${x.id} for update`;
+      const extended = qa.extend([x.owner, y.owner], now + 500, 1_000).then(() => 'extended');
+      const stuck = new Promise((r) => setTimeout(() => r('waited for the held row'), 5_000).unref());
+      expect(await Promise.race([extended, stuck])).toBe('extended');
+    });
+    expect(await leases()).toEqual({ x: now + 1_000, y: now + 1_500 });
+    await qa.extend([x.owner, y.owner], now + 600, 1_000); // the next heartbeat reaches x
+    expect(await leases()).toEqual({ x: now + 1_600, y: now + 1_600 });
+    await qa.close();
+  });
+
   it('an enqueue on one instance wakes the other through NOTIFY', async () => {
     const qa = new PgJobQueue(a);
     const qc = new PgJobQueue(c);
