@@ -3,6 +3,7 @@ import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db, Tx } from '../db/client.js';
 import { auditCheckpoints, auditHeads, auditLog, auditRuleIds } from '../db/schema.js';
 import { idFloor, newId } from '../lib/ids.js';
+import { storableText } from '../lib/text.js';
 import { type ChainItem, type Checkpoint, genesisHash, rowHash } from './chain.js';
 import type { AuditEntry, AuditFilter, AuditItem } from './types.js';
 
@@ -22,8 +23,9 @@ export function chainedRow(e: AuditEntry, head: Head) {
     sourceId: e.sourceId ?? null,
     eventId: e.eventId ?? null,
     ruleIds: e.ruleIds?.length ? JSON.stringify(e.ruleIds) : null,
-    conversationId: e.conversationId ?? null,
-    participantId: e.participantId ?? null,
+    // Taken from events: hashed as they will be stored and read back (see storableText).
+    conversationId: e.conversationId === undefined ? null : storableText(e.conversationId),
+    participantId: e.participantId === undefined ? null : storableText(e.participantId),
     outcome: e.outcome ?? null,
     detail: e.detail ? JSON.stringify(e.detail) : null,
     seq: (head?.seq ?? 0) + 1,

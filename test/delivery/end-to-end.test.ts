@@ -301,5 +301,8 @@ describe('end to end', () => {
         )
       ).map((r) => r.event_id);
     await expect.poll(matched).toEqual(ids);
+    // What was hashed is what was stored: the org's chain still verifies.
+    const verify = await world.call('GET', '/v1/audit/verify', { token: admin });
+    expect(await verify.json()).toMatchObject({ ok: true });
   });
 });
