@@ -274,6 +274,7 @@ export class PgJobQueue implements JobQueue {
     const { tried } = state;
     const again = await this.takeFound(tx, orgs, state, now, lease);
     if (again !== 'look') return again;
+    // The found heads ran out (or their orgs no longer rank first): look.
     for (const batch of orgBatches(orgs, pausedOrgs, served)) {
       const inBatch = new Set(batch.map((o) => o.org));
       const list = jsonSet(inBatch);
@@ -285,19 +286,11 @@ export class PgJobQueue implements JobQueue {
         const found = oldest.length > 0 ? oldest : await this.orgHeads(tx, list, skip, now);
         // Nothing among the oldest jobs: this batch's heads are further in, org by org.
         if (wide && oldest.length === 0) wide = false;
-        const heads = byRank(batch, [...found, ...expired]);
-        if (heads.length === 0) break;
-        for (const [i, c] of heads.entries()) {
-          if (state.missed >= MAX_TRIES) return undefined;
-          tried.add(c.id);
-          const row = await this.take(tx, c, now, lease, newOwner());
-          if (row) {
-            state.found = heads.slice(i + 1);
-            state.taken = new Set([c.org_id]);
-            return { row, behind: c.behind };
-          }
-          state.missed++;
-        }
+        state.found = byRank(batch, [...found, ...expired]);
+        state.taken = new Set();
+        if (state.found.length === 0) break;
+        const taken = await this.takeFound(tx, orgs, state, now, lease);
+        if (taken !== 'look') return taken;
         // Every head found was being claimed elsewhere: look again past them.
       }
     }
@@ -305,12 +298,12 @@ export class PgJobQueue implements JobQueue {
   }
 
   /**
-   * The next claim of the same transaction from the heads the last lookup found, without looking
-   * again (a lookup was a third of a claim's statements). Exact while it lasts: the lookup's orgs
-   * were a prefix of the ranking and their order holds for every org not taken from since; an org
-   * taken from now ranks after every org with as many runs as it (it was served last), so the
-   * found heads serve only while their org has no more runs than the least busy of those. 'look':
-   * do the lookup.
+   * Takes the best of the heads the last lookup found, best first (each one tried once), and
+   * keeps the rest for the next claim of the transaction: a lookup was a third of a claim's
+   * statements. Exact while it lasts: the lookup's orgs were a prefix of the ranking and their
+   * order holds for every org not taken from since; an org taken from now ranks after every org
+   * with as many runs as it (it was served last), so the found heads serve only while their org
+   * has no more runs than the least busy of those. 'look': do a lookup.
    */
   private async takeFound(
     tx: PgTx,
