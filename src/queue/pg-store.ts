@@ -189,18 +189,8 @@ export class PgJobQueue implements JobQueue {
     return ids;
   }
 
-  async claim(
-    now: number,
-    leaseMs: number,
-    pausedOrgs: readonly string[] = [],
-    served: Readonly<Record<string, number>> = {},
-    fold: (head: Job) => number = () => 0,
-  ): Promise<Claimed | undefined> {
-    return (await this.claimSome(now, leaseMs, 1, pausedOrgs, served, fold))[0];
-  }
-
   /**
-   * Up to `max` claims in one transaction, each made as `claim` would after the ones before it
+   * Up to `max` claims in one transaction, each made after the ones before it
    * (their orgs count as running and just served): a runner filling 64 free slots pays one
    * BEGIN/COMMIT and one read of the running rows, not 64.
    */

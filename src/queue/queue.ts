@@ -70,20 +70,11 @@ export const DEFAULT_MAX_ATTEMPTS = 10;
  */
 export interface JobQueue {
   /**
-   * Takes the next claimable job and leases it to a new owner until `now + leaseMs`, with the
-   * jobs queued behind it in its lane that `fold(head)` allows (0: none). `served` ranks orgs by
-   * when this worker last served them: among equally busy orgs, the one served longest ago first.
-   */
-  claim(
-    now: number,
-    leaseMs: number,
-    pausedOrgs?: readonly string[],
-    served?: Readonly<Record<string, number>>,
-    fold?: (head: Job) => number,
-  ): Promise<Claimed | undefined>;
-  /**
-   * Up to `max` claims at once, each as `claim` would make it after the ones before it (their orgs
-   * count as running and just served): one transaction where the backend can.
+   * Takes up to `max` claimable jobs, each leased to a new owner until `now + leaseMs` with the
+   * jobs queued behind it in its lane that `fold(head)` allows (0: none), each claim made after the
+   * ones before it (their orgs count as running and just served): one transaction where the
+   * backend can. `served` ranks orgs by when this worker last served them: among equally busy
+   * orgs, the one served longest ago first, a round robin however long one org's backlog is.
    */
   claimSome(
     now: number,

@@ -69,23 +69,7 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   /**
-   * Takes the next claimable job and leases it to a new owner until `now + leaseMs`. `served`
-   * ranks orgs by when this worker last served them (higher = more recent): among equally busy
-   * orgs, the one served longest ago goes first, which is a round robin across orgs however long
-   * one org's backlog is.
-   */
-  async claim(
-    now: number,
-    leaseMs: number,
-    pausedOrgs: readonly string[] = [],
-    served: Readonly<Record<string, number>> = {},
-    fold: (head: Job) => number = () => 0,
-  ): Promise<Claimed | undefined> {
-    return (await this.claimSome(now, leaseMs, 1, pausedOrgs, served, fold))[0];
-  }
-
-  /**
-   * Up to `max` claims in one transaction, each made as `claim` would after the ones before it (a
+   * Up to `max` claims in one transaction, each made after the ones before it (a
    * runner filling 64 free slots commits once, not 64 times).
    */
   async claimSome(

@@ -18,6 +18,7 @@ import { FOLD_LIMIT } from '../../src/delivery/deliver.js';
 import { PgJobQueue } from '../../src/queue/pg-store.js';
 import type { Claimed, JobQueue } from '../../src/queue/queue.js';
 import { SqliteJobQueue } from '../../src/queue/sqlite-store.js';
+import { claimNext } from '../helpers/claim.js';
 import { startPgDatabase } from '../helpers/pg-db.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -165,7 +166,7 @@ async function measure(
     if (inFlight.length === IN_FLIGHT) await settleOne();
     now++;
     const t = performance.now();
-    const run = await b.queue.claim(now, LEASE, [], served, () => fold);
+    const run = await claimNext(b.queue, now, LEASE, [], served, () => fold);
     const ms = performance.now() - t;
     busyMs += ms;
     if (!run) {

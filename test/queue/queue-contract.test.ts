@@ -6,6 +6,7 @@ import { PgJobQueue } from '../../src/queue/pg-store.js';
 import type { Job, JobQueue, NewJob } from '../../src/queue/queue.js';
 import { Runner } from '../../src/queue/runner.js';
 import { SqliteJobQueue } from '../../src/queue/sqlite-store.js';
+import { claimNext } from '../helpers/claim.js';
 import { ManualClock } from '../helpers/clock.js';
 import { startPgDatabase } from '../helpers/pg-db.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -102,7 +103,7 @@ describe.each([
   afterEach(() => b.close());
 
   const claim = (leaseMs = 60_000, paused: string[] = [], served = {}, fold?: (h: Job) => number) =>
-    b.queue.claim(clock.now(), leaseMs, paused, served, fold);
+    claimNext(b.queue, clock.now(), leaseMs, paused, served, fold);
   const done = (j: Job) => b.queue.settle({ job: j, outcome: { status: 'succeeded' } }, clock.now());
 
   it('a repeated idempotency key is the same job', async () => {
@@ -462,7 +463,7 @@ describe('PgJobQueue across instances', () => {
     const worker = async (q: PgJobQueue) => {
       let idle = 0;
       while (ran.length < 200 && idle < 200) {
-        const j = await q.claim(now, 60_000);
+        const j = await claimNext(q, now, 60_000);
         if (!j) {
           idle++;
           await new Promise((r) => setTimeout(r, 2));
@@ -489,21 +490,21 @@ describe('PgJobQueue across instances', () => {
     const qa = new PgJobQueue(a);
     const now = 1_000_000;
     await a.db.transaction((tx) => qa.enqueue(tx, [job('late')], now));
-    const running = (await qa.claim(now, 60_000))!;
+    const running = (await claimNext(qa, now, 60_000))!;
     await a.sql`insert into jobs (id, kind, org_id, lane, payload, status, attempts, max_attempts, run_at, created_at, updated_at)
       values ('job_0', 'work', 'org-a', 'late', '{}', 'pending', 0, 10, ${now}, ${now}, ${now})`;
-    expect(await qa.claim(now, 60_000)).toBeUndefined();
+    expect(await claimNext(qa, now, 60_000)).toBeUndefined();
     await qa.settle({ job: running, outcome: { status: 'succeeded' } }, now);
-    expect((await qa.claim(now, 60_000))?.id).toBe('job_0');
+    expect((await claimNext(qa, now, 60_000))?.id).toBe('job_0');
   });
 
   it('recoverAbandoned takes nothing back: a running job may be another live instance’s', async () => {
     const qa = new PgJobQueue(a);
     const qc = new PgJobQueue(c);
     const [id] = await a.db.transaction((tx) => qa.enqueue(tx, [job('live')], 1));
-    const live = (await qa.claim(1, 60_000))!;
+    const live = (await claimNext(qa, 1, 60_000))!;
     expect(await qc.recoverAbandoned(2)).toBe(0);
-    expect(await qc.claim(2, 60_000)).toBeUndefined();
+    expect(await claimNext(qc, 2, 60_000)).toBeUndefined();
     expect(await qa.settle({ job: live, outcome: { status: 'succeeded' } }, 3)).toBe(true);
     const [r] = await a.sql<
       { status: string; attempts: number }[]
@@ -521,7 +522,7 @@ describe('PgJobQueue across instances', () => {
         now,
       ),
     );
-    for (let i = 0; i < 10; i++) await qa.claim(now, 60_000);
+    for (let i = 0; i < 10; i++) await claimNext(qa, now, 60_000);
     // Ten late jobs with older ids (the test server collates in C: "-" sorts before digits): each
     // looks like its lane's head, but its lane is running.
     for (let i = 0; i < 10; i++) {
@@ -529,7 +530,7 @@ describe('PgJobQueue across instances', () => {
         values (${`job_-${i}`}, 'work', 'org-a', ${`blocked-${i}`}, '{}', 'pending', 0, 10, ${now}, ${now}, ${now})`;
     }
     const [free] = await a.db.transaction((tx) => qa.enqueue(tx, [job('free')], now + 1));
-    expect((await qa.claim(now + 1, 60_000))?.id).toBe(free);
+    expect((await claimNext(qa, now + 1, 60_000))?.id).toBe(free);
   });
 
   it('a Runner on one instance runs a job another instance enqueued, woken by NOTIFY not the poll', async () => {
@@ -571,11 +572,11 @@ describe('PgJobQueue across instances', () => {
     await qc.ready();
     await a.db.transaction((tx) => qa.enqueue(tx, [job('first')], now));
     // qc reads the orgs with pending jobs (org-a) and keeps them for a while.
-    expect((await qc.claim(now, 60_000))?.orgId).toBe('org-a');
+    expect((await claimNext(qc, now, 60_000))?.orgId).toBe('org-a');
     const seen = woken;
     const [id] = await a.db.transaction((tx) => qa.enqueue(tx, [job('new', {}, { orgId: 'org-new' })], now));
     await vi.waitFor(() => expect(woken).toBeGreaterThan(seen));
-    expect((await qc.claim(now, 60_000))?.id).toBe(id);
+    expect((await claimNext(qc, now, 60_000))?.id).toBe(id);
     await qc.close();
     await qa.close();
   });
@@ -586,12 +587,12 @@ describe('PgJobQueue across instances', () => {
     let woken = 0;
     qc.onWork(() => woken++);
     await qc.ready();
-    expect(await qc.claim(now, 60_000)).toBeUndefined();
+    expect(await claimNext(qc, now, 60_000)).toBeUndefined();
     await a.sql`insert into jobs (id, kind, org_id, lane, payload, status, attempts, max_attempts, run_at, created_at, updated_at)
       values ('job_old', 'work', 'org-old', 'old', '{}', 'pending', 0, 10, ${now}, ${now}, ${now})`;
     await a.sql`select pg_notify('relay_jobs', '')`;
     await vi.waitFor(() => expect(woken).toBeGreaterThan(0));
-    expect((await qc.claim(now, 60_000))?.id).toBe('job_old');
+    expect((await claimNext(qc, now, 60_000))?.id).toBe('job_old');
     await qc.close();
   });
 
@@ -612,7 +613,7 @@ describe('PgJobQueue across instances', () => {
       const served: Record<string, number> = {};
       let idle = 0;
       while (ran.length < ids.length && idle < 200) {
-        const j = await q.claim(now, 60_000, [], served, () => 1);
+        const j = await claimNext(q, now, 60_000, [], served, () => 1);
         if (!j) {
           idle++;
           await new Promise((r) => setTimeout(r, 2));
@@ -644,8 +645,8 @@ describe('PgJobQueue across instances', () => {
     const qa = new PgJobQueue(a);
     const now = 1_000_000;
     await a.db.transaction((tx) => qa.enqueue(tx, [job('x'), job('y')], now));
-    const x = (await qa.claim(now, 1_000))!;
-    const y = (await qa.claim(now, 1_000))!;
+    const x = (await claimNext(qa, now, 1_000))!;
+    const y = (await claimNext(qa, now, 1_000))!;
     const leases = async () =>
       Object.fromEntries(
         (

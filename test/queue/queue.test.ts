@@ -4,6 +4,7 @@ import { createLogger } from '../../src/lib/logger.js';
 import type { Job, NewJob } from '../../src/queue/queue.js';
 import { type Handler, type JobResult, Runner } from '../../src/queue/runner.js';
 import { SqliteJobQueue } from '../../src/queue/sqlite-store.js';
+import { claimNext } from '../helpers/claim.js';
 import { ManualClock } from '../helpers/clock.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -160,7 +161,7 @@ describe('JobQueue and Runner', () => {
 
   it('picks up a crashed worker’s job once its lease runs out, counting the lost attempt', async () => {
     const [id] = queue.enqueue([job('crash')], clock.now());
-    const taken = await queue.claim(clock.now(), 30_000); // a worker that then dies
+    const taken = await claimNext(queue, clock.now(), 30_000); // a worker that then dies
     expect(taken?.id).toBe(id);
     const seen: Job[] = [];
     const r = runner(async (j) => {
@@ -272,7 +273,7 @@ describe('JobQueue and Runner', () => {
 
   it('at start, gives jobs left running by a dead process back to their lanes at once', async () => {
     const [id] = queue.enqueue([job('crashed')], clock.now());
-    await queue.claim(clock.now(), 3_600_000); // running, leased for an hour, and its process is gone
+    await claimNext(queue, clock.now(), 3_600_000); // running, leased for an hour, and its process is gone
     expect(await queue.recoverAbandoned(clock.now())).toBe(1);
     expect(row(id!)).toMatchObject({ status: 'pending', attempts: 1 });
     expect(row(id!).last_error).toMatch(/interrupted/);
@@ -282,9 +283,9 @@ describe('JobQueue and Runner', () => {
 
   it('a run whose lease ran out and whose job was claimed again can neither complete, retry nor fail it', async () => {
     const [id] = queue.enqueue([job('stalled')], clock.now());
-    const stale = (await queue.claim(clock.now(), 1_000))!;
+    const stale = (await claimNext(queue, clock.now(), 1_000))!;
     clock.advance(1_001);
-    const fresh = (await queue.claim(clock.now(), 60_000))!;
+    const fresh = (await claimNext(queue, clock.now(), 60_000))!;
     expect(fresh.id).toBe(id);
     expect(fresh.owner).not.toBe(stale.owner);
     const audited = () =>
@@ -321,13 +322,13 @@ describe('JobQueue and Runner', () => {
 
   it('a live run extends its lease, so nobody else claims its job while it waits', async () => {
     queue.enqueue([job('slow')], clock.now());
-    const live = (await queue.claim(clock.now(), 1_000))!;
+    const live = (await claimNext(queue, clock.now(), 1_000))!;
     clock.advance(900);
     await queue.extend([live.owner], clock.now(), 1_000);
     clock.advance(900);
-    expect(await queue.claim(clock.now(), 1_000)).toBeUndefined();
+    expect(await claimNext(queue, clock.now(), 1_000)).toBeUndefined();
     clock.advance(101);
-    expect((await queue.claim(clock.now(), 1_000))?.id).toBe(live.id);
+    expect((await claimNext(queue, clock.now(), 1_000))?.id).toBe(live.id);
   });
 
   it('jobs folded together by a run that died are folded together again, whatever the limit', async () => {
@@ -335,13 +336,13 @@ describe('JobQueue and Runner', () => {
       Array.from({ length: 6 }, (_, n) => job('lane', { n })),
       clock.now(),
     );
-    const head = (await queue.claim(clock.now(), 60_000, [], {}, () => 3))!;
+    const head = (await claimNext(queue, clock.now(), 60_000, [], {}, () => 3))!;
     expect(head.followers.map((j) => j.id)).toEqual(ids.slice(1, 4));
     // The process dies mid-PATCH; at the next start its jobs are recovered.
     expect(await queue.recoverAbandoned(clock.now())).toBe(4);
     // A limit of 1 still takes all three the dead run had folded (and one ready job beyond them
     // would be allowed too): an older value can never go out alone after a newer one did.
-    const again = (await queue.claim(clock.now(), 60_000, [], {}, () => 1))!;
+    const again = (await claimNext(queue, clock.now(), 60_000, [], {}, () => 1))!;
     expect(again.id).toBe(ids[0]);
     expect(again.followers.map((j) => j.id)).toEqual(ids.slice(1, 4));
   });
@@ -351,7 +352,7 @@ describe('JobQueue and Runner', () => {
       Array.from({ length: 3 }, (_, n) => job('lane', { n })),
       clock.now(),
     );
-    let head = (await queue.claim(clock.now(), 60_000, [], {}, () => 10))!;
+    let head = (await claimNext(queue, clock.now(), 60_000, [], {}, () => 10))!;
     const retryAt = clock.now() + 5_000;
     await queue.settle(
       {
@@ -364,7 +365,7 @@ describe('JobQueue and Runner', () => {
     expect(ids.map((id) => row(id).status)).toEqual(['pending', 'pending', 'pending']);
     expect(row(ids[1]!)).toMatchObject({ attempts: 0, last_error: null });
     clock.advance(5_000);
-    head = (await queue.claim(clock.now(), 60_000, [], {}, () => 10))!;
+    head = (await claimNext(queue, clock.now(), 60_000, [], {}, () => 10))!;
     expect(head.followers).toHaveLength(2);
     await queue.settle(
       { job: head, outcome: { status: 'succeeded' }, followers: head.followers },
