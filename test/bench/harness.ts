@@ -148,6 +148,18 @@ export async function call<T = Record<string, unknown>>(
   return (await res.json()) as T;
 }
 
+/** The Genesys emulator in its own process, with no rate limit and `latencyMs` a call. */
+export async function startEmulator(latencyMs: number): Promise<{ proc: Proc; url: string }> {
+  const started = await spawnEntry(
+    'emulator',
+    'src/emulator/main.ts',
+    { EMULATOR_PORT: '0', EMULATOR_HOST: '127.0.0.1' },
+    'genesys emulator listening',
+  );
+  await call('PATCH', `${started.url}/__emulator/config`, { rateLimitPerMinute: null, latencyMs });
+  return started;
+}
+
 export interface Org {
   id: string;
   source: { id: string; secret: string };

@@ -42,6 +42,7 @@ import {
   spawnEntry,
   spawnJson,
   sqliteBackend,
+  startEmulator,
   stop,
   summary,
 } from './harness.js';
@@ -381,13 +382,7 @@ function firstCalls(requests: readonly Recorded[]): Map<string, number> {
 
 // The relay runs built, as `npm start` runs it (tsx's loader adds tens of MB and start-up CPU).
 execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-const { proc: emuProc, url: emu } = await spawnEntry(
-  'emulator',
-  'src/emulator/main.ts',
-  { EMULATOR_PORT: '0', EMULATOR_HOST: '127.0.0.1' },
-  'genesys emulator listening',
-);
-await call('PATCH', `${emu}/__emulator/config`, { rateLimitPerMinute: null, latencyMs: LATENCY_MS });
+const { proc: emuProc, url: emu } = await startEmulator(LATENCY_MS);
 const pg = BACKENDS.includes('postgres') ? await startPostgres() : undefined;
 const adminUrl = pg?.url.replace(/\/relay$/, '/postgres');
 const results: Record<string, unknown>[] = [];

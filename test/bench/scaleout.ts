@@ -26,6 +26,7 @@ import {
   sleep,
   spawnEntry,
   sqliteBackend,
+  startEmulator,
   stop,
   summary,
   totalCpuMs,
@@ -199,13 +200,7 @@ async function runCase(emu: string, backend: Backend, instances: number) {
   }
 }
 
-const { proc: emuProc, url: emu } = await spawnEntry(
-  'emulator',
-  'src/emulator/main.ts',
-  { EMULATOR_PORT: '0', EMULATOR_HOST: '127.0.0.1' },
-  'genesys emulator listening',
-);
-await call('PATCH', `${emu}/__emulator/config`, { rateLimitPerMinute: null, latencyMs: EMULATOR_LATENCY_MS });
+const { proc: emuProc, url: emu } = await startEmulator(EMULATOR_LATENCY_MS);
 const pg = await startPostgres();
 const adminUrl = pg.url.replace(/\/relay$/, '/postgres');
 const cases = [];
