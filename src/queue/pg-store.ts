@@ -1,11 +1,12 @@
 import { and, eq, inArray, min, sql } from 'drizzle-orm';
 import { appendAuditManyPg } from '../audit/pg-store.js';
 import type { PgDatabase, PgTx } from '../db/pg/client.js';
-import { insertRows, storable } from '../db/pg/insert-rows.js';
+import { insertRows } from '../db/pg/insert-rows.js';
 import { retried } from '../db/pg/retried.js';
 import { jobs } from '../db/pg/schema.js';
 import { groupCommit } from '../lib/group-commit.js';
 import { newId } from '../lib/ids.js';
+import { storableText } from '../lib/text.js';
 import {
   byRank,
   type Claimed,
@@ -483,17 +484,17 @@ export class PgJobQueue implements JobQueue {
           owner: s.job.owner,
           status: o.status,
           run_at: o.status === 'pending' ? o.runAt : null,
-          error: o.status === 'succeeded' ? null : o.error,
+          // It may quote what Genesys or an event said (a NUL would fail the batch).
+          error: o.status === 'succeeded' ? null : storableText(o.error),
           counted: o.status === 'succeeded' || o.countAttempt ? 1 : 0,
           now,
         };
       })
       .sort((a, b) => (a.id < b.id ? -1 : 1));
-    // An error may quote what Genesys or an event said: storable() keeps a NUL from failing the batch.
     const changed = (await tx.execute(sql`
       update jobs j set status = t.status, locked_until = null, owner = null, updated_at = t.now,
         run_at = coalesce(t.run_at, j.run_at), last_error = t.error, attempts = j.attempts + t.counted
-      from jsonb_to_recordset(${storable(JSON.stringify(heads))}::jsonb)
+      from jsonb_to_recordset(${JSON.stringify(heads)}::jsonb)
         as t(id text, owner text, status text, run_at bigint, error text, counted int, now bigint)
       where j.id = t.id and j.owner = t.owner and j.status = 'running'
       returning j.id`)) as unknown as Array<{ id: string }>;

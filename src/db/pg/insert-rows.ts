@@ -1,5 +1,6 @@
 import { getTableName, type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
+import { storableText } from '../../lib/text.js';
 import type { PgDb, PgTx } from './client.js';
 
 /**
@@ -24,7 +25,7 @@ export async function insertRows<T extends PgTable, R extends Record<string, unk
 export function insertSql<T extends PgTable>(table: T, rows: ReadonlyArray<T['$inferInsert']>): SQL {
   const keys = Object.keys(rows[0] as object);
   const columns = sql.raw(keys.map((k) => `"${snake(k)}"`).join(', '));
-  const json = storable(JSON.stringify(rows.map((r) => snakeKeys(r as Record<string, unknown>, keys))));
+  const json = JSON.stringify(rows.map((r) => snakeKeys(r as Record<string, unknown>, keys)));
   const name = sql.raw(`"${getTableName(table)}"`);
   return sql`insert into ${name} (${columns})
     select ${columns} from jsonb_populate_recordset(null::${name}, ${json}::jsonb)`;
@@ -32,19 +33,16 @@ export function insertSql<T extends PgTable>(table: T, rows: ReadonlyArray<T['$i
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
+/**
+ * The row under its column names. PostgreSQL text holds no NUL and jsonb takes no lone surrogate:
+ * one such value from an event (a conversation id `"a\u0000b"` is valid JSON) failed its whole
+ * batch, and processing retried that batch forever. storableText makes each U+FFFD.
+ */
 function snakeKeys(row: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of keys) out[snake(k)] = row[k] ?? null;
+  for (const k of keys) {
+    const v = row[k] ?? null;
+    out[snake(k)] = typeof v === 'string' ? storableText(v) : v;
+  }
   return out;
-}
-
-/**
- * PostgreSQL text holds neither NUL nor a lone UTF-16 surrogate, and jsonb refuses their escapes:
- * one such value from an event (a conversation id `"a\u0000b"` is valid JSON) failed its whole
- * batch, and processing retried that batch forever. Each becomes U+FFFD, as a lone surrogate
- * already did in UTF-8. JSON.stringify escapes exactly these (a surrogate pair stays raw), and an
- * escape counts only after an even run of backslashes.
- */
-export function storable(json: string): string {
-  return json.replace(/(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi, '$1\\ufffd');
 }
