@@ -93,11 +93,21 @@ export function genesysMetricsHooks(metrics: Metrics) {
   };
 }
 
-/** Queue depth by status and the oldest unfinished job's age, read from the database on each scrape. */
+/**
+ * Queue depth by status and the oldest unfinished job's age, read from the database once a scrape:
+ * both gauges collect at once, so the second shares the first one's read.
+ */
 export function registerQueueGauges(
   metrics: Metrics,
-  probe: () => Promise<{ byStatus: Record<string, number>; oldestPendingAgeMs: number | null }>,
+  read: () => Promise<{ byStatus: Record<string, number>; oldestPendingAgeMs: number | null }>,
 ): void {
+  let inFlight: ReturnType<typeof read> | undefined;
+  const probe = () => {
+    inFlight ??= read().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
   new Gauge({
     name: 'relay_queue_jobs',
     help: 'Jobs in the delivery queue, by status.',

@@ -19,6 +19,7 @@ import {
   OLDEST_SCAN,
   ORGS_TTL_MS,
   orgBatches,
+  presentStatuses,
   type Settle,
   toJob,
   wideRank,
@@ -570,16 +571,17 @@ export class PgJobQueue implements JobQueue {
   }
 
   async depth(): Promise<{ byStatus: Record<string, number>; oldestCreatedAt: number | null }> {
-    const rows = await this.database.db
-      .select({ status: jobs.status, n: sql<number>`count(*)::int` })
-      .from(jobs)
-      .groupBy(jobs.status);
+    // As on SQLite: unfinished jobs from their indexes, finished ones from the triggers' counts.
+    const rows = await this.database.sql<{ status: string; n: number }[]>`
+      select 'pending' as status, count(*)::int as n from jobs where status = 'pending'
+      union all select 'running', count(*)::int from jobs where status = 'running'
+      union all select status, sum(n)::float8 from finished_job_counts group by status`;
     const [oldest] = await this.database.db
       .select({ at: min(jobs.createdAt) })
       .from(jobs)
       .where(inArray(jobs.status, ['pending', 'running']));
     return {
-      byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])),
+      byStatus: presentStatuses(rows),
       oldestCreatedAt: oldest?.at == null ? null : Number(oldest.at),
     };
   }

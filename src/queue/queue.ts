@@ -98,6 +98,11 @@ export interface JobQueue {
   onWork(listener: () => void): () => void;
 }
 
+/** `depth().byStatus` from count rows: the statuses that have jobs. */
+export function presentStatuses(rows: ReadonlyArray<{ status: string; n: number }>): Record<string, number> {
+  return Object.fromEntries(rows.filter((r) => r.n > 0).map((r) => [r.status, r.n]));
+}
+
 /** A `jobs` row as either backend returns it (PostgreSQL hands bigint times back as text). */
 export interface JobRow {
   id: string;

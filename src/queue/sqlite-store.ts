@@ -14,6 +14,7 @@ import {
   OLDEST_SCAN,
   ORGS_TTL_MS,
   orgBatches,
+  presentStatuses,
   type Settle,
   toJob,
   wideRank,
@@ -146,7 +147,7 @@ export class SqliteJobQueue implements JobQueue {
   async depth(): Promise<{ byStatus: Record<string, number>; oldestCreatedAt: number | null }> {
     const rows = this.sql.byStatus.all() as Array<{ status: string; n: number }>;
     const oldest = this.sql.oldestUnfinished.get() as number | null;
-    return { byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])), oldestCreatedAt: oldest };
+    return { byStatus: presentStatuses(rows), oldestCreatedAt: oldest };
   }
 
   /** Called after enqueue and retry: a runner waiting for work wakes up. */
@@ -381,7 +382,13 @@ function prepare(sqlite: BetterSqlite3.Database) {
        attempts = attempts + 1, last_error = 'interrupted: the process stopped while it ran'
      where status = 'running'`,
   );
-  const byStatus = sqlite.prepare('select status, count(*) as n from jobs group by status');
+  // Unfinished jobs from their indexes (as many as the backlog); finished ones from the counts the
+  // triggers keep (a week of them took 40 ms a million to count).
+  const byStatus = sqlite.prepare(
+    `select 'pending' as status, count(*) as n from jobs where status = 'pending'
+     union all select 'running', count(*) from jobs where status = 'running'
+     union all select status, sum(n) from finished_job_counts group by status`,
+  );
   const oldestUnfinished = sqlite
     .prepare("select min(created_at) from jobs where status in ('pending', 'running')")
     .pluck();

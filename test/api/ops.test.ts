@@ -43,6 +43,24 @@ describe('ops routes', () => {
     );
   });
 
+  it('GET /metrics reads the queue depth once a scrape for both queue gauges', async () => {
+    const queue = app.deps.delivery.queue;
+    const depth = queue.depth;
+    let reads = 0;
+    queue.depth = () => {
+      reads++;
+      return depth.call(queue);
+    };
+    try {
+      const text = await (await fetch(`${app.url}/metrics`)).text();
+      expect(text).toContain('relay_queue_jobs{status="succeeded"} 0');
+      expect(text).toContain('relay_queue_oldest_pending_age_seconds 0');
+      expect(reads).toBe(1);
+    } finally {
+      queue.depth = depth;
+    }
+  });
+
   it('GET /openapi.json is an OpenAPI 3.1 document listing the routes', async () => {
     const res = await fetch(`${app.url}/openapi.json`);
     expect(res.status).toBe(200);

@@ -10,7 +10,11 @@
  * from one size to the next. Each size runs up to BENCH_CLAIMS claims (default 2,000) or
  * BENCH_CLAIM_SECONDS seconds (default 6), whichever ends first.
  *
- * Alone: `npx tsx test/bench/claim.ts` prints the table; `--json` prints one JSON line (run.ts).
+ * /metrics' queue depth is timed beside it: at each backlog size, then with BENCH_CLAIM_HISTORY
+ * (default 1M) finished jobs added, as a week of history leaves them. It should follow the backlog,
+ * not the history.
+ *
+ * Alone: `npx tsx test/bench/claim.ts` prints the tables; `--json` prints one JSON line (run.ts).
  * BENCH_CLAIM_SIZES=1000,100000 picks sizes; BENCH_CLAIM_BACKENDS=sqlite or pg picks backends.
  */
 import { openDatabase } from '../../src/db/client.js';
@@ -29,6 +33,7 @@ const SIZES = (process.env.BENCH_CLAIM_SIZES ?? '1000,100000,1000000').split(','
 const BACKENDS = (process.env.BENCH_CLAIM_BACKENDS ?? 'sqlite,pg').split(',');
 const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 2_000);
 const SECONDS = Number(process.env.BENCH_CLAIM_SECONDS ?? 6);
+const HISTORY = Number(process.env.BENCH_CLAIM_HISTORY ?? 1_000_000);
 const LEASE = 60_000;
 /** The bench's clock: every seeded job is due (run_at = its number, all below it). */
 const NOW = 1_000_000_000_000;
@@ -48,6 +53,17 @@ export interface ClaimRow {
   seedSeconds: number;
 }
 
+/** What one /metrics scrape spends reading the queue's depth, at a backlog and a history. */
+export interface DepthRow {
+  backend: string;
+  pending: number;
+  finished: number;
+  /** Median of DEPTH_READS calls of `queue.depth()`. */
+  ms: number;
+}
+
+const DEPTH_READS = 5;
+
 /**
  * Job number n: org n % 1000, lane (n / 1000) % lanes of its org, id and run_at growing with n
  * (ids are fixed-width so they sort as numbers). A backlog of `size` spreads every org's jobs
@@ -58,8 +74,8 @@ const lanesFor = (size: number) => Math.max(1, Math.floor(size / ORGS / PER_LANE
 interface Backend {
   name: string;
   queue: JobQueue;
-  /** Jobs numbered [from, to) for a backlog of `size` (see lanesFor). */
-  seed(from: number, to: number, size: number): Promise<void>;
+  /** Jobs numbered [from, to) for a backlog of `size` (see lanesFor), with `status`. */
+  seed(from: number, to: number, size: number, status?: 'pending' | 'succeeded'): Promise<void>;
   /** One job numbered n for `org` at the tail of `lane`. */
   add(n: number, org: number, lane: number): Promise<void>;
   /** After seeding: the planner's statistics, as the server refreshes them. */
@@ -76,7 +92,7 @@ function sqliteBackend(): Backend {
     `with recursive n(i) as (select @from union all select i + 1 from n where i + 1 < @to)
      insert into jobs (id, kind, org_id, lane, payload, status, attempts, max_attempts, run_at, created_at, updated_at)
      select printf('job_%012d', i), 'deliver', printf('org-%04d', i % ${ORGS}),
-       printf('org-%04d/conv-%06d/p', i % ${ORGS}, (i / ${ORGS}) % @lanes), @payload, 'pending', 0, 10, i, i, i
+       printf('org-%04d/conv-%06d/p', i % ${ORGS}, (i / ${ORGS}) % @lanes), @payload, @status, 0, 10, i, i, i
      from n`,
   );
   const add = sqlite.prepare(
@@ -87,8 +103,8 @@ function sqliteBackend(): Backend {
   return {
     name: 'SQLite',
     queue: new SqliteJobQueue(sqlite),
-    seed: async (from, to, size) => {
-      seed.run({ from, to, lanes: lanesFor(size), payload });
+    seed: async (from, to, size, status = 'pending') => {
+      seed.run({ from, to, lanes: lanesFor(size), payload, status });
     },
     add: async (n, org, lane) => {
       add.run({ n, org, lane, payload });
@@ -108,12 +124,12 @@ async function pgBackend(): Promise<Backend> {
   return {
     name: 'PostgreSQL',
     queue,
-    seed: async (from, to, size) => {
+    seed: async (from, to, size, status = 'pending') => {
       const lanes = lanesFor(size);
       await sql`insert into jobs (id, kind, org_id, lane, payload, status, attempts, max_attempts, run_at, created_at, updated_at)
         select 'job_' || lpad(i::text, 12, '0'), 'deliver', 'org-' || lpad((i % ${ORGS})::text, 4, '0'),
           'org-' || lpad((i % ${ORGS})::text, 4, '0') || '/conv-' || lpad(((i / ${ORGS}) % ${lanes})::text, 6, '0') || '/p',
-          ${payload}, 'pending', 0, 10, i, i, i
+          ${payload}, ${status}, 0, 10, i, i, i
         from generate_series(${from}::bigint, ${to - 1}::bigint) i`;
     },
     add: async (n, org, lane) => {
@@ -193,8 +209,29 @@ async function measure(
   };
 }
 
-export async function benchClaims(): Promise<ClaimRow[]> {
+/** The median time of `queue.depth()`, and the jobs it counted. */
+async function timeDepth(b: Backend): Promise<DepthRow> {
+  const ms: number[] = [];
+  let byStatus: Record<string, number> = {};
+  for (let i = 0; i < DEPTH_READS; i++) {
+    const t = performance.now();
+    byStatus = (await b.queue.depth()).byStatus;
+    ms.push(performance.now() - t);
+  }
+  return {
+    backend: b.name,
+    pending: byStatus.pending ?? 0,
+    finished: (byStatus.succeeded ?? 0) + (byStatus.failed ?? 0),
+    ms: pct(
+      ms.sort((a, c) => a - c),
+      50,
+    ),
+  };
+}
+
+export async function benchClaims(): Promise<{ claims: ClaimRow[]; depth: DepthRow[] }> {
   const rows: ClaimRow[] = [];
+  const depth: DepthRow[] = [];
   for (const which of BACKENDS) {
     const b = which === 'pg' ? await pgBackend() : sqliteBackend();
     try {
@@ -221,13 +258,18 @@ export async function benchClaims(): Promise<ClaimRow[]> {
           rows.push({ backend: b.name, pending: size, fold: 0, ...failed, seedSeconds });
           break;
         }
+        depth.push(await timeDepth(b));
         process.stderr.write(`claim bench: ${b.name} ${size} done\n`);
       }
+      // A week of finished jobs behind the same backlog, numbered after every other job.
+      await b.seed(next.n, next.n + HISTORY, Math.max(...SIZES), 'succeeded');
+      await b.analyze();
+      depth.push(await timeDepth(b));
     } finally {
       await b.close();
     }
   }
-  return rows;
+  return { claims: rows, depth };
 }
 
 /** The table run.ts prints. */
@@ -261,7 +303,30 @@ export function claimTable(rows: readonly ClaimRow[]): string {
   return `${out.join('\n')}\n`;
 }
 
+/** The queue depth table run.ts prints after the claims. */
+export function depthTable(rows: readonly DepthRow[]): string {
+  const out = [
+    `\nqueue depth for /metrics (median of ${DEPTH_READS} reads; it should follow the pending jobs, not the finished ones)\n`,
+    `${'backend'.padEnd(12)}${['pending', 'finished', 'ms'].map((h) => h.padStart(12)).join('')}`,
+  ];
+  for (const r of rows)
+    out.push(
+      `${r.backend.padEnd(12)}${[
+        r.pending.toLocaleString('en'),
+        r.finished.toLocaleString('en'),
+        r.ms.toFixed(2),
+      ]
+        .map((c) => c.padStart(12))
+        .join('')}`,
+    );
+  return `${out.join('\n')}\n`;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const rows = await benchClaims();
-  process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(rows)}\n` : claimTable(rows));
+  const result = await benchClaims();
+  process.stdout.write(
+    process.argv.includes('--json')
+      ? `${JSON.stringify(result)}\n`
+      : claimTable(result.claims) + depthTable(result.depth),
+  );
 }

@@ -11,7 +11,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { type ClaimRow, claimTable } from './claim.js';
+import { type ClaimRow, claimTable, type DepthRow, depthTable } from './claim.js';
 import { spawnJson } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -419,7 +419,12 @@ if (sections.has('budget')) process.stdout.write(await budget());
 if (sections.has('scaleout')) process.stdout.write(await scaleout());
 if (sections.has('perf')) process.stdout.write(await vendorCost());
 // The job queue's claim at 1k, 100k and 1M pending jobs, on both backends (its own process).
-if (sections.has('claim'))
-  process.stdout.write(
-    claimTable(await spawnJson<ClaimRow[]>(['--import', 'tsx', 'test/bench/claim.ts', '--json'])),
-  );
+if (sections.has('claim')) {
+  const { claims, depth } = await spawnJson<{ claims: ClaimRow[]; depth: DepthRow[] }>([
+    '--import',
+    'tsx',
+    'test/bench/claim.ts',
+    '--json',
+  ]);
+  process.stdout.write(claimTable(claims) + depthTable(depth));
+}

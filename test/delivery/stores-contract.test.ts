@@ -115,7 +115,8 @@ describe.each([
   [
     'PostgreSQL',
     async () => {
-      await pg.database.sql`truncate jobs, audit_log, audit_heads, events, delivery_attempts`;
+      await pg.database
+        .sql`truncate jobs, finished_job_counts, audit_log, audit_heads, events, delivery_attempts`;
       return pgBackend();
     },
   ],
@@ -193,7 +194,8 @@ describe.each([
 
 describe('pgEventProcessingStore across instances', () => {
   it('two instances committing the same events at once enqueue each event’s jobs once', async () => {
-    await pg.database.sql`truncate jobs, audit_log, audit_heads, events, delivery_attempts`;
+    await pg.database
+      .sql`truncate jobs, finished_job_counts, audit_log, audit_heads, events, delivery_attempts`;
     const other = openPgDatabase(pg.url, { max: 2 });
     try {
       const one = await pgBackend();

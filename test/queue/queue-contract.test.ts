@@ -27,6 +27,10 @@ interface Backend {
   enqueue(jobs: readonly NewJob[], now: number): Promise<string[]>;
   row(id: string): Promise<JobRow>;
   audited(kind: string): Promise<number>;
+  /** Deletes jobs as retention and the uninstall purge do. */
+  remove(ids: readonly string[]): Promise<void>;
+  /** Jobs by status, counted row by row (what depth() must agree with). */
+  counted(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -52,6 +56,20 @@ function sqliteBackend(): Backend {
           n: number;
         }
       ).n,
+    remove: async (ids) => {
+      database.sqlite
+        .prepare('delete from jobs where id in (select value from json_each(?))')
+        .run(JSON.stringify(ids));
+    },
+    counted: async () =>
+      Object.fromEntries(
+        (
+          database.sqlite.prepare('select status, count(*) as n from jobs group by status').all() as {
+            status: string;
+            n: number;
+          }[]
+        ).map((r) => [r.status, r.n]),
+      ),
     close: async () => {
       database.close();
       dir.cleanup();
@@ -61,7 +79,7 @@ function sqliteBackend(): Backend {
 
 async function pgBackend(): Promise<Backend> {
   const database: PgDatabase = pg.database;
-  await database.sql`truncate jobs, audit_log, audit_heads`;
+  await database.sql`truncate jobs, finished_job_counts, audit_log, audit_heads`;
   const queue = new PgJobQueue(database);
   return {
     queue,
@@ -78,6 +96,17 @@ async function pgBackend(): Promise<Backend> {
       >`select count(*)::int as n from audit_log where kind = ${kind}`;
       return r!.n;
     },
+    remove: async (ids) => {
+      await database.sql`delete from jobs where id = any(${ids as string[]})`;
+    },
+    counted: async () =>
+      Object.fromEntries(
+        (
+          await database.sql<
+            { status: string; n: number }[]
+          >`select status, count(*)::int as n from jobs group by status`
+        ).map((r) => [r.status, r.n]),
+      ),
     close: () => queue.close(),
   };
 }
@@ -416,6 +445,28 @@ describe.each([
     });
   });
 
+  it('keeps the depth of finished jobs exact as jobs finish, retry and are deleted', async () => {
+    const ids = await b.enqueue(
+      ['a', 'b', 'c', 'd', 'e'].map((l) => job(l)),
+      clock.now(),
+    );
+    const runs = [];
+    for (let i = 0; i < 5; i++) runs.push((await claim())!);
+    await done(runs[0]!);
+    await done(runs[1]!);
+    const failed = { status: 'failed', error: 'no', countAttempt: true } as const;
+    await b.queue.settle({ job: runs[2]!, outcome: failed }, clock.now());
+    const retry = { status: 'pending', runAt: clock.now(), error: 'x', countAttempt: true } as const;
+    await b.queue.settle({ job: runs[3]!, outcome: retry }, clock.now());
+    expect((await b.queue.depth()).byStatus).toEqual({ pending: 1, running: 1, succeeded: 2, failed: 1 });
+    // Retention takes finished jobs, the uninstall purge every job of the org.
+    await b.remove([ids[0]!, ids[2]!, ids[3]!]);
+    expect((await b.queue.depth()).byStatus).toEqual(await b.counted());
+    expect((await b.queue.depth()).byStatus).toEqual({ running: 1, succeeded: 1 });
+    await b.remove(ids);
+    expect((await b.queue.depth()).byStatus).toEqual({});
+  });
+
   it('onWork fires on enqueue and on a retry', async () => {
     let woken = 0;
     const off = b.queue.onWork(() => woken++);
@@ -445,7 +496,7 @@ describe('PgJobQueue across instances', () => {
     await c?.close();
   });
   beforeEach(async () => {
-    await pg.database.sql`truncate jobs, audit_log, audit_heads`;
+    await pg.database.sql`truncate jobs, finished_job_counts, audit_log, audit_heads`;
   });
 
   it('two instances claiming 200 jobs in 20 lanes at once never run one job twice or two of a lane', async () => {
@@ -484,6 +535,10 @@ describe('PgJobQueue across instances', () => {
     expect(violations).toEqual([]);
     expect([...ran].sort()).toEqual([...ids].sort());
     for (const laneIds of byLane.values()) expect(laneIds).toEqual([...laneIds].sort());
+    // Each instance's connections counted into shards of their own; the depth is their sum.
+    const [shards] = await a.sql<{ n: number }[]>`select count(*)::int as n from finished_job_counts`;
+    expect(shards!.n).toBeGreaterThan(1);
+    expect((await qa.depth()).byStatus).toEqual({ succeeded: 200 });
   });
 
   it('a job committed late with an older id does not run beside its lane’s running job', async () => {

@@ -278,6 +278,17 @@ export const orgTokens = pgTable('org_tokens', {
   useUntil: epochMs().notNull(),
 });
 
+/** As in ../schema.ts: finished jobs by status, summed over shards; kept by triggers (migrations-pg/0007). */
+export const finishedJobCounts = pgTable(
+  'finished_job_counts',
+  {
+    status: text({ enum: ['succeeded', 'failed'] }).notNull(),
+    shard: integer().notNull(),
+    n: bigint({ mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.status, t.shard] })],
+);
+
 /** Every table holding an org's rows, as in ../schema.ts (plus the pg-only two): uninstall purges each. */
 export const ORG_TABLES = [
   { table: tenants, orgId: tenants.orgId },
