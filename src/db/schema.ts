@@ -265,6 +265,9 @@ export const jobs = sqliteTable(
      * an org) and each org's oldest ready jobs, in the order its lane heads are taken.
      */
     index('jobs_pending').on(t.orgId, t.runAt, t.id).where(sql`status = 'pending'`),
+    // The oldest unfinished job for /metrics in one seek: without it, a look at every unfinished
+    // row (86 ms a scrape with 1M pending on SQLite). Finished jobs leave it.
+    index('jobs_oldest').on(t.createdAt).where(sql`status in ('pending', 'running')`),
   ],
 );
 

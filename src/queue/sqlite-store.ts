@@ -390,7 +390,7 @@ function prepare(sqlite: BetterSqlite3.Database) {
      union all select status, sum(n) from finished_job_counts group by status`,
   );
   const oldestUnfinished = sqlite
-    .prepare("select min(created_at) from jobs where status in ('pending', 'running')")
+    .prepare("select min(created_at) from jobs indexed by jobs_oldest where status in ('pending', 'running')")
     .pluck();
   return {
     insert,

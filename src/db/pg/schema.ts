@@ -226,6 +226,9 @@ export const jobs = pgTable(
     index('jobs_org').on(t.orgId, t.status),
     /** As in ../schema.ts: the claim's skip scan over orgs with pending jobs, and their oldest ready jobs. */
     index('jobs_pending').on(t.orgId, t.runAt, t.id).where(sql`status = 'pending'`),
+    // The oldest unfinished job for /metrics in one seek: without it, a look at every unfinished
+    // row (86 ms a scrape with 1M pending on SQLite). Finished jobs leave it.
+    index('jobs_oldest').on(t.createdAt).where(sql`status in ('pending', 'running')`),
   ],
 );
 

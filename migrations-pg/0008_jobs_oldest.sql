@@ -1,0 +1,1 @@
+CREATE INDEX "jobs_oldest" ON "jobs" USING btree ("created_at") WHERE status in ('pending', 'running');

@@ -1,0 +1,1 @@
+CREATE INDEX `jobs_oldest` ON `jobs` (`created_at`) WHERE status in ('pending', 'running');
