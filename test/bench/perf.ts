@@ -18,9 +18,14 @@
  *   BENCH_PERF_WINDOW_S (62) seconds from each org's first call. Each org's busiest 60 s at the
  *   emulator: 300 is its full budget (and no minute may hold more); the spread between orgs is the
  *   fairness; CPU per event beside the delivery case's.
+ * - memory: signed events at BENCH_PERF_MEMORY_RATE (default 2,000/s, open loop) for
+ *   BENCH_PERF_MEMORY_S seconds (default 3 × BENCH_SECONDS) over the delivery case's orgs, while
+ *   delivery works through what it can (the rest waits in the queue): the relay's RSS every second,
+ *   its peak, and how it moved from the second quarter of the run to the last, as events and
+ *   backlog grew (memory that follows history shows there).
  *
  * Prints one JSON line (for run.ts) and asserts nothing; `notes` say what looked wrong. Runs
- * alone too: `npx tsx test/bench/perf.ts` (BENCH_PERF_CASES=delivery,ingest,orgs and
+ * alone too: `npx tsx test/bench/perf.ts` (BENCH_PERF_CASES=delivery,ingest,orgs,memory and
  * BENCH_PERF_BACKENDS=sqlite,postgres pick).
  */
 import { execFileSync } from 'node:child_process';
@@ -56,7 +61,9 @@ const FAIR_ORGS = Number(process.env.BENCH_PERF_ORGS ?? 200);
 const FAIR_EVENTS_PER_ORG = 160;
 const FAIR_WINDOW_MS = Number(process.env.BENCH_PERF_WINDOW_S ?? 62) * 1000;
 const DEFAULT_BUDGET = 300;
-const CASES = (process.env.BENCH_PERF_CASES ?? 'delivery,ingest,orgs').split(',');
+const MEMORY_RATE = Number(process.env.BENCH_PERF_MEMORY_RATE ?? 2_000);
+const MEMORY_S = Number(process.env.BENCH_PERF_MEMORY_S ?? 3 * SECONDS);
+const CASES = (process.env.BENCH_PERF_CASES ?? 'delivery,ingest,orgs,memory').split(',');
 const BACKENDS = (process.env.BENCH_PERF_BACKENDS ?? 'sqlite,postgres').split(',');
 const DRAIN_TIMEOUT_MS = 180_000;
 
@@ -360,6 +367,48 @@ async function orgsCase(emu: string, backend: Backend, singleOrgCpu: number | un
   }
 }
 
+async function memoryCase(emu: string, backend: Backend) {
+  const notes: string[] = [];
+  const relay = await startRelay(emu, backend);
+  try {
+    const orgs = await installOrgs(emu, relay.url, DELIVERY_ORGS, 6000);
+    const convs = await conversations(emu, orgs, Math.ceil(MEMORY_RATE * MEMORY_S));
+    await call('DELETE', `${emu}/__emulator/requests`);
+    const samples: number[] = [];
+    const timer = setInterval(() => samples.push(rssMb(relay.pid)), 1000);
+    let next = 0;
+    let accepted = 0;
+    const t0 = Date.now();
+    // Open loop: event i leaves at t0 + i / rate, whatever the answers before it.
+    await inParallel(convs, 2 * SENDERS, async (c) => {
+      await sleep(Math.max(0, t0 + (next++ * 1000) / MEMORY_RATE - Date.now()));
+      if ((await send(relay.url, c)) === 202) accepted++;
+    });
+    const seconds = (Date.now() - t0) / 1000;
+    clearInterval(timer);
+    samples.push(rssMb(relay.pid));
+    const log = requestLog(emu);
+    await log.read();
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const q = Math.max(1, Math.floor(samples.length / 4));
+    if (accepted < convs.length)
+      notes.push(`${convs.length - accepted} of ${convs.length} events not accepted`);
+    return {
+      backend: backend.name,
+      seconds,
+      acceptedPerSec: accepted / seconds,
+      patchedPerSec: log.patches().length / seconds,
+      peakRssMb: Math.max(...samples),
+      /** Mean RSS over the second quarter of the run and over the last one (the first is warm-up). */
+      rssSecondQuarterMb: mean(samples.slice(q, 2 * q)),
+      rssLastQuarterMb: mean(samples.slice(-q)),
+      notes: [...notes, ...(await backend.problems()), ...(await relay.stop())],
+    };
+  } finally {
+    await relay.stop();
+  }
+}
+
 /** The most of `times` (ms, in arrival order) that fall within any 60 s. */
 function busiestMinute(times: readonly number[]): number {
   const at = [...times].sort((a, b) => a - b);
@@ -406,6 +455,7 @@ try {
     const d = await run('delivery', (b) => deliveryCase(emu, emuProc.child.pid!, b));
     await run('ingest', (b) => ingestCase(emu, b, d?.patchedPerSec ?? 500));
     await run('orgs', (b) => orgsCase(emu, b, d?.cpuMsPerEvent));
+    await run('memory', (b) => memoryCase(emu, b));
     results.push(row);
   }
 } finally {

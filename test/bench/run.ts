@@ -328,6 +328,7 @@ async function vendorCost(): Promise<string> {
     delivery?: Record<string, number> & { notes: string[] };
     ingest?: { alone: Load; whileDelivering: Load; feedPerSec: number; notes: string[] };
     orgs?: Record<string, number> & { notes: string[] };
+    memory?: Record<string, number> & { notes: string[] };
   };
   const r = await runScript<{ latencyMs: number; results: Result[] }>('test/bench/perf.ts');
   const bareSigned = rows.find((x) => x.name === 'bare Hono 202, signed load')?.rps ?? 0;
@@ -343,10 +344,14 @@ async function vendorCost(): Promise<string> {
   const o = (x: Result) => x.orgs;
   const d = (x: Result) => x.delivery;
   const i = (x: Result) => x.ingest;
+  const m = (x: Result) => x.memory;
   const notes = r.results.flatMap((x) =>
-    [...(x.delivery?.notes ?? []), ...(x.ingest?.notes ?? []), ...(x.orgs?.notes ?? [])].map(
-      (n) => `  ${x.backend}: ${n}\n`,
-    ),
+    [
+      ...(x.delivery?.notes ?? []),
+      ...(x.ingest?.notes ?? []),
+      ...(x.orgs?.notes ?? []),
+      ...(x.memory?.notes ?? []),
+    ].map((n) => `  ${x.backend}: ${n}\n`),
   );
   return (
     `\nperformance, per delivered event: relay built, emulator (${r.latencyMs} ms a call) and load generator in their own processes\n` +
@@ -394,6 +399,18 @@ async function vendorCost(): Promise<string> {
     line('200 orgs: orgs given ≥ 95 % of their budget', (x) => fmt(o(x)?.fullBudgetOrgs), '200') +
     line('200 orgs: CPU per event, of the delivery case', (x) => fmt(o(x)?.cpuVsDelivery, 2), '≤ 1.20') +
     line('200 orgs: peak RSS (MB)', (x) => fmt(o(x)?.peakRssMb), '≤ 200') +
+    line(
+      'sustained ingest: events accepted/s',
+      (x) => fmt(m(x)?.acceptedPerSec),
+      '2,000',
+      'delivery takes what it can',
+    ) +
+    line('sustained ingest: peak RSS (MB)', (x) => fmt(m(x)?.peakRssMb), '≤ 200') +
+    line(
+      'sustained ingest: RSS 2nd quarter → last (MB)',
+      (x) => (m(x) ? `${fmt(m(x)!.rssSecondQuarterMb)} → ${fmt(m(x)!.rssLastQuarterMb)}` : '–'),
+      'no growth',
+    ) +
     notes.join('')
   );
 }
