@@ -1,38 +1,46 @@
-import { and, asc, eq, max, sql } from 'drizzle-orm';
-import type { PgDatabase } from '../db/pg/client.js';
+import { and, asc, eq, gte, lt, max } from 'drizzle-orm';
+import type { PgDatabase, PgDb } from '../db/pg/client.js';
 import { deliveryAttempts, jobs } from '../db/pg/schema.js';
 import { pgIdempotencyKey } from '../queue/pg-store.js';
 import type { DeliveryQueries, DeliveryRow } from './deliveries-store.js';
 import { DELIVER_JOB, jobKeyRange } from './process-events.js';
 
+/** An event's deliver jobs, oldest first: the query, so a test can read its plan. */
+export function eventJobs(db: PgDb, orgId: string, eventId: string) {
+  const from = pgIdempotencyKey(jkPrefix(eventId));
+  const to = from.slice(0, -1) + String.fromCharCode(from.charCodeAt(from.length - 1) + 1);
+  return db
+    .select({
+      id: jobs.id,
+      status: jobs.status,
+      attempts: jobs.attempts,
+      lastError: jobs.lastError,
+      runAt: jobs.runAt,
+      payload: jobs.payload,
+    })
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.kind, DELIVER_JOB),
+        eq(jobs.orgId, orgId),
+        gte(jobs.idempotencyKey, from),
+        lt(jobs.idempotencyKey, to),
+      ),
+    )
+    .orderBy(asc(jobs.id));
+}
+
 /**
  * The PostgreSQL twin of `sqliteDeliveryQueries`. PostgreSQL stores the delivery keys encoded
- * (`pgIdempotencyKey`: no NUL in text), and string order depends on the database's collation, so
- * an event's jobs are found by the encoded prefix rather than by a range of raw keys.
+ * (`pgIdempotencyKey`: no NUL in text, so `<event id>\0` is `<event id>\\0`), in the "C" collation
+ * (migrations-pg/0009) so that they order byte by byte whatever the database's: an event's jobs
+ * are then the range from its encoded prefix up to the same text with its last character one
+ * higher, which the (kind, idempotency_key) index serves.
  */
 export function pgDeliveryQueries(database: PgDatabase): DeliveryQueries {
-  const { db } = database;
   return {
     async ofEvent(orgId, eventId) {
-      const prefix = pgIdempotencyKey(jkPrefix(eventId));
-      const rows = await db
-        .select({
-          id: jobs.id,
-          status: jobs.status,
-          attempts: jobs.attempts,
-          lastError: jobs.lastError,
-          runAt: jobs.runAt,
-          payload: jobs.payload,
-        })
-        .from(jobs)
-        .where(
-          and(
-            eq(jobs.kind, DELIVER_JOB),
-            eq(jobs.orgId, orgId),
-            sql`starts_with(${jobs.idempotencyKey}, ${prefix})`,
-          ),
-        )
-        .orderBy(asc(jobs.id));
+      const rows = await eventJobs(database.db, orgId, eventId);
       return rows.map((j): DeliveryRow => {
         const p = JSON.parse(j.payload) as Pick<DeliveryRow, 'target' | 'attributes' | 'rules'>;
         return {
@@ -54,7 +62,7 @@ export function pgDeliveryQueries(database: PgDatabase): DeliveryQueries {
       return r ? Number(r.at) : null;
     },
     async lastRateLimited(orgId) {
-      const [r] = await db
+      const [r] = await database.db
         .select({ at: max(deliveryAttempts.at) })
         .from(deliveryAttempts)
         .where(and(eq(deliveryAttempts.orgId, orgId), eq(deliveryAttempts.status, 429)));
