@@ -5,9 +5,9 @@ import { eventJobs, pgDeliveryQueries } from '../../src/delivery/deliveries-pg-s
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 /**
- * The test servers' databases use the "C" collation; a production database is often C.UTF-8 or
- * en_US.UTF-8, where text order is not byte order and an index on text cannot serve a range of
- * keys. Here, on a C.UTF-8 database, the lookups that depend on key order still use their indexes.
+ * A production database is often C.UTF-8 or en_US.UTF-8, where PostgreSQL cannot turn a prefix
+ * match into an index range (it can only under "C"). The test servers are C.UTF-8 too; this file
+ * makes its own such database so the point holds whatever the helper's default becomes.
  */
 let server: TestPostgres;
 let database: PgDatabase;

@@ -20,7 +20,9 @@ export interface TestPostgres {
  * 127.0.0.1 (sockets in that folder too): one per test file. Measured on 2 idle cores: 1.1–1.8 s
  * to a created database, nearly all of it initdb (`pg_ctl start` is about 0.1 s); close takes
  * 0.2–0.3 s. Durability is off (fsync, synchronous commit, full-page writes): a test server never
- * survives a crash anyway.
+ * survives a crash anyway. The locale is C.UTF-8, as a default Debian cluster's often is, not "C":
+ * under "C" PostgreSQL turns prefix matches into index ranges that a production database would
+ * not (the event page's lookup read every job there, and no test saw it).
  */
 export async function startPostgres(): Promise<TestPostgres> {
   const bin = postgresBin();
@@ -29,7 +31,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   const asOwner = ownerCommand(dir.path);
   try {
     await asOwner(join(bin, 'initdb'), [
-      ...['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C'],
+      ...['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8'],
       ...['--no-sync', '--no-instructions'],
     ]);
     const port = await startOnFreePort(asOwner, bin, data, dir.path);
