@@ -106,15 +106,14 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : 0;
 }
 
-/** Samples a process's RSS every 250 ms until stopped; returns the highest. */
-function watchRss(pid: number): () => number {
-  let max = rssMb(pid);
-  const timer = setInterval(() => {
-    max = Math.max(max, rssMb(pid));
-  }, 250);
+/** Samples a process's RSS every `everyMs` until stopped; returns the samples, in order. */
+function watchRss(pid: number, everyMs = 250): () => number[] {
+  const samples = [rssMb(pid)];
+  const timer = setInterval(() => samples.push(rssMb(pid)), everyMs);
   return () => {
     clearInterval(timer);
-    return Math.max(max, rssMb(pid));
+    samples.push(rssMb(pid));
+    return samples;
   };
 }
 
@@ -126,6 +125,27 @@ async function inParallel<T>(items: readonly T[], width: number, task: (item: T)
       for (let i = next++; i < items.length; i = next++) await task(items[i]!);
     }),
   );
+}
+
+/**
+ * Open loop: item i goes at start + i / perSec, whatever the answers before it (`width` in flight
+ * at most), until the items run out or `going()` turns false.
+ */
+async function atRate<T>(
+  items: readonly T[],
+  perSec: number,
+  width: number,
+  task: (item: T) => Promise<void>,
+  going: () => boolean = () => true,
+) {
+  const t0 = Date.now();
+  let n = 0;
+  await inParallel(items, width, async (item) => {
+    const due = t0 + (n++ * 1000) / perSec;
+    if (!going()) return;
+    await sleep(Math.max(0, due - Date.now()));
+    if (going()) await task(item);
+  });
 }
 
 async function installOrgs(emu: string, relay: string, n: number, perMinute: number | null): Promise<Org[]> {
@@ -234,7 +254,7 @@ async function deliveryCase(emu: string, emuPid: number, backend: Backend) {
       /** The emulator's and the load generator's CPU per event: what shares the machine with the relay. */
       harnessCpuMsPerEvent: others / Math.max(1, delivered),
       bytesPerEvent: ((await backend.bytes()) - bytesBefore) / Math.max(1, EVENTS - refused),
-      peakRssMb: rss(),
+      peakRssMb: Math.max(...rss()),
       notes: [...notes, ...(await backend.problems()), ...(await relay.stop())],
     };
   } finally {
@@ -282,15 +302,16 @@ async function ingestCase(emu: string, backend: Backend, deliveryRate: number) {
     await call('DELETE', `${emu}/__emulator/requests`);
     const log = requestLog(emu);
     let feeding = true;
-    let fed = 0;
     const t0 = Date.now();
-    // Open loop: event i leaves at t0 + i / feedRate, whatever the answers before it.
-    const feed = inParallel(convs, SENDERS, async (c) => {
-      const due = t0 + (fed++ * 1000) / feedRate;
-      if (!feeding) return;
-      await sleep(Math.max(0, due - Date.now()));
-      if (feeding) await send(relay.url, c);
-    });
+    const feed = atRate(
+      convs,
+      feedRate,
+      SENDERS,
+      async (c) => {
+        await send(relay.url, c);
+      },
+      () => feeding,
+    );
     await sleep(1_000); // delivery is under way before the measured load starts
     const busy = await signedLoad(relay.url, orgs[0]!);
     feeding = false;
@@ -361,7 +382,7 @@ async function orgsCase(emu: string, backend: Backend, singleOrgCpu: number | un
       fullBudgetOrgs: counts.filter((n) => n >= DEFAULT_BUDGET * 0.95).length,
       cpuMsPerEvent: cpuPerEvent,
       cpuVsDelivery: singleOrgCpu ? cpuPerEvent / singleOrgCpu : null,
-      peakRssMb: rss(),
+      peakRssMb: Math.max(...rss()),
       notes: [...notes, ...(await backend.problems()), ...(await relay.stop())],
     };
   } finally {
@@ -376,19 +397,14 @@ async function memoryCase(emu: string, backend: Backend) {
     const orgs = await installOrgs(emu, relay.url, DELIVERY_ORGS, 6000);
     const convs = await conversations(emu, orgs, Math.ceil(MEMORY_RATE * MEMORY_S));
     await call('DELETE', `${emu}/__emulator/requests`);
-    const samples: number[] = [];
-    const timer = setInterval(() => samples.push(rssMb(relay.pid)), 1000);
-    let next = 0;
+    const rss = watchRss(relay.pid, 1000);
     let accepted = 0;
     const t0 = Date.now();
-    // Open loop: event i leaves at t0 + i / rate, whatever the answers before it.
-    await inParallel(convs, 2 * SENDERS, async (c) => {
-      await sleep(Math.max(0, t0 + (next++ * 1000) / MEMORY_RATE - Date.now()));
+    await atRate(convs, MEMORY_RATE, 2 * SENDERS, async (c) => {
       if ((await send(relay.url, c)) === 202) accepted++;
     });
     const seconds = (Date.now() - t0) / 1000;
-    clearInterval(timer);
-    samples.push(rssMb(relay.pid));
+    const samples = rss();
     const log = requestLog(emu);
     await log.read();
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
