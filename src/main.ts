@@ -4,6 +4,7 @@ import { createApp } from './app.js';
 import { backfillChains } from './audit/store.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { loadKeys } from './crypto/keys.js';
+import { startCheckpointer } from './db/checkpointer.js';
 import { openDatabase } from './db/client.js';
 import { DatabaseInUseError, lockDatabase } from './db/instance-lock.js';
 import { openPgDatabase } from './db/pg/client.js';
@@ -107,10 +108,12 @@ async function openStorage(config: Config, logger: Logger) {
   });
   const chained = backfillChains(database.db);
   if (chained > 0) logger.info('chained audit rows written before the hash chain existed', { rows: chained });
+  const checkpoints = startCheckpointer(database.sqlite, path, { logger });
   return {
     storage: sqliteStorage(database),
     describe: path,
     close: async () => {
+      await checkpoints.stop();
       database.close();
       lock.release();
     },

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { AUTOCHECKPOINT_PAGES } from './checkpointer.js';
 import * as schema from './schema.js';
 
 /**
@@ -50,7 +51,8 @@ export function openDatabase(path: string): RelayDatabase {
   // 1,000 pages the hot pages (each org's end of every audit and job index) were copied again every
   // few hundred events: 10,000 pages (~40 MB of WAL) took a delivered event from 1.12 to 1.01 ms of
   // CPU and 632 to 775 patched/s (the perf bench). The WAL is cut back to 64 MB when it restarts.
-  sqlite.pragma('wal_autocheckpoint = 10000');
+  // The server moves checkpoints off the event loop (checkpointer.ts) and turns these off.
+  sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
   sqlite.pragma('journal_size_limit = 67108864');
   const db = drizzle({ client: sqlite, schema, casing: 'snake_case' });
   const latest = latestMigrationMillis();

@@ -14,6 +14,7 @@ import { createApp } from '../../src/app.js';
 import { preparedAuditAppend } from '../../src/audit/store.js';
 import { loadConfig } from '../../src/config.js';
 import { loadKeys } from '../../src/crypto/keys.js';
+import { startCheckpointer } from '../../src/db/checkpointer.js';
 import { openDatabase } from '../../src/db/client.js';
 import { sqliteStorage } from '../../src/db/sqlite-stores.js';
 import { buildDeps } from '../../src/deps.js';
@@ -59,10 +60,13 @@ async function main(): Promise<Record<string, unknown>> {
     const config = loadConfig({ DATABASE_PATH: `${dir.path}/relay.sqlite`, LOG_LEVEL: 'info' });
     const database = openDatabase(config.database.path);
     database.migrate();
+    const logger = createLogger(config.logLevel);
+    // As the server process (src/main.ts) runs it: checkpoints off the event loop.
+    startCheckpointer(database.sqlite, config.database.path, { logger });
     const deps = buildDeps({
       config,
       storage: sqliteStorage(database),
-      logger: createLogger(config.logLevel),
+      logger,
       clock: systemClock,
       keys: loadKeys(config, createLogger('silent')),
     });
