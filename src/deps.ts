@@ -62,7 +62,7 @@ export function buildDeps(input: {
   // Ingest wakes delivery, which is built below from the same stores.
   const stores = storage.stores({
     dedupWindowMs: config.ingest.dedupWindowMs,
-    onAccepted: () => delivery.wake(),
+    onAccepted: () => delivery.accepted(),
   });
   const { sources, rules } = stores;
   const tenants = cachedTenants(stores.tenants);
@@ -102,6 +102,8 @@ export function buildDeps(input: {
     clock,
     logger,
     concurrency: config.delivery.concurrency,
+    // One thread accepts and delivers only on SQLite (see ingest-first.ts for PostgreSQL).
+    ingestFirst: storage.backend === 'sqlite',
     onOutcome: (outcome) => metrics.patches.inc({ outcome }),
     paused: () => licensing.unlicensed(),
     divisions: divisionCoverage,

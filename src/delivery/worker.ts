@@ -11,6 +11,7 @@ import { ConversationCache } from './conversation-cache.js';
 import { type DeliveryDeps, deliveryHandler, FOLD_LIMIT } from './deliver.js';
 import type { DeliveryQueries } from './deliveries-store.js';
 import type { EventProcessingStore } from './events-store.js';
+import { IngestFirst } from './ingest-first.js';
 import { DELIVER_JOB, EventProcessor } from './process-events.js';
 import type { DeliveryRecorder } from './recorder-store.js';
 
@@ -38,6 +39,8 @@ export interface DeliveryWorkerDeps {
   paused?: () => readonly string[];
   /** Explains a refused conversation read by the divisions the grant lacks. */
   divisions?: DeliveryDeps['divisions'];
+  /** Delivery gives way to ingest when both need the event loop (ingest-first.ts; SQLite). */
+  ingestFirst?: boolean;
 }
 
 /**
@@ -53,8 +56,12 @@ export class DeliveryWorker {
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private readonly ingestFirst: IngestFirst | undefined;
+  private governor: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: DeliveryWorkerDeps) {
+    const concurrency = deps.concurrency ?? 64;
+    if (deps.ingestFirst) this.ingestFirst = new IngestFirst(concurrency);
     this.queue = deps.stores.queue;
     this.budgets = deps.stores.budgets;
     this.processor = new EventProcessor({
@@ -82,8 +89,9 @@ export class DeliveryWorker {
       },
       clock: deps.clock,
       logger: deps.logger,
-      concurrency: deps.concurrency ?? 64,
+      concurrency,
       fold: { [DELIVER_JOB]: FOLD_LIMIT },
+      ...(this.ingestFirst ? { limit: () => this.ingestFirst!.limit() } : {}),
       pausedOrgs: () => {
         const budget = this.budgets.paused(deps.clock.now());
         const other = deps.paused?.() ?? [];
@@ -101,6 +109,17 @@ export class DeliveryWorker {
       this.deps.logger.warn('recovered deliveries interrupted by a stop', { jobs: recovered });
     if (!this.running) return;
     this.runner.start();
+    if (this.ingestFirst) {
+      const governor = this.ingestFirst;
+      this.governor = setInterval(() => governor.step(), IngestFirst.EVERY_MS);
+      this.governor.unref();
+    }
+    this.wake();
+  }
+
+  /** Ingest committed events: they are processed now, and delivery may give way (ingestFirst). */
+  accepted(): void {
+    this.ingestFirst?.noteAccepted();
     this.wake();
   }
 
@@ -145,6 +164,7 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    if (this.governor) clearInterval(this.governor);
     await this.processing;
     await this.runner.stop();
   }

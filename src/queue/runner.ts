@@ -39,6 +39,8 @@ export interface RunnerOptions {
   retryDelayMs?: (attempts: number) => number;
   /** Per job kind, how many ready jobs queued behind a head in its lane are claimed with it. */
   fold?: Readonly<Record<string, number>>;
+  /** Jobs allowed at once right now, at most `concurrency` (delivery/ingest-first.ts lowers it). */
+  limit?: () => number;
 }
 
 /**
@@ -62,8 +64,8 @@ export class Runner {
   private pumpAgain = false;
   /** Runs ended so far (runUntilEmpty: did any end during a fill?). */
   private finished = 0;
-  private readonly o: Required<Omit<RunnerOptions, 'pausedOrgs' | 'fold'>> &
-    Pick<RunnerOptions, 'pausedOrgs' | 'fold'>;
+  private readonly o: Required<Omit<RunnerOptions, 'pausedOrgs' | 'fold' | 'limit'>> &
+    Pick<RunnerOptions, 'pausedOrgs' | 'fold' | 'limit'>;
 
   constructor(options: RunnerOptions) {
     this.o = {
@@ -144,7 +146,7 @@ export class Runner {
 
   /** Claims until every slot is busy or nothing is claimable. */
   private async fill(go: () => boolean): Promise<void> {
-    while (go() && this.inFlight.size < this.o.concurrency && (await this.claimAndRun())) {
+    while (go() && this.inFlight.size < this.slots() && (await this.claimAndRun())) {
       // fill every free slot
     }
   }
@@ -153,7 +155,7 @@ export class Runner {
   private async claimAndRun(): Promise<boolean> {
     const now = this.o.clock.now();
     const fold = (head: Job) => this.o.fold?.[head.kind] ?? 0;
-    const free = this.o.concurrency - this.inFlight.size;
+    const free = this.slots() - this.inFlight.size;
     const jobs = await this.o.queue.claimSome(
       now,
       this.o.leaseMs,
@@ -165,6 +167,10 @@ export class Runner {
     for (const job of jobs) this.begin(job);
     // Fewer than asked for: nothing else was claimable.
     return jobs.length === free;
+  }
+
+  private slots(): number {
+    return this.o.limit ? Math.min(this.o.concurrency, this.o.limit()) : this.o.concurrency;
   }
 
   private begin(job: Claimed): void {

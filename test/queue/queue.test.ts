@@ -7,6 +7,7 @@ import { SqliteJobQueue } from '../../src/queue/sqlite-store.js';
 import { claimNext } from '../helpers/claim.js';
 import { ManualClock } from '../helpers/clock.js';
 import { tempDir } from '../helpers/tmp.js';
+import { until } from '../helpers/until.js';
 
 let dir: ReturnType<typeof tempDir>;
 let database: RelayDatabase;
@@ -199,6 +200,37 @@ describe('JobQueue and Runner', () => {
     release.open();
     await done;
     expect(peak).toBe(4);
+  });
+
+  it('runs no more than its limit while it is lowered, and fills the slots again when it rises', async () => {
+    queue.enqueue(
+      Array.from({ length: 20 }, (_, i) => job(`lane-${i}`)),
+      clock.now(),
+    );
+    const releases: Array<() => void> = [];
+    let active = 0;
+    let limit = 2;
+    let open = false;
+    const r = runner(
+      async () => {
+        active++;
+        if (!open) await new Promise<void>((res) => releases.push(res));
+        active--;
+        return { kind: 'done' };
+      },
+      { concurrency: 8, limit: () => limit },
+    );
+    r.start();
+    await until(() => active === 2, 'two jobs running');
+    limit = 4;
+    // The next job to end makes room for three: the slots the higher limit gave, and its own.
+    releases.shift()!();
+    await until(() => active === 4, 'four jobs running');
+    expect(releases).toHaveLength(4);
+    open = true;
+    for (const release of releases.splice(0)) release();
+    await r.runUntilEmpty();
+    expect(active).toBe(0);
   });
 
   it('serves orgs round robin: one org’s backlog does not hold another’s job back', async () => {
