@@ -111,6 +111,7 @@ export class DeliveryWorker {
     this.runner.start();
     if (this.ingestFirst) {
       const governor = this.ingestFirst;
+      if (this.governor) clearInterval(this.governor);
       this.governor = setInterval(() => governor.step(), IngestFirst.EVERY_MS);
       this.governor.unref();
     }

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -98,6 +98,20 @@ describe('background checkpoints', () => {
     checkpoints = startCheckpointer(db.sqlite, join(dir.path, 'missing.sqlite'), { logger });
     await until(() => logger.warnings.length > 0, 'a warning');
     expect(logger.warnings).toEqual([
+      'background checkpoints stopped (thread failed): commits checkpoint again',
+    ]);
+    expect(autocheckpoint(db.sqlite)).toBe(AUTOCHECKPOINT_PAGES);
+  });
+
+  it('hands checkpoints back to commits when its passes keep failing', async () => {
+    open();
+    const logger = logs();
+    const notADatabase = join(dir.path, 'not-a-database');
+    writeFileSync(notADatabase, 'x'.repeat(4096));
+    checkpoints = startCheckpointer(db.sqlite, notADatabase, { logger, everyMs: 5 });
+    await until(() => logger.warnings.length === 5, 'five warnings');
+    expect(logger.warnings).toEqual([
+      ...Array(4).fill('a background checkpoint failed'),
       'background checkpoints stopped (thread failed): commits checkpoint again',
     ]);
     expect(autocheckpoint(db.sqlite)).toBe(AUTOCHECKPOINT_PAGES);
