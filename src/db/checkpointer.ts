@@ -10,8 +10,9 @@ import type { Logger } from '../lib/logger.js';
  * SQLite after a commit (wal_autocheckpoint), it blocked the event loop 30–60 ms every few seconds
  * of load (strace: a 21–25 ms fsync of the WAL alone), and that was signed ingest's p99 (`npm run
  * bench`): 45 ms with 64 senders, 32 ms at an open 2,000/s. With checkpoints here: 17 and 11 ms.
- * While delivering (perf bench), 66 → 60 ms, and 5–9 % more events patched a second; the thread
- * costs 0.03–0.08 ms of CPU a delivered event more than commits checkpointing did, and ~8 MB.
+ * While delivering (perf bench), 66 → 52–62 ms, and 5–9 % more events patched a second; the
+ * thread costs 0.03–0.08 ms of CPU a delivered event more than commits checkpointing did, and
+ * ~10 MB of RSS (its isolate).
  *
  * Here a worker thread with its own connection runs a PASSIVE checkpoint every `everyMs`: it copies
  * what is committed while the event loop goes on writing. A WAL written to without a pause is never

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
  * runs at once, down to a quarter of its concurrency; it adds 8 back every 100 ms once the loop has
  * room (under 80 %) or nothing is accepted.
  *
- * Measured (perf bench, SQLite): ingest while delivering 0.41 → 0.56 of alone, p99 62 → 51 ms;
+ * Measured (perf bench, SQLite): ingest while delivering 0.41 → 0.51–0.60 of alone, p99 62 → 48–53 ms;
  * delivery fell from 438 to 171 events/s for as long as ingest kept the loop saturated, and caught
  * up after. The delivery case (ingest and delivery together, then delivery alone) was unchanged:
  * 800 vs 816 patched/s. Not on PostgreSQL: there ingest waits on the database server, not on this

@@ -61,7 +61,8 @@ export class DeliveryWorker {
 
   constructor(private readonly deps: DeliveryWorkerDeps) {
     const concurrency = deps.concurrency ?? 64;
-    if (deps.ingestFirst) this.ingestFirst = new IngestFirst(concurrency);
+    const ingestFirst = deps.ingestFirst ? new IngestFirst(concurrency) : undefined;
+    this.ingestFirst = ingestFirst;
     this.queue = deps.stores.queue;
     this.budgets = deps.stores.budgets;
     this.processor = new EventProcessor({
@@ -91,7 +92,7 @@ export class DeliveryWorker {
       logger: deps.logger,
       concurrency,
       fold: { [DELIVER_JOB]: FOLD_LIMIT },
-      ...(this.ingestFirst ? { limit: () => this.ingestFirst!.limit() } : {}),
+      ...(ingestFirst ? { limit: () => ingestFirst.limit() } : {}),
       pausedOrgs: () => {
         const budget = this.budgets.paused(deps.clock.now());
         const other = deps.paused?.() ?? [];
