@@ -5,7 +5,9 @@
  * BENCH_NODE_FLAGS: more node flags for the built relay (dist/main.js); BENCH_DBSTAT=1: a SQLite
  * case prints its bytes per table and index (dbstat) on stderr as it closes; BENCH_KEEP_DB=<file>:
  * a SQLite case copies its database there as it closes (to look at the rows a run left);
- * BENCH_RELAY_ENV="K=V K=V": more environment for the relays (DELIVERY_CONCURRENCY=256, LOG_LEVEL=debug).
+ * BENCH_RELAY_ENV="K=V K=V": more environment for the relays (DELIVERY_CONCURRENCY=256, LOG_LEVEL=debug);
+ * BENCH_TXSTAT=<folder>: every relay writes there, as it exits, its SQLite transactions by call site
+ * with their CPU and batch sizes (test/bench/txstat.cjs).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -83,9 +85,16 @@ export async function spawnEntry(name: string, entry: string, env: Record<string
   const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const extra =
     process.env.BENCH_NODE_FLAGS && entry === 'dist/main.js' ? process.env.BENCH_NODE_FLAGS.split(' ') : [];
-  const child = spawn(process.execPath, [...prof, ...extra, ...loader, entry], {
+  const txstat = process.env.BENCH_TXSTAT && entry === 'dist/main.js' ? process.env.BENCH_TXSTAT : undefined;
+  const counted = txstat ? ['--require', join(ROOT, 'test/bench/txstat.cjs')] : [];
+  const child = spawn(process.execPath, [...prof, ...extra, ...counted, ...loader, entry], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env, ...relayEnv(entry) },
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...env,
+      ...relayEnv(entry),
+      ...(txstat ? { BENCH_TXSTAT: txstat } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const proc: Proc = { name, child, problems: new Map(), exited: once(child, 'exit') };
@@ -239,6 +248,13 @@ export interface Backend {
   problems(): Promise<string[]>;
   /** Bytes the relay's tables hold now (SQLite: the pages in use as a reader sees them). */
   bytes(): Promise<number>;
+  /**
+   * Bytes written so far for the relay's storage: on SQLite every write() of the relay process
+   * (WAL frames, the checkpoint's copies back into the file, and its few socket bytes); on
+   * PostgreSQL the WAL the server generated. What a delivered event costs in I/O, beside what it
+   * keeps (`bytes`).
+   */
+  written(relayPid: number | undefined): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -266,6 +282,10 @@ export function sqliteBackend(): Backend {
       const pages = db.pragma('page_count', { simple: true }) as number;
       const free = db.pragma('freelist_count', { simple: true }) as number;
       return (pages - free) * (db.pragma('page_size', { simple: true }) as number);
+    },
+    async written(relayPid) {
+      if (relayPid === undefined || !existsSync(`/proc/${relayPid}/io`)) return 0;
+      return Number(readFileSync(`/proc/${relayPid}/io`, 'utf8').match(/^wchar: (\d+)/m)?.[1] ?? 0);
     },
     async close() {
       if (process.env.BENCH_DBSTAT) {
@@ -318,6 +338,10 @@ export async function postgresBackend(adminUrl: string, name: string): Promise<B
       const [row] = await sql`
         select coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint as n from pg_class c
         join pg_namespace s on s.oid = c.relnamespace where s.nspname = 'public' and c.relkind = 'r'`;
+      return Number(row!.n);
+    },
+    async written() {
+      const [row] = await sql`select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint as n`;
       return Number(row!.n);
     },
     close: () => sql.end(),

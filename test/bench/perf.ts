@@ -233,6 +233,7 @@ async function deliveryCase(emu: string, emuPid: number, backend: Backend) {
     const log = requestLog(emu);
     const bytesBefore = await backend.bytes();
     const rss = watchRss(relay.pid);
+    const written0 = await backend.written(relay.pid);
     const cpu0 = cpuMs(relay.pid);
     const others0 = cpuMs(emuPid) + selfCpuMs();
     const t0 = Date.now();
@@ -244,6 +245,7 @@ async function deliveryCase(emu: string, emuPid: number, backend: Backend) {
     await untilPatched(log, EVENTS - refused, notes);
     const cpu = cpuMs(relay.pid) - cpu0;
     const others = cpuMs(emuPid) + selfCpuMs() - others0;
+    const written = (await backend.written(relay.pid)) - written0;
     const patches = log.patches();
     const lastPatch = Math.max(...patches.map((r) => r.at));
     const delivered = patches.length;
@@ -257,6 +259,7 @@ async function deliveryCase(emu: string, emuPid: number, backend: Backend) {
       /** The emulator's and the load generator's CPU per event: what shares the machine with the relay. */
       harnessCpuMsPerEvent: others / Math.max(1, delivered),
       bytesPerEvent: ((await backend.bytes()) - bytesBefore) / Math.max(1, EVENTS - refused),
+      writtenKbPerEvent: written / 1024 / Math.max(1, delivered),
       peakRssMb: Math.max(...rss()),
       notes: [...notes, ...(await backend.problems()), ...(await relay.stop())],
     };

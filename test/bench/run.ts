@@ -371,6 +371,12 @@ async function vendorCost(): Promise<string> {
       `emulator PATCH alone ${fmt(emulatorPatch)}/s`,
     ) +
     line('storage per event, all tables (bytes)', (x) => fmt(d(x)?.bytesPerEvent), '≤ 2,048') +
+    line(
+      '  written per event (KB)',
+      (x) => fmt(d(x)?.writtenKbPerEvent),
+      '',
+      'SQLite: the relay’s writes; PostgreSQL: its WAL',
+    ) +
     line('peak RSS while delivering (MB)', (x) => fmt(d(x)?.peakRssMb), '≤ 200') +
     line(
       'signed ingest alone (req/s)',
