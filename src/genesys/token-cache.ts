@@ -69,6 +69,11 @@ export class TokenCache {
 
   /** Per org, the last token a 401 refused: never taken from the shared row again. */
   private readonly refused = new Map<string, string>();
+  /**
+   * Per org, the shared row's drop after a grant change, until it lands: a fetch waits for it, or
+   * the drop (queued behind the fetch's lock) would delete the token the fetch just wrote.
+   */
+  private readonly dropping = new Map<string, Promise<void>>();
 
   /** A usable token for the org, or why there is none. */
   async get(orgId: string): Promise<CachedToken | Failure> {
@@ -90,22 +95,27 @@ export class TokenCache {
     if (token !== undefined) {
       if (entry?.token === token) this.entries.delete(orgId);
       this.refused.set(orgId, token);
-      this.dropShared(orgId, token);
+      void this.dropShared(orgId, token);
       return;
     }
     // The grant itself changed (or the org left): forget everything, including a fetch under way.
     this.entries.delete(orgId);
     this.inflight.delete(orgId);
     this.generations.set(orgId, (this.generations.get(orgId) ?? 0) + 1);
-    this.dropShared(orgId);
+    const drop = this.dropShared(orgId);
+    this.dropping.set(orgId, drop);
+    void drop.then(() => {
+      if (this.dropping.get(orgId) === drop) this.dropping.delete(orgId);
+    });
   }
 
   /**
-   * In the background: a fetch meanwhile never takes the refused token (see `serves`), and the
-   * drop only deletes that token's row, so it cannot undo a new token written before it.
+   * In the background. A 401's drop only deletes that token's row, so it cannot undo a new token
+   * written before it (and a fetch meanwhile never takes the refused token, see `serves`). A grant
+   * change's drop deletes whatever the org has: fetches here wait for it (`dropping`).
    */
-  private dropShared(orgId: string, token?: string): void {
-    this.deps.shared?.drop(orgId, token).catch(() => {
+  private async dropShared(orgId: string, token?: string): Promise<void> {
+    await this.deps.shared?.drop(orgId, token).catch(() => {
       // The shared row outlives its token by at most its lifetime; a 401 on it drops it again.
     });
   }
@@ -126,6 +136,7 @@ export class TokenCache {
     const generation = this.generations.get(orgId) ?? 0;
     const { shared } = this.deps;
     if (shared) {
+      await this.dropping.get(orgId); // never rejects
       const found = await shared.read(orgId).catch(() => undefined);
       if (this.serves(orgId, found)) return this.adopt(orgId, found, generation);
     }

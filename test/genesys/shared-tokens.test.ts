@@ -180,4 +180,53 @@ describe('one access token per org for all instances', () => {
     expect((await a.forOrg(orgId).organizationsMe()).kind).toBe('ok');
     expect(tokenRequests()).toBe(2);
   });
+
+  it('a fetch right after a grant change waits for the shared drop, so it cannot delete the new token', async () => {
+    const orgId = installOrg('Acme');
+    // Shared in memory, the org's lock a queue, and a grant change's drop that lands when told.
+    const rows = new Map<string, SharedToken>();
+    const access = {
+      read: async (org: string) => rows.get(org),
+      write: async (org: string, t: SharedToken) => void rows.set(org, t),
+    };
+    let held: Promise<unknown> = Promise.resolve();
+    const locked = <T>(fn: () => Promise<T>): Promise<T> => {
+      const run = held.then(fn);
+      held = run.catch(() => {});
+      return run;
+    };
+    let land!: () => void;
+    const landed = new Promise<void>((resolve) => {
+      land = resolve;
+    });
+    const shared: SharedTokens = {
+      ...access,
+      drop: async (org) => {
+        await landed; // a slow database: the drop's transaction is not even begun
+        await locked(async () => void rows.delete(org));
+      },
+      withLock: (_, fn) => locked(() => fn(access)),
+    };
+    const client = () => {
+      const c = new GenesysClient({
+        baseUrl: server.url,
+        clock,
+        credentials: (o) => creds.get(o),
+        sharedTokens: shared,
+      });
+      clients.push(c);
+      return c;
+    };
+    const a = client();
+    a.tokens.invalidate(orgId); // as an install does, before its division check asks for a token
+    const check = a.forOrg(orgId).organizationsMe();
+    await new Promise(setImmediate); // the check's fetch holds the lock by now, unless it waits
+    land();
+    expect((await check).kind).toBe('ok');
+    expect(tokenRequests()).toBe(1);
+    // The token it fetched is every instance's: the drop, queued behind it, did not delete it.
+    expect((await client().forOrg(orgId).organizationsMe()).kind).toBe('ok');
+    expect(tokenRequests()).toBe(1);
+    expect(await tokenOf(a, orgId)).toBe(rows.get(orgId)?.token);
+  });
 });
