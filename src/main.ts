@@ -109,6 +109,8 @@ async function openStorage(config: Config, logger: Logger) {
   const chained = backfillChains(database.db);
   if (chained > 0) logger.info('chained audit rows written before the hash chain existed', { rows: chained });
   const checkpoints = startCheckpointer(database.sqlite, path, { logger });
+  // Serving begins with the thread up (a few ms), not while it boots beside the first requests.
+  await checkpoints.ready;
   return {
     storage: sqliteStorage(database),
     describe: path,

@@ -26,6 +26,11 @@ import type { Logger } from '../lib/logger.js';
  * If the thread fails, SQLite's own checkpoints after commits take over again.
  */
 export interface Checkpointer {
+  /**
+   * Settles once the thread checkpoints, or once commits do again because it could not: the
+   * server starts serving after it, so the thread's memory (~10 MB) is there from the first request.
+   */
+  ready: Promise<void>;
   /** Stops checkpointing and closes the thread's connection. */
   stop(): Promise<void>;
 }
@@ -90,25 +95,34 @@ export function startCheckpointer(
   worker.unref();
   let stopping = false;
   let fellBack = false;
+  let started = () => {};
+  const ready = new Promise<void>((resolve) => {
+    started = resolve;
+  });
   const fallBack = (why: string, err?: unknown) => {
+    started();
     if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
     if (stopping || fellBack) return;
     fellBack = true;
     logger.warn(`background checkpoints stopped (${why}): commits checkpoint again`, { err });
   };
   worker.on('message', (m: { ready?: true; catchUp?: true; error?: string }) => {
-    if (m.ready && !stopping && sqlite.open) sqlite.pragma('wal_autocheckpoint = 0');
-    else if (m.catchUp && sqlite.open) catchUp(sqlite, logger);
+    if (m.ready) {
+      if (!stopping && sqlite.open) sqlite.pragma('wal_autocheckpoint = 0');
+      started();
+    } else if (m.catchUp && sqlite.open) catchUp(sqlite, logger);
     else if (m.error) logger.warn('a background checkpoint failed', { error: m.error });
   });
   worker.on('error', (err) => fallBack('thread failed', err));
   const exited = new Promise<void>((resolve) =>
     worker.once('exit', (code) => {
       if (!stopping) fallBack(`thread exited with ${code}`);
+      started();
       resolve();
     }),
   );
   return {
+    ready,
     async stop() {
       if (stopping) return exited;
       stopping = true;
