@@ -69,6 +69,8 @@ const MEMORY_S = Number(process.env.BENCH_PERF_MEMORY_S ?? 3 * SECONDS);
 const CASES = (process.env.BENCH_PERF_CASES ?? 'delivery,ingest,orgs,memory').split(',');
 const BACKENDS = (process.env.BENCH_PERF_BACKENDS ?? 'sqlite,postgres').split(',');
 const DRAIN_TIMEOUT_MS = 180_000;
+/** BENCH_PERF_TRICKLE=<events/s>: while the delivery case drains, unmatched events arrive at this rate. */
+const TRICKLE = Number(process.env.BENCH_PERF_TRICKLE ?? 0);
 
 /** A running relay: its URL, its process, and what it logged. */
 interface Relay {
@@ -242,19 +244,40 @@ async function deliveryCase(emu: string, emuPid: number, backend: Backend) {
       if ((await send(relay.url, c)) !== 202) refused++;
     });
     const ingestSeconds = (Date.now() - t0) / 1000;
+    const drainFrom = Date.now();
+    let trickling = TRICKLE > 0;
+    const trickle = trickling
+      ? atRate(
+          [...Array(Math.ceil(TRICKLE * (DRAIN_TIMEOUT_MS / 1000)))].map((_, i) => i),
+          TRICKLE,
+          4,
+          async (i) => {
+            const res = await signedPost(relay.url, orgs[0]!.source, { trickle: i }, `t${i}`).catch(
+              () => undefined,
+            );
+            await res?.arrayBuffer();
+          },
+          () => trickling,
+        )
+      : Promise.resolve();
     await untilPatched(log, EVENTS - refused, notes);
+    trickling = false;
+    await trickle;
     const cpu = cpuMs(relay.pid) - cpu0;
     const others = cpuMs(emuPid) + selfCpuMs() - others0;
     const written = (await backend.written(relay.pid)) - written0;
     const patches = log.patches();
     const lastPatch = Math.max(...patches.map((r) => r.at));
     const delivered = patches.length;
+    const drained = patches.filter((r) => r.at >= drainFrom).length;
     if (refused > 0) notes.push(`${refused} events not accepted`);
     return {
       backend: backend.name,
       events: EVENTS,
       ingestPerSec: (EVENTS - refused) / ingestSeconds,
       patchedPerSec: delivered / ((lastPatch - t0) / 1000),
+      /** After the last event was accepted: delivery with the loop to itself (but for a trickle). */
+      drainPerSec: drained / Math.max(0.001, (lastPatch - drainFrom) / 1000),
       cpuMsPerEvent: cpu / Math.max(1, delivered),
       /** The emulator's and the load generator's CPU per event: what shares the machine with the relay. */
       harnessCpuMsPerEvent: others / Math.max(1, delivered),

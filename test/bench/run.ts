@@ -370,6 +370,12 @@ async function vendorCost(): Promise<string> {
       '≥ 1,500',
       `emulator PATCH alone ${fmt(emulatorPatch)}/s`,
     ) +
+    line(
+      '  once every event is accepted (drain)',
+      (x) => fmt(d(x)?.drainPerSec),
+      '',
+      'delivery with the relay to itself',
+    ) +
     line('storage per event, all tables (bytes)', (x) => fmt(d(x)?.bytesPerEvent), '≤ 2,048') +
     line(
       '  written per event (KB)',
