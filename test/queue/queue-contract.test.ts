@@ -369,6 +369,32 @@ describe.each([
     expect(taken.map((j) => j.lane)).toEqual(['a-0', 'a-1', 'b-2']);
   });
 
+  it('claimSome counts what it has just claimed as running: an org that was least busy stops being so', async () => {
+    await b.enqueue(
+      ['b-0', 'b-1', 'b-2'].map((l) => job(l, {}, { orgId: 'org-b' })),
+      clock.now(),
+    );
+    await b.queue.claimSome(clock.now(), 60_000, 2, ['org-a']);
+    clock.advance(1);
+    await b.enqueue([job('a-0'), job('a-1'), job('a-2')], clock.now());
+    // org-a runs nothing and org-b two: org-a twice, then both run two and org-b was served longer ago.
+    const taken = await b.queue.claimSome(clock.now(), 60_000, 3, []);
+    expect(taken.map((j) => j.lane)).toEqual(['a-0', 'a-1', 'b-2']);
+  });
+
+  it('claimSome takes back a head whose run died, once, and goes on to the next lane', async () => {
+    await b.enqueue([job('x')], clock.now());
+    await claim(30_000); // its run dies: the lease runs out
+    clock.advance(1);
+    await b.enqueue([job('y')], clock.now());
+    clock.advance(30_000);
+    const taken = await b.queue.claimSome(clock.now(), 60_000, 5);
+    expect(taken.map((j) => [j.lane, j.attempts])).toEqual([
+      ['x', 1],
+      ['y', 0],
+    ]);
+  });
+
   it('claimSome takes no more than asked, and skips paused orgs', async () => {
     await b.enqueue([job('x'), job('y'), job('z', {}, { orgId: 'org-b' })], clock.now());
     expect((await b.queue.claimSome(clock.now(), 60_000, 1, ['org-a'])).map((j) => j.lane)).toEqual(['z']);
