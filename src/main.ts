@@ -7,7 +7,7 @@ import { loadKeys } from './crypto/keys.js';
 import { startCheckpointer } from './db/checkpointer.js';
 import { openDatabase } from './db/client.js';
 import { DatabaseInUseError, lockDatabase } from './db/instance-lock.js';
-import { openPgDatabase } from './db/pg/client.js';
+import { openPgDatabase, pgTarget } from './db/pg/client.js';
 import { pgStorage } from './db/pg/stores.js';
 import { sqliteStorage } from './db/sqlite-stores.js';
 import { buildDeps } from './deps.js';
@@ -92,11 +92,12 @@ async function openStorage(config: Config, logger: Logger) {
       await database.close();
       throw pgProblem(err) ?? err;
     }
-    // Host and database name only: the URL may carry a password.
-    const { hostname, port, pathname } = new URL(url);
+    // Host (or socket folder) and database name only: the URL may carry a password.
+    const { socket, url: target } = pgTarget(url);
+    const { hostname, port, pathname } = new URL(target);
     return {
       storage: pgStorage(database),
-      describe: `postgres://${hostname}${port ? `:${port}` : ''}${pathname}`,
+      describe: `postgres://${socket ? encodeURIComponent(socket) : hostname}${port ? `:${port}` : ''}${pathname}`,
       close: () => database.close(),
     };
   }

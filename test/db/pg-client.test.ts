@@ -36,6 +36,24 @@ describe('openPgDatabase', () => {
     expect(tables).toHaveLength(1);
   });
 
+  it('connects through a Unix socket named as libpq names one, and migrates through it', async () => {
+    const { port, pathname } = new URL(server.url);
+    const urls = [
+      `postgresql://postgres@${encodeURIComponent(server.socketDir)}:${port}${pathname}`,
+      // No host, and the folder, port and user as parameters: `postgresql:///relay?host=…`.
+      `postgresql://${pathname}?host=${server.socketDir}&port=${port}&user=postgres`,
+    ];
+    for (const url of urls) {
+      const d = openPgDatabase(url, { max: 1 });
+      opened.push(d);
+      await d.migrate();
+      // No server address: the connection is not over TCP.
+      const [row] = await d.sql<{ addr: string | null; who: string }[]>`
+        select inet_server_addr()::text as addr, current_user as who`;
+      expect(row, url).toEqual({ addr: null, who: 'postgres' });
+    }
+  });
+
   it('cancels a statement that runs past its timeout', async () => {
     const database = openPgDatabase(server.url, { max: 1, statementTimeoutMs: 200 });
     opened.push(database);

@@ -11,6 +11,8 @@ const run = promisify(execFile);
 export interface TestPostgres {
   /** `postgres://postgres@127.0.0.1:<port>/relay`: an empty database nobody else uses. */
   readonly url: string;
+  /** The folder of its Unix socket (`.s.PGSQL.<port>`). */
+  readonly socketDir: string;
   /** Stops the server and removes its folder; safe to call twice. */
   close(): Promise<void>;
 }
@@ -40,6 +42,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     let closed: Promise<void> | undefined;
     return {
       url,
+      socketDir: dir.path,
       close: () => {
         closed ??= asOwner(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop'])
           .then(() => undefined)

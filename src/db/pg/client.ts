@@ -35,8 +35,43 @@ export interface PgDatabase {
  */
 const MIGRATION_LOCK = 7_412_508_993;
 
+/**
+ * Where a `DATABASE_URL` points, as postgres.js takes it. libpq names a Unix socket's folder as the
+ * host, percent-encoded (`postgresql://relay@%2Frun%2Fpostgresql/relay`), or in parameters with no
+ * host (`postgresql:///relay?host=/run/postgresql&port=5433&user=relay`). postgres.js connects to a
+ * socket only for a host holding a `/` given as an option, needs a host name in the URL, and would
+ * send `port` or `user` parameters to the server as settings (refused): the URL then says
+ * `localhost`, takes the port and user from them, and the folder goes in `socket`. Other URLs pass
+ * through unchanged.
+ */
+export function pgTarget(url: string): { url: string; socket?: string } {
+  const u = new URL(url);
+  const param = u.searchParams.get('host') ?? '';
+  const host = decodeURIComponent(u.hostname);
+  const socket = param.startsWith('/') ? param : host.startsWith('/') ? host : undefined;
+  if (socket === undefined) return { url };
+  const take = (name: string) => {
+    const value = u.searchParams.get(name);
+    u.searchParams.delete(name);
+    return value;
+  };
+  take('host');
+  u.hostname = 'localhost';
+  const [port, user, password] = [take('port'), take('user'), take('password')];
+  if (port) u.port = port;
+  if (user) u.username = encodeURIComponent(user);
+  if (password) u.password = encodeURIComponent(password);
+  return { url: u.toString(), socket };
+}
+
+/** A postgres.js client for `url`, through its socket when it names one (see `pgTarget`). */
+function client(url: string, options: postgres.Options<Record<string, never>>): postgres.Sql {
+  const target = pgTarget(url);
+  return postgres(target.url, target.socket === undefined ? options : { ...options, host: target.socket });
+}
+
 export function openPgDatabase(url: string, options: PgOptions = {}): PgDatabase {
-  const sql = postgres(url, {
+  const sql = client(url, {
     max: options.max ?? 10,
     onnotice: () => {},
     connection: { statement_timeout: options.statementTimeoutMs ?? 30_000 },
@@ -57,7 +92,7 @@ export function openPgDatabase(url: string, options: PgOptions = {}): PgDatabase
  * migrator share it; the lock ends with the session whatever happens.
  */
 async function migrateLocked(url: string): Promise<void> {
-  const one = postgres(url, { max: 1, onnotice: () => {} });
+  const one = client(url, { max: 1, onnotice: () => {} });
   try {
     await one`select pg_advisory_lock(${MIGRATION_LOCK})`;
     await migrate(drizzle({ client: one }), { migrationsFolder: PG_MIGRATIONS_FOLDER });
