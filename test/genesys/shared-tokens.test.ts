@@ -36,14 +36,29 @@ let clients: GenesysClient[];
 function instance(): GenesysClient {
   const database = openPgDatabase(pg.url, { max: 4 });
   pools.push(database);
+  return clientOver(sealedSharedTokens(pgSharedTokenStore(database.db), sealer));
+}
+
+/** A client sharing its tokens through `sharedTokens` (closed after the test). */
+function clientOver(sharedTokens: SharedTokens): GenesysClient {
   const client = new GenesysClient({
     baseUrl: server.url,
     clock,
     credentials: (orgId) => creds.get(orgId),
-    sharedTokens: sealedSharedTokens(pgSharedTokenStore(database.db), sealer),
+    sharedTokens,
   });
   clients.push(client);
   return client;
+}
+
+/** Shared tokens in memory (a slow or racing database, scripted by the test): rows, read, write. */
+function inMemory() {
+  const rows = new Map<string, SharedToken>();
+  const access = {
+    read: async (org: string) => rows.get(org),
+    write: async (org: string, t: SharedToken) => void rows.set(org, t),
+  };
+  return { rows, access };
 }
 
 function installOrg(name: string, lifetime = 600) {
@@ -158,23 +173,12 @@ describe('one access token per org for all instances', () => {
   it('never takes back from the shared row a token a 401 refused, however slow its drop', async () => {
     const orgId = installOrg('Acme');
     // Shared in memory, with a drop that never lands (a slow database).
-    const rows = new Map<string, SharedToken>();
-    const access = {
-      read: async (org: string) => rows.get(org),
-      write: async (org: string, t: SharedToken) => void rows.set(org, t),
-    };
-    const shared: SharedTokens = {
+    const { access } = inMemory();
+    const a = clientOver({
       ...access,
       drop: () => new Promise(() => {}),
       withLock: (_, fn) => fn(access),
-    };
-    const a = new GenesysClient({
-      baseUrl: server.url,
-      clock,
-      credentials: (o) => creds.get(o),
-      sharedTokens: shared,
     });
-    clients.push(a);
     expect((await a.forOrg(orgId).organizationsMe()).kind).toBe('ok');
     emu.revokeToken(await tokenOf(a, orgId));
     expect((await a.forOrg(orgId).organizationsMe()).kind).toBe('ok');
@@ -184,11 +188,7 @@ describe('one access token per org for all instances', () => {
   it('a fetch right after a grant change waits for the shared drop, so it cannot delete the new token', async () => {
     const orgId = installOrg('Acme');
     // Shared in memory, the org's lock a queue, and a grant change's drop that lands when told.
-    const rows = new Map<string, SharedToken>();
-    const access = {
-      read: async (org: string) => rows.get(org),
-      write: async (org: string, t: SharedToken) => void rows.set(org, t),
-    };
+    const { rows, access } = inMemory();
     let held: Promise<unknown> = Promise.resolve();
     const locked = <T>(fn: () => Promise<T>): Promise<T> => {
       const run = held.then(fn);
@@ -207,16 +207,7 @@ describe('one access token per org for all instances', () => {
       },
       withLock: (_, fn) => locked(() => fn(access)),
     };
-    const client = () => {
-      const c = new GenesysClient({
-        baseUrl: server.url,
-        clock,
-        credentials: (o) => creds.get(o),
-        sharedTokens: shared,
-      });
-      clients.push(c);
-      return c;
-    };
+    const client = () => clientOver(shared);
     const a = client();
     a.tokens.invalidate(orgId); // as an install does, before its division check asks for a token
     const check = a.forOrg(orgId).organizationsMe();
