@@ -82,15 +82,19 @@ describe('architecture', () => {
       'src/db/pg/schema.ts',
       'src/db/schema.ts',
     ]);
-    // In SQL text: the store appends; retention (on either backend) is the one deleter besides the uninstall purge.
+    // In SQL text: the staging store moves staged rows in (the store appends through drizzle); retention (on either backend) is the one deleter besides the uninstall purge.
     const writers = src
       .filter((f) => /(insert\s+into|delete\s+from|update)\s+audit_log\b|batch\('audit_log'/i.test(f.text))
       .map((f) => f.path);
     expect(writers.sort()).toEqual([
-      'src/audit/store.ts',
+      'src/audit/staging-store.ts',
       'src/retention/pg-store.ts',
       'src/retention/store.ts',
     ]);
+    // Staged rows (SQLite): the store's hot-path append writes them, the staging store alone reads
+    // and moves them, and the uninstall purge deletes an org's through ORG_TABLES.
+    const staged = src.filter((f) => /\baudit_staged\b|\bauditStaged\b/.test(f.text)).map((f) => f.path);
+    expect(staged.sort()).toEqual(['src/audit/staging-store.ts', 'src/audit/store.ts', 'src/db/schema.ts']);
     const store = src.find((f) => f.path === 'src/audit/store.ts')?.text ?? '';
     expect(store).not.toMatch(/\.delete\(auditLog\)/);
     // One update only: chaining rows written before the hash chain existed (seq and hash, nothing else).

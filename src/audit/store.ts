@@ -44,7 +44,7 @@ export function chainItem(r: StoredRow & { seq: number | null }): ChainItem {
 /**
  * Appends one audit row inside the caller's transaction (fail-closed: if it throws, the change it
  * records rolls back with it), chained to its org's head. The only writer of `audit_log` besides
- * retention and the purge.
+ * the staging store's moves, retention and the purge.
  */
 export function appendAudit(tx: Db | Tx, entry: AuditEntry): string {
   const head = tx
@@ -216,15 +216,17 @@ function baseItem(r: StoredRow): Omit<AuditItem, 'seq' | 'hash'> {
 
 /**
  * The same append as `appendAudit`, as prepared statements for hot paths (ingest writes an
- * `event.received` row per event). A savepoint inside the caller's transaction (a transaction of
- * its own otherwise), so the row and its chain head move together.
+ * `event.received` row per event), into `audit_staged` (staging-store.ts). A savepoint inside the
+ * caller's transaction (a transaction of its own otherwise), so the row and its chain head move
+ * together.
  */
 export function preparedAuditAppend(
   sqlite: import('better-sqlite3').Database,
 ): (entry: AuditEntry) => string {
   const head = sqlite.prepare('select seq, hash from audit_heads where org_id = ?');
+  // Staged: moved into audit_log about once a second, many rows of an org at once (staging-store.ts).
   const insert = sqlite.prepare(
-    `insert into audit_log (id, org_id, at, kind, actor, source_id, event_id, rule_ids, conversation_id,
+    `insert into audit_staged (id, org_id, at, kind, actor, source_id, event_id, rule_ids, conversation_id,
        participant_id, outcome, detail, seq, hash) values (@id, @orgId, @at, @kind, @actor, @sourceId, @eventId,
        @ruleIds, @conversationId, @participantId, @outcome, @detail, @seq, @hash)`,
   );

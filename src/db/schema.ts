@@ -89,6 +89,31 @@ export const auditLog = sqliteTable(
 );
 
 /**
+ * Audit rows the hot paths (ingest, processing, settles) wrote and that are not yet in `audit_log`:
+ * the same columns, no index. Each second they move into `audit_log` together, sorted by org, so
+ * many rows of one org share each index page a commit writes; written one commit at a time, every
+ * row cost a page in each of audit_log's org-keyed indexes (src/audit/staging.ts has the figures).
+ * Every reader of `audit_log` moves them first, so no read misses one. SQLite only: PostgreSQL logs
+ * rows, not pages.
+ */
+export const auditStaged = sqliteTable('audit_staged', {
+  id: text().notNull(),
+  orgId: text().notNull(),
+  at: integer().notNull(),
+  kind: text().notNull(),
+  actor: text().notNull(),
+  sourceId: text(),
+  eventId: text(),
+  ruleIds: text(),
+  conversationId: text(),
+  participantId: text(),
+  outcome: text(),
+  detail: text(),
+  seq: integer(),
+  hash: text(),
+});
+
+/**
  * The rules each audit row names, one row per (row, rule): `audit_log.rule_ids` is a JSON array,
  * which no index reaches into, so a ruleId filter read every row of the org. Written and deleted
  * with audit_log's rows by triggers (migrations/0013_audit_rule_ids.sql), never by the app.
@@ -324,6 +349,7 @@ export const SHARED_TABLES = ['finished_job_counts'] as const;
 export const ORG_TABLES = [
   { table: tenants, orgId: tenants.orgId },
   { table: auditLog, orgId: auditLog.orgId },
+  { table: auditStaged, orgId: auditStaged.orgId },
   { table: auditRuleIds, orgId: auditRuleIds.orgId },
   { table: auditHeads, orgId: auditHeads.orgId },
   { table: auditCheckpoints, orgId: auditCheckpoints.orgId },

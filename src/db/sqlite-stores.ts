@@ -1,3 +1,4 @@
+import { type AuditStaging, settledFirst, sqliteAuditStaging } from '../audit/staging-store.js';
 import { appendAudit, sqliteAuditStore, sqliteChainStore } from '../audit/store.js';
 import type { AuditEntry } from '../audit/types.js';
 import { Budgets } from '../delivery/budget.js';
@@ -17,25 +18,37 @@ import type { RelayDatabase } from './client.js';
 import type { IngestOptions, Storage, Stores } from './stores.js';
 
 /** The SQLite backend: one process owns the file (see instance-lock.ts). */
-export function sqliteStorage(database: RelayDatabase): Storage {
+export function sqliteStorage(
+  database: RelayDatabase,
+  { auditMoveEveryMs }: { auditMoveEveryMs?: number } = {},
+): Storage {
+  const staging = sqliteAuditStaging(database.sqlite, { everyMs: auditMoveEveryMs });
   return {
     backend: 'sqlite',
-    stores: (ingest) => sqliteStores(database, ingest),
+    stores: (ingest) => sqliteStores(database, ingest, staging),
     readiness: async () => database.readiness(),
     optimize: async () => database.optimize(),
-    close: async () => database.close(),
+    close: async () => {
+      staging.stop();
+      database.close();
+    },
   };
 }
 
-/** Every store of the SQLite backend, built in this one place: features see only the interfaces. */
-export function sqliteStores(database: RelayDatabase, ingest: IngestOptions): Stores {
+/**
+ * Every store of the SQLite backend, built in this one place: features see only the interfaces.
+ * Each store that reads `audit_log` moves the staged audit rows in first (see staging-store.ts).
+ */
+function sqliteStores(database: RelayDatabase, ingest: IngestOptions, staging: AuditStaging): Stores {
   const { db, sqlite } = database;
+  const settled = <T extends object>(store: T) => settledFirst(store, staging.settle);
+  staging.start();
   const queue = new SqliteJobQueue(sqlite);
   const delivery: DeliveryStores = {
     queue,
     processing: sqliteEventProcessingStore(sqlite, queue),
     recorder: sqliteDeliveryRecorder(sqlite),
-    queries: sqliteDeliveryQueries(sqlite),
+    queries: settled(sqliteDeliveryQueries(sqlite)),
     budgets: new Budgets(),
   };
   return {
@@ -43,15 +56,15 @@ export function sqliteStores(database: RelayDatabase, ingest: IngestOptions): St
     sources: sqliteSourceStore(db),
     rules: sqliteRuleStore(db),
     events: sqliteEventStore(sqlite, ingest),
-    eventQueries: sqliteEventQueries(db, sqlite, delivery.queries),
+    eventQueries: settled(sqliteEventQueries(db, sqlite, delivery.queries)),
     delivery,
-    audit: sqliteAuditStore(db),
-    auditChain: sqliteChainStore(db),
+    audit: settled(sqliteAuditStore(db)),
+    auditChain: settled(sqliteChainStore(db)),
     appendAudit: async (entry: AuditEntry) => {
       db.transaction((tx) => appendAudit(tx, entry));
     },
-    lineage: sqliteLineageStore(sqlite),
-    retention: sqliteRetentionStore(sqlite),
+    lineage: settled(sqliteLineageStore(sqlite)),
+    retention: settled(sqliteRetentionStore(sqlite)),
     /** None: one process owns the file, its token cache is the only one. */
   };
 }

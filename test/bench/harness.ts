@@ -265,6 +265,7 @@ export function sqliteBackend(): Backend {
   return {
     name: 'sqlite',
     env: { DATABASE_PATH: path },
+    // Read-only beside the relay: audit rows it has staged and not yet moved count too.
     async outcomes() {
       db ??= new Database(path, { readonly: true });
       return db
@@ -272,7 +273,8 @@ export function sqliteBackend(): Backend {
           `select count(distinct event_id) as done,
              count(distinct case when kind = 'patch.failed' then event_id end) as failed,
              count(distinct case when kind = 'patch.skipped' then event_id end) as skipped
-           from audit_log where kind in ${OUTCOMES}`,
+           from (select event_id, kind from audit_log union all select event_id, kind from audit_staged)
+           where kind in ${OUTCOMES}`,
         )
         .get() as { done: number; failed: number; skipped: number };
     },

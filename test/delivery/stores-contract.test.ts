@@ -16,6 +16,7 @@ import { type DeliveryRecorder, sqliteDeliveryRecorder } from '../../src/deliver
 import { PgJobQueue } from '../../src/queue/pg-store.js';
 import type { JobQueue, NewJob } from '../../src/queue/queue.js';
 import { SqliteJobQueue } from '../../src/queue/sqlite-store.js';
+import { settled } from '../helpers/audit-staged.js';
 import { startPgDatabase } from '../helpers/pg-db.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -64,7 +65,7 @@ function sqliteBackend(): Backend {
       database.db.transaction((tx) => appendAudit(tx, entry));
     },
     count: async (table) =>
-      (database.sqlite.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n,
+      (settled(database).prepare(`select count(*) as n from ${table}`).get() as { n: number }).n,
     close: async () => {
       database.close();
       dir.cleanup();

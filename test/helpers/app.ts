@@ -12,6 +12,7 @@ import type { Storage, Stores } from '../../src/db/stores.js';
 import { type AppDeps, buildDeps } from '../../src/deps.js';
 import { type RunningServer, startServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { settled } from './audit-staged.js';
 import { ManualClock } from './clock.js';
 import { createDatabase } from './postgres.js';
 import { tempDir } from './tmp.js';
@@ -146,11 +147,16 @@ async function openBackend(reuse: string | undefined, migrate: boolean): Promise
     storage: sqliteStorage(database),
     sqlite: database,
     dbPath,
+    // A test's own SQL sees audit rows as the app's readers do: the staged ones moved in first.
     all: async <T>(query: string, ...params: unknown[]) =>
-      database.sqlite.prepare(query).all(...bound(params)) as T[],
+      settled(database)
+        .prepare(query)
+        .all(...bound(params)) as T[],
     // better-sqlite3 refuses `all` for a statement that returns no rows.
     run: async (query, ...params) => {
-      database.sqlite.prepare(query).run(...bound(params));
+      settled(database)
+        .prepare(query)
+        .run(...bound(params));
     },
     close: async (keepData) => {
       database.close();

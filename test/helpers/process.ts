@@ -143,13 +143,17 @@ export async function seqRelay(
   return { source, convs };
 }
 
-/** How many of `eventIds` have a delivery outcome (applied, skipped or failed) in the server's audit. */
+/**
+ * How many of `eventIds` have a delivery outcome (applied, skipped or failed) in the server's audit:
+ * read-only beside the server, so rows it has staged but not yet moved count too.
+ */
 export function eventsWithOutcome(databasePath: string, eventIds: readonly string[]): number {
   const db = new Database(databasePath, { readonly: true });
   try {
     return db
       .prepare(
-        "select count(distinct event_id) from audit_log where kind in ('patch.applied', 'patch.skipped', 'patch.failed') and event_id in (select value from json_each(?))",
+        `select count(distinct event_id) from (select event_id, kind from audit_log union all select event_id, kind from audit_staged)
+         where kind in ('patch.applied', 'patch.skipped', 'patch.failed') and event_id in (select value from json_each(?))`,
       )
       .pluck()
       .get(JSON.stringify(eventIds)) as number;

@@ -6,6 +6,7 @@ import { PgJobQueue } from '../../src/queue/pg-store.js';
 import type { Job, JobQueue, NewJob } from '../../src/queue/queue.js';
 import { Runner } from '../../src/queue/runner.js';
 import { SqliteJobQueue } from '../../src/queue/sqlite-store.js';
+import { settled } from '../helpers/audit-staged.js';
 import { claimNext } from '../helpers/claim.js';
 import { ManualClock } from '../helpers/clock.js';
 import { startPgDatabase } from '../helpers/pg-db.js';
@@ -52,7 +53,7 @@ function sqliteBackend(): Backend {
       database.sqlite.prepare('select status, attempts, last_error from jobs where id = ?').get(id) as JobRow,
     audited: async (kind) =>
       (
-        database.sqlite.prepare('select count(*) as n from audit_log where kind = ?').get(kind) as {
+        settled(database).prepare('select count(*) as n from audit_log where kind = ?').get(kind) as {
           n: number;
         }
       ).n,

@@ -4,6 +4,7 @@ import { createLogger } from '../../src/lib/logger.js';
 import type { Job, NewJob } from '../../src/queue/queue.js';
 import { type Handler, type JobResult, Runner } from '../../src/queue/runner.js';
 import { SqliteJobQueue } from '../../src/queue/sqlite-store.js';
+import { settled } from '../helpers/audit-staged.js';
 import { claimNext } from '../helpers/claim.js';
 import { ManualClock } from '../helpers/clock.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -322,7 +323,9 @@ describe('JobQueue and Runner', () => {
     expect(fresh.owner).not.toBe(stale.owner);
     const audited = () =>
       (
-        database.sqlite.prepare("select count(*) as n from audit_log where kind = 'patch.applied'").get() as {
+        settled(database)
+          .prepare("select count(*) as n from audit_log where kind = 'patch.applied'")
+          .get() as {
           n: number;
         }
       ).n;

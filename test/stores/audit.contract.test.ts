@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainWalk } from '../../src/audit/chain.js';
 import { appendAuditPg, pgAuditStore, pgChainStore } from '../../src/audit/pg-store.js';
+import { settledFirst, sqliteAuditStaging } from '../../src/audit/staging-store.js';
 import {
   type AuditStore,
   appendAudit,
   type ChainStore,
   chainItem,
+  preparedAuditAppend,
   sqliteAuditStore,
   sqliteChainStore,
 } from '../../src/audit/store.js';
 import type { AuditEntry, AuditFilter, AuditItem } from '../../src/audit/types.js';
 import { idFloor } from '../../src/lib/ids.js';
-import { backends, type OnBackend } from './backends.js';
+import { backends, type OnBackend, onSqlite } from './backends.js';
 
 /**
  * Audit ids carry their row's time and never go back within a process (`newId`), so each backend's
@@ -43,8 +45,8 @@ interface Audit {
   append(entry: AuditEntry): Promise<void>;
 }
 
-describe.each(
-  backends<Audit>(
+describe.each([
+  ...backends<Audit>(
     ({ db }) => ({
       audit: sqliteAuditStore(db),
       chain: sqliteChainStore(db),
@@ -60,7 +62,23 @@ describe.each(
       },
     }),
   ),
-)('AuditStore and ChainStore on %s', (_name, open) => {
+  // The hot paths' append (ingest, processing, settles) stages its rows; the stores move them in.
+  [
+    'sqlite, rows staged',
+    () =>
+      onSqlite<Audit>((database) => {
+        const { settle } = sqliteAuditStaging(database.sqlite);
+        const append = preparedAuditAppend(database.sqlite);
+        return {
+          audit: settledFirst(sqliteAuditStore(database.db), settle),
+          chain: settledFirst(sqliteChainStore(database.db), settle),
+          append: async (e) => {
+            append(e);
+          },
+        };
+      }),
+  ] as const,
+])('AuditStore and ChainStore on %s', (_name, open) => {
   let b: OnBackend<Audit>;
   let entries: ReturnType<typeof makeEntries>;
   beforeAll(async () => {

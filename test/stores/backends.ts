@@ -1,5 +1,6 @@
 import { openDatabase, type RelayDatabase } from '../../src/db/client.js';
 import type { PgDatabase } from '../../src/db/pg/client.js';
+import { settled } from '../helpers/audit-staged.js';
 import { startPgDatabase } from '../helpers/pg-db.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -28,17 +29,22 @@ export function backends<S>(
   ];
 }
 
-async function onSqlite<S>(make: (database: RelayDatabase) => S): Promise<OnBackend<S>> {
+export async function onSqlite<S>(make: (database: RelayDatabase) => S): Promise<OnBackend<S>> {
   const dir = tempDir('relay-contract');
   const database = openDatabase(`${dir.path}/relay.sqlite`);
   database.migrate();
   return {
     name: 'sqlite',
     store: make(database),
+    // Audit rows a hot path staged are moved in first, as the app's readers do.
     all: async <T>(query: string, ...params: unknown[]) =>
-      database.sqlite.prepare(query).all(...params.map(sqliteValue)) as T[],
+      settled(database)
+        .prepare(query)
+        .all(...params.map(sqliteValue)) as T[],
     run: async (query, ...params) => {
-      database.sqlite.prepare(query).run(...params.map(sqliteValue));
+      settled(database)
+        .prepare(query)
+        .run(...params.map(sqliteValue));
     },
     close: async () => {
       database.close();
