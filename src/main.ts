@@ -112,7 +112,7 @@ async function openStorage(config: Config, logger: Logger) {
   const checkpoints = startCheckpointer(database.sqlite, path, { logger });
   // Serving begins with the thread up (a few ms), not while it boots beside the first requests.
   await checkpoints.ready;
-  const storage = sqliteStorage(database);
+  const storage = sqliteStorage(database, { logger });
   return {
     storage,
     describe: path,

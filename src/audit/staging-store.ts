@@ -39,7 +39,10 @@ export const CHUNK_ROWS = 10_000;
 
 export function sqliteAuditStaging(
   sqlite: BetterSqlite3.Database,
-  { everyMs = 1_000 }: { everyMs?: number | undefined } = {},
+  {
+    everyMs = 1_000,
+    onError = () => {},
+  }: { everyMs?: number | undefined; onError?: ((err: unknown) => void) | undefined } = {},
 ): AuditStaging {
   // Prepared on first use: the database may be opened before its migrations are applied.
   let sql: ReturnType<typeof prepare> | undefined;
@@ -73,8 +76,9 @@ export function sqliteAuditStaging(
           setImmediate(next);
           return;
         }
-      } catch {
-        // Busy or closing: the rows stay staged, and the next pass or read moves them.
+      } catch (err) {
+        // The rows stay staged; the next pass or read moves them (a read that cannot, fails).
+        onError(err);
       }
       moving = false;
     };

@@ -8,6 +8,7 @@ import { sqliteDeliveryRecorder } from '../delivery/recorder-store.js';
 import type { DeliveryStores } from '../delivery/worker.js';
 import { sqliteEventQueries } from '../events/store.js';
 import { sqliteEventStore } from '../ingest/store.js';
+import type { Logger } from '../lib/logger.js';
 import { sqliteLineageStore } from '../lineage/store.js';
 import { SqliteJobQueue } from '../queue/sqlite-store.js';
 import { sqliteRetentionStore } from '../retention/store.js';
@@ -20,9 +21,12 @@ import type { IngestOptions, Storage, Stores } from './stores.js';
 /** The SQLite backend: one process owns the file (see instance-lock.ts). */
 export function sqliteStorage(
   database: RelayDatabase,
-  { auditMoveEveryMs }: { auditMoveEveryMs?: number } = {},
+  { auditMoveEveryMs, logger }: { auditMoveEveryMs?: number; logger?: Logger } = {},
 ): Storage {
-  const staging = sqliteAuditStaging(database.sqlite, { everyMs: auditMoveEveryMs });
+  const staging = sqliteAuditStaging(database.sqlite, {
+    everyMs: auditMoveEveryMs,
+    onError: (err) => logger?.warn('moving staged audit rows failed: they stay staged', { err }),
+  });
   return {
     backend: 'sqlite',
     stores: (ingest) => sqliteStores(database, ingest, staging),

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHUNK_ROWS } from '../../src/audit/staging-store.js';
+import { CHUNK_ROWS, sqliteAuditStaging } from '../../src/audit/staging-store.js';
 import { preparedAuditAppend } from '../../src/audit/store.js';
 import type { AuditEntry } from '../../src/audit/types.js';
 import { openDatabase, type RelayDatabase } from '../../src/db/client.js';
@@ -83,6 +83,28 @@ describe('audit rows staged by the hot paths (SQLite)', () => {
     expect(database.sqlite.prepare('select id, org_id, seq, hash from audit_log order by id').all()).toEqual(
       before,
     );
+  });
+
+  it('stay staged when a move fails, which is reported, and move on the next pass', async () => {
+    dir = tempDir('relay-staging');
+    const database = open();
+    stage(database, ['org-a'], 3);
+    database.sqlite.exec(
+      "create trigger refuse before insert on audit_log begin select raise(abort, 'disk is full'); end",
+    );
+    const errors: unknown[] = [];
+    const staging = sqliteAuditStaging(database.sqlite, { everyMs: 10, onError: (err) => errors.push(err) });
+    staging.start();
+    try {
+      await until(() => errors.length > 0, 'a failed move to be reported');
+      expect(String(errors[0])).toMatch(/disk is full/);
+      expect(count(database, 'audit_staged')).toBe(3);
+      database.sqlite.exec('drop trigger refuse');
+      await until(() => count(database, 'audit_staged') === 0, 'the next pass to move the rows');
+      expect(count(database, 'audit_log')).toBe(3);
+    } finally {
+      staging.stop();
+    }
   });
 
   it('that a stopped server left are moved before its database closes', async () => {
