@@ -8,5 +8,10 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * would not verify.
  */
 export function storableText(s: string): string {
+  // Almost every value is already storable: two native checks instead of two regex passes.
+  if (!s.includes('\0') && (s as WellFormed).isWellFormed()) return s;
   return s.replace(LONE_SURROGATE, '\ufffd').replaceAll('\0', '\ufffd');
 }
+
+/** ES2024 (Node 20 has it; the ES2023 lib this project compiles against does not declare it). */
+type WellFormed = string & { isWellFormed(): boolean };

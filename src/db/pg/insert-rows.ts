@@ -31,7 +31,16 @@ export function insertSql<T extends PgTable>(table: T, rows: ReadonlyArray<T['$i
     select ${columns} from jsonb_populate_recordset(null::${name}, ${json}::jsonb)`;
 }
 
-const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+/** Column names by key: a handful of keys, converted for every row of every insert otherwise. */
+const snakes = new Map<string, string>();
+const snake = (key: string) => {
+  let name = snakes.get(key);
+  if (name === undefined) {
+    name = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    snakes.set(key, name);
+  }
+  return name;
+};
 
 /**
  * The row under its column names. PostgreSQL text holds no NUL and jsonb takes no lone surrogate:
