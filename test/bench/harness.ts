@@ -7,7 +7,8 @@
  * a SQLite case copies its database there as it closes (to look at the rows a run left);
  * BENCH_RELAY_ENV="K=V K=V": more environment for the relays (DELIVERY_CONCURRENCY=256, LOG_LEVEL=debug);
  * BENCH_TXSTAT=<folder>: every relay writes there, as it exits, its SQLite transactions by call site
- * with their CPU and batch sizes (test/bench/txstat.cjs).
+ * with their CPU and batch sizes (test/bench/txstat.cjs); BENCH_PG_SOCKET=1: the relays reach
+ * PostgreSQL over its Unix socket instead of TCP on 127.0.0.1.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -304,6 +305,16 @@ export function sqliteBackend(): Backend {
   };
 }
 
+/** `url`'s database, user and port over the server's Unix socket (libpq's form), for BENCH_PG_SOCKET. */
+async function socketUrl(sql: postgres.Sql, url: string): Promise<string> {
+  const [{ unix_socket_directories: dirs }] = (await sql`show unix_socket_directories`) as unknown as [
+    { unix_socket_directories: string },
+  ];
+  const { username, port, pathname } = new URL(url);
+  const host = dirs.split(',')[0]!.trim();
+  return `postgresql://${pathname}?host=${encodeURIComponent(host)}&port=${port}&user=${username}`;
+}
+
 export async function postgresBackend(adminUrl: string, name: string): Promise<Backend> {
   await createDatabase(adminUrl, name);
   const url = adminUrl.replace(/\/postgres$/, `/${name}`);
@@ -316,7 +327,7 @@ export async function postgresBackend(adminUrl: string, name: string): Promise<B
   const from = existsSync(log) ? statSync(log).size : 0;
   return {
     name: 'postgres',
-    env: { DATABASE_URL: url },
+    env: { DATABASE_URL: process.env.BENCH_PG_SOCKET ? await socketUrl(sql, url) : url },
     async outcomes() {
       const [row] = await sql.unsafe(
         `select count(distinct event_id)::int as done,
