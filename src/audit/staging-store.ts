@@ -61,10 +61,6 @@ export function sqliteAuditStaging(
     moveUpTo(last);
     return true;
   });
-  const moveAll = sqlite.transaction(() => {
-    const last = q().lastRow.get() as number | null;
-    if (last !== null) moveUpTo(last);
-  });
   let timer: NodeJS.Timeout | undefined;
   let moving = false;
   const pass = () => {
@@ -84,8 +80,10 @@ export function sqliteAuditStaging(
     };
     next();
   };
+  // Every chunk now, each its own transaction: a backlog a crash left is never one huge one.
   const settle = () => {
-    if (sqlite.open && q().any.get()) moveAll();
+    if (!sqlite.open || !q().any.get()) return;
+    while (moveChunk());
   };
   return {
     settle,
@@ -95,7 +93,12 @@ export function sqliteAuditStaging(
     stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
-      if (sqlite.open && !sqlite.readonly) settle();
+      try {
+        if (sqlite.open && !sqlite.readonly) settle();
+      } catch (err) {
+        // Stopping goes on: the rows stay staged, and the next start moves them.
+        onError(err);
+      }
     },
   };
 }
@@ -103,7 +106,6 @@ export function sqliteAuditStaging(
 function prepare(sqlite: BetterSqlite3.Database) {
   return {
     any: sqlite.prepare('select exists (select 1 from audit_staged)').pluck(),
-    lastRow: sqlite.prepare('select max(rowid) from audit_staged').pluck(),
     chunkEnd: sqlite
       .prepare('select max(rowid) from (select rowid from audit_staged order by rowid limit ?)')
       .pluck(),
@@ -116,9 +118,12 @@ function prepare(sqlite: BetterSqlite3.Database) {
 }
 
 /**
- * `store` with every method calling `settle` first: the SQLite stores that read `audit_log`.
+ * `store` with every method calling `settle` first: the SQLite stores that read `audit_log`. Only
+ * a plain object's own methods are wrapped, so a class instance is refused rather than half wrapped.
  */
 export function settledFirst<T extends object>(store: T, settle: () => void): T {
+  if (Object.getPrototypeOf(store) !== Object.prototype)
+    throw new TypeError('settledFirst wraps plain objects');
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(store)) {
     out[name] =

@@ -33,15 +33,18 @@ export function sqliteStorage(
     readiness: async () => database.readiness(),
     optimize: async () => database.optimize(),
     close: async () => {
-      staging.stop();
-      database.close();
+      try {
+        staging.stop();
+      } finally {
+        database.close();
+      }
     },
   };
 }
 
 /**
  * Every store of the SQLite backend, built in this one place: features see only the interfaces.
- * Each store that reads `audit_log` moves the staged audit rows in first (see staging-store.ts).
+ * Each store that reads recent audit rows moves the staged ones in first (see staging-store.ts).
  */
 function sqliteStores(database: RelayDatabase, ingest: IngestOptions, staging: AuditStaging): Stores {
   const { db, sqlite } = database;
@@ -68,7 +71,8 @@ function sqliteStores(database: RelayDatabase, ingest: IngestOptions, staging: A
       db.transaction((tx) => appendAudit(tx, entry));
     },
     lineage: settled(sqliteLineageStore(sqlite)),
-    retention: settled(sqliteRetentionStore(sqlite)),
+    // Not settled: it prunes rows days old, never one staged a second ago.
+    retention: sqliteRetentionStore(sqlite),
     /** None: one process owns the file, its token cache is the only one. */
   };
 }

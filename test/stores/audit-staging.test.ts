@@ -5,6 +5,7 @@ import type { AuditEntry } from '../../src/audit/types.js';
 import { openDatabase, type RelayDatabase } from '../../src/db/client.js';
 import { sqliteStorage } from '../../src/db/sqlite-stores.js';
 import type { Storage, Stores } from '../../src/db/stores.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { tempDir } from '../helpers/tmp.js';
 import { until } from '../helpers/until.js';
 
@@ -118,17 +119,40 @@ describe('audit rows staged by the hot paths (SQLite)', () => {
     expect(count(again, 'audit_log')).toBe(5);
   });
 
+  it('stay staged when a stopping server cannot move them, and the database still closes', async () => {
+    dir = tempDir('relay-staging');
+    const database = open();
+    const errors: unknown[] = [];
+    const storage = sqliteStorage(database, {
+      auditMoveEveryMs: HOUR,
+      logger: { ...createLogger('error', () => {}), warn: (_msg, fields) => errors.push(fields?.err) },
+    });
+    storage.stores(ingest);
+    stage(database, ['org-a'], 2);
+    database.sqlite.exec(
+      "create trigger refuse before insert on audit_log begin select raise(abort, 'disk is full'); end",
+    );
+    await storage.close();
+    expect(database.sqlite.open).toBe(false);
+    expect(String(errors[0])).toMatch(/disk is full/);
+    expect(count(open(), 'audit_staged')).toBe(2);
+  });
+
   it('that a killed process left are read, and moved, by the next one', async () => {
     dir = tempDir('relay-staging');
     const killed = open();
     storesOn(killed);
-    stage(killed, ['org-a'], 4);
+    stage(killed, ['org-a'], CHUNK_ROWS + 1); // moved a chunk a transaction
     killed.close(); // no stop: what kill -9 leaves
     const next = open();
-    expect(count(next, 'audit_staged')).toBe(4);
+    expect(count(next, 'audit_staged')).toBe(CHUNK_ROWS + 1);
     const [, stores] = storesOn(next);
-    expect((await stores.audit.list('org-a', { limit: 100 })).items).toHaveLength(4);
+    expect((await stores.audit.list('org-a', { limit: 2 })).items.map((i) => i.detail)).toEqual([
+      { i: CHUNK_ROWS },
+      { i: CHUNK_ROWS - 1 },
+    ]);
     expect(count(next, 'audit_staged')).toBe(0);
+    expect(count(next, 'audit_log')).toBe(CHUNK_ROWS + 1);
   });
 
   it('of an uninstalled org go with its other rows; other orgs keep theirs', async () => {
