@@ -158,6 +158,10 @@ describe('an org admin in the browser', () => {
     await page.getByRole('link', { name: 'Events', exact: true }).click();
     await page.getByLabel('Conversation id').fill(conversationId);
     await button('Filter').click();
+    // The filter applied (the page links to its lineage), so the rows below are this conversation's:
+    // once in a full CI run the link never came, the filter lost, and the poll below passed anyway.
+    const lineage = page.getByRole('link', { name: /lineage/ });
+    await lineage.waitFor();
     // Delivery is asynchronous: refresh until the row says applied (no sleeps, a bounded poll).
     const applied = page.locator('[data-outcome="applied"]');
     await expect
@@ -173,7 +177,7 @@ describe('an org admin in the browser', () => {
       customer_tier: 'platinum',
     });
     await checkPage('events');
-    await page.getByRole('link', { name: /lineage/ }).click();
+    await lineage.click();
     const written = page.locator('tr[data-attribute="customer_tier"]');
     await written.getByRole('cell', { name: 'platinum' }).waitFor();
     await checkPage('lineage');
