@@ -25,9 +25,6 @@ export interface AuditStaging {
   stop(): void;
 }
 
-const COLUMNS = `id, org_id, at, kind, actor, source_id, event_id, rule_ids, conversation_id, participant_id,
-  outcome, detail, seq, hash`;
-
 /**
  * A timed move goes a chunk at a time, each its own transaction, with the event loop free between
  * them, so rows a crash left staged never make one long stall. A second's rows fit one chunk: in
@@ -104,6 +101,10 @@ export function sqliteAuditStaging(
 }
 
 function prepare(sqlite: BetterSqlite3.Database) {
+  // Every column of a staged row (the schema builds both tables from one list of columns).
+  const columns = (sqlite.pragma('table_info(audit_staged)') as Array<{ name: string }>)
+    .map((c) => c.name)
+    .join(', ');
   return {
     any: sqlite.prepare('select exists (select 1 from audit_staged)').pluck(),
     chunkEnd: sqlite
@@ -111,7 +112,7 @@ function prepare(sqlite: BetterSqlite3.Database) {
       .pluck(),
     // Sorted by org: each org's rows land together in every org-keyed index.
     move: sqlite.prepare(
-      `insert into audit_log (${COLUMNS}) select ${COLUMNS} from audit_staged where rowid <= ? order by org_id, rowid`,
+      `insert into audit_log (${columns}) select ${columns} from audit_staged where rowid <= ? order by org_id, rowid`,
     ),
     drop: sqlite.prepare('delete from audit_staged where rowid <= ?'),
   };

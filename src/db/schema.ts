@@ -44,74 +44,56 @@ export const tenants = sqliteTable('tenants', {
   licenseCheckedAt: integer(),
 });
 
+/** An audit row's columns, as `audit_log` and `audit_staged` both hold them. */
+const auditColumns = () => ({
+  id: text().notNull(),
+  orgId: text().notNull(),
+  at: integer().notNull(),
+  kind: text().notNull(),
+  /** JSON: `{type: 'user'|'source'|'system', id?, name?}`. */
+  actor: text().notNull(),
+  sourceId: text(),
+  eventId: text(),
+  /** JSON array of rule ids (with versions in `detail`). */
+  ruleIds: text(),
+  conversationId: text(),
+  participantId: text(),
+  outcome: text(),
+  /** JSON object, secrets stripped. */
+  detail: text(),
+  /** The row's place in its org's hash chain (1, 2, …); null for rows older than the chain. */
+  seq: integer(),
+  /** SHA-256 (hex) of the previous row's hash and this row (src/audit/chain.ts). */
+  hash: text(),
+});
+
 /**
  * Append-only (openstatus): no foreign keys, because rows outlive their subjects, and no code path
  * updates or deletes except retention pruning and the uninstall purge. Written in the same
  * transaction as the change it records.
  */
-export const auditLog = sqliteTable(
-  'audit_log',
-  {
-    id: text().primaryKey(),
-    orgId: text().notNull(),
-    at: integer().notNull(),
-    kind: text().notNull(),
-    /** JSON: `{type: 'user'|'source'|'system', id?, name?}`. */
-    actor: text().notNull(),
-    sourceId: text(),
-    eventId: text(),
-    /** JSON array of rule ids (with versions in `detail`). */
-    ruleIds: text(),
-    conversationId: text(),
-    participantId: text(),
-    outcome: text(),
-    /** JSON object, secrets stripped. */
-    detail: text(),
-    /** The row's place in its org's hash chain (1, 2, …); null for rows older than the chain. */
-    seq: integer(),
-    /** SHA-256 (hex) of the previous row's hash and this row (src/audit/chain.ts). */
-    hash: text(),
-  },
-  (t) => [
-    // Newest-first keyset pages per org: ids are time-sortable, so (org_id, id) orders by time.
-    index('audit_org_id').on(t.orgId, t.id),
-    uniqueIndex('audit_org_seq').on(t.orgId, t.seq),
-    index('audit_org_kind').on(t.orgId, t.kind, t.id),
-    // A conversation filter never looks for rows without one (every event.received row).
-    index('audit_org_conversation')
-      .on(t.orgId, t.conversationId, t.id)
-      .where(sql`conversation_id is not null`),
-    index('audit_org_event').on(t.orgId, t.eventId),
-    // An outcome or source filter walked the org's whole (org_id, id) index when few rows matched.
-    index('audit_org_outcome').on(t.orgId, t.outcome, t.id),
-    index('audit_org_source').on(t.orgId, t.sourceId, t.id),
-  ],
-);
+export const auditLog = sqliteTable('audit_log', { ...auditColumns(), id: text().primaryKey() }, (t) => [
+  // Newest-first keyset pages per org: ids are time-sortable, so (org_id, id) orders by time.
+  index('audit_org_id').on(t.orgId, t.id),
+  uniqueIndex('audit_org_seq').on(t.orgId, t.seq),
+  index('audit_org_kind').on(t.orgId, t.kind, t.id),
+  // A conversation filter never looks for rows without one (every event.received row).
+  index('audit_org_conversation').on(t.orgId, t.conversationId, t.id).where(sql`conversation_id is not null`),
+  index('audit_org_event').on(t.orgId, t.eventId),
+  // An outcome or source filter walked the org's whole (org_id, id) index when few rows matched.
+  index('audit_org_outcome').on(t.orgId, t.outcome, t.id),
+  index('audit_org_source').on(t.orgId, t.sourceId, t.id),
+]);
 
 /**
  * Audit rows the hot paths (ingest, processing, settles) wrote and that are not yet in `audit_log`:
  * the same columns, no index. Each second they move into `audit_log` together, sorted by org, so
  * many rows of one org share each index page a commit writes; written one commit at a time, every
- * row cost a page in each of audit_log's org-keyed indexes (src/audit/staging.ts has the figures).
+ * row cost a page in each of audit_log's org-keyed indexes (src/audit/staging-store.ts has the figures).
  * Every reader of `audit_log` moves them first, so no read misses one. SQLite only: PostgreSQL logs
  * rows, not pages.
  */
-export const auditStaged = sqliteTable('audit_staged', {
-  id: text().notNull(),
-  orgId: text().notNull(),
-  at: integer().notNull(),
-  kind: text().notNull(),
-  actor: text().notNull(),
-  sourceId: text(),
-  eventId: text(),
-  ruleIds: text(),
-  conversationId: text(),
-  participantId: text(),
-  outcome: text(),
-  detail: text(),
-  seq: integer(),
-  hash: text(),
-});
+export const auditStaged = sqliteTable('audit_staged', auditColumns());
 
 /**
  * The rules each audit row names, one row per (row, rule): `audit_log.rule_ids` is a JSON array,
