@@ -33,7 +33,7 @@ export const JOBS_CHANNEL = 'relay_jobs';
  * second key is the lane's hash). Two-key locks live apart from the one-key ones (the audit
  * chain's per-org lock), so the two never collide.
  */
-const LANE_LOCK_CLASS = 7_412;
+export const LANE_LOCK_CLASS = 7_412;
 
 /** Lane heads looked up at a time among the oldest jobs (WIDE_RANK), and per org otherwise. */
 const CANDIDATES = 8;
@@ -52,6 +52,9 @@ const NOTIFY_ORGS_BYTES = 7_000;
  * Readers that look keys up by prefix encode the prefix the same way.
  */
 export const pgIdempotencyKey = (key: string): string => key.replaceAll('\\', '\\\\').replaceAll('\0', '\\0');
+
+/** A head a claim took, and whether jobs wait behind it in its lane. */
+type Taken = { row: JobRow; behind: boolean };
 
 /** A lane head as the claim's lookups return it (postgres.js hands bigint columns back as strings). */
 type Head = { id: string; org_id: string; run_at: string; lane: string; behind: boolean };
@@ -81,6 +84,33 @@ const notifyPayload = (orgs: Iterable<string>): string => {
 };
 
 /**
+ * The found heads the one-at-a-time order takes next (see takeFound), up to `room`, as if each
+ * take succeeds: the first head of each org not taken from since the lookup, while its org has no
+ * more runs than the least busy org taken from. Removes them, and the heads passed over, from
+ * `state.found`; a head whose org ranks too low ends the lookup's list.
+ */
+function inRankOrder(orgs: ReadonlyMap<string, number>, state: ClaimState, room: number): Head[] {
+  // The runs of the orgs taken from, with each pick counted as one more.
+  const runs = new Map([...state.taken].map((org) => [org, orgs.get(org) ?? 0]));
+  const picks: Head[] = [];
+  while (picks.length < room && state.found.length > 0) {
+    const c = state.found[0]!;
+    if (state.tried.has(c.id) || runs.has(c.org_id)) {
+      state.found.shift();
+      continue;
+    }
+    if ((orgs.get(c.org_id) ?? 0) > Math.min(...runs.values())) {
+      state.found = [];
+      break;
+    }
+    state.found.shift();
+    picks.push(c);
+    runs.set(c.org_id, (orgs.get(c.org_id) ?? 0) + 1);
+  }
+  return picks;
+}
+
+/**
  * The durable queue on PostgreSQL, shared by any number of instances (graphile-worker's shape).
  *
  * Claiming, and why one lane never runs two jobs at once across instances:
@@ -90,18 +120,19 @@ const notifyPayload = (orgs: Iterable<string>): string => {
  *    paused orgs left out); for the best batch, one query finds each org's oldest ready lane heads
  *    (claimable jobs with no older unfinished job in their lane and no other job of it running on a
  *    live lease) from jobs_pending, or among the oldest ready jobs of all when the batch is the
- *    wide rank of orgs nobody served yet (WIDE_RANK). byRank orders them; each in turn is taken
- *    with `FOR UPDATE SKIP LOCKED`: a head another transaction is claiming or settling right now is
- *    skipped without waiting, so instances never queue behind each other and never take the same
- *    job (when every head found is taken, the batch is looked up again without them).
+ *    wide rank of orgs nobody served yet (WIDE_RANK). byRank orders them; the ones the ranking
+ *    lets go next (inRankOrder) are taken together with `FOR UPDATE SKIP LOCKED`: a head another
+ *    transaction is claiming or settling right now is skipped without waiting, so instances never
+ *    queue behind each other and never take the same job (when every head found is taken, the
+ *    batch is looked up again without them).
  * 2. A head row lock alone does not own its lane: ids come from each instance's clock, so a job
  *    committed late may sort before the lane's running head and look like a second head to a
  *    concurrent claim (whose snapshot does not see the first claim yet). So in the same statement
  *    the claim takes the lane's transaction-scoped advisory lock with `pg_try_advisory_xact_lock`
  *    (never waiting: a lane being claimed elsewhere is skipped, like a locked row).
- * 3. Holding it, one `update … returning` (a fresh snapshot, taken after the lock: every claim of
- *    the lane that committed before is visible, and none can be in progress) re-checks that the
- *    job is still claimable, is still its lane's oldest unfinished job, and that no other job of
+ * 3. Holding them, one `update … returning` (a fresh snapshot, taken after the locks: every claim
+ *    of the lanes that committed before is visible, and none can be in progress) re-checks that
+ *    each job is still claimable, is still its lane's oldest unfinished job, and that no other job of
  *    the lane is running on a live lease; only then it leases it. Its followers are leased in the
  *    same transaction, still under the lane lock, so no other run sees a head without them.
  * The update is a compare-and-swap in its own right (PostgreSQL re-checks its `where` on a row
@@ -239,21 +270,36 @@ export class PgJobQueue implements JobQueue {
       const state: ClaimState = { tried: new Set<string>(), missed: 0, found: [], taken: new Set() };
       const out: Claimed[] = [];
       while (out.length < max) {
-        const taken = await this.claimOne(tx, orgs, dead, state, pausedOrgs, seen, now, lease);
-        if (!taken) break;
-        const head = toJob(taken.row);
-        orgs.set(head.orgId, (orgs.get(head.orgId) ?? 0) + 1);
-        seen[head.orgId] = ++tick;
-        // Most lanes hold one job: the lookup said whether any waits behind this head.
-        const followers = taken.behind ? await this.takeFollowers(tx, head, now, lease, fold(head)) : [];
-        out.push({ ...head, followers });
+        const taken = await this.claimBest(
+          tx,
+          orgs,
+          dead,
+          state,
+          pausedOrgs,
+          seen,
+          now,
+          lease,
+          max - out.length,
+        );
+        if (taken.length === 0) break;
+        for (const t of taken) {
+          const head = toJob(t.row);
+          orgs.set(head.orgId, (orgs.get(head.orgId) ?? 0) + 1);
+          seen[head.orgId] = ++tick;
+          // Most lanes hold one job: the lookup said whether any waits behind this head.
+          const followers = t.behind ? await this.takeFollowers(tx, head, now, lease, fold(head)) : [];
+          out.push({ ...head, followers });
+        }
       }
       return out;
     });
   }
 
-  /** The best claimable head, taken for a new owner; undefined when none is (or MAX_TRIES were taken elsewhere). */
-  private async claimOne(
+  /**
+   * The best claimable heads (up to `room`), taken for new owners; none when none is (or MAX_TRIES
+   * were taken elsewhere).
+   */
+  private async claimBest(
     tx: PgTx,
     orgs: ReadonlyMap<string, number>,
     dead: readonly Head[],
@@ -262,9 +308,10 @@ export class PgJobQueue implements JobQueue {
     served: Readonly<Record<string, number>>,
     now: number,
     lease: number,
-  ): Promise<{ row: JobRow; behind: boolean } | undefined> {
+    room: number,
+  ): Promise<Taken[]> {
     const { tried } = state;
-    const again = await this.takeFound(tx, orgs, state, now, lease);
+    const again = await this.takeFound(tx, orgs, state, now, lease, room);
     if (again !== 'look') return again;
     // The found heads ran out (or their orgs no longer rank first): look.
     for (const batch of orgBatches(orgs, pausedOrgs, served)) {
@@ -281,12 +328,12 @@ export class PgJobQueue implements JobQueue {
         state.found = byRank(batch, [...found, ...expired]);
         state.taken = new Set();
         if (state.found.length === 0) break;
-        const taken = await this.takeFound(tx, orgs, state, now, lease);
+        const taken = await this.takeFound(tx, orgs, state, now, lease, room);
         if (taken !== 'look') return taken;
         // Every head found was being claimed elsewhere: look again past them.
       }
     }
-    return undefined;
+    return [];
   }
 
   /**
@@ -295,7 +342,8 @@ export class PgJobQueue implements JobQueue {
    * statements. Exact while it lasts: the lookup's orgs were a prefix of the ranking and their
    * order holds for every org not taken from since; an org taken from now ranks after every org
    * with as many runs as it (it was served last), so the found heads serve only while their org
-   * has no more runs than the least busy of those. 'look': do a lookup.
+   * has no more runs than the least busy of those. The heads that order allows are taken together
+   * (see takeMany). 'look': do a lookup.
    */
   private async takeFound(
     tx: PgTx,
@@ -303,20 +351,21 @@ export class PgJobQueue implements JobQueue {
     state: ClaimState,
     now: number,
     lease: number,
-  ): Promise<{ row: JobRow; behind: boolean } | undefined | 'look'> {
-    const least = Math.min(...[...state.taken].map((org) => orgs.get(org) ?? 0));
+    room: number,
+  ): Promise<Taken[] | 'look'> {
     while (state.found.length > 0) {
-      const c = state.found.shift()!;
-      if (state.tried.has(c.id) || state.taken.has(c.org_id)) continue;
-      if ((orgs.get(c.org_id) ?? 0) > least) break;
-      if (state.missed >= MAX_TRIES) return undefined;
-      state.tried.add(c.id);
-      const row = await this.take(tx, c, now, lease, newOwner());
-      if (row) {
-        state.taken.add(c.org_id);
-        return { row, behind: c.behind };
-      }
-      state.missed++;
+      if (state.missed >= MAX_TRIES) return [];
+      const picks = inRankOrder(orgs, state, Math.min(room, MAX_TRIES - state.missed));
+      if (picks.length === 0) break;
+      for (const c of picks) state.tried.add(c.id);
+      const rows = await this.takeMany(tx, picks, now, lease);
+      const taken = picks.flatMap((c) => {
+        const row = rows.get(c.id);
+        return row ? [{ row, behind: c.behind }] : [];
+      });
+      state.missed += picks.length - taken.length;
+      for (const t of taken) state.taken.add(t.row.org_id);
+      if (taken.length > 0) return taken;
     }
     state.found = [];
     return 'look';
@@ -358,22 +407,34 @@ export class PgJobQueue implements JobQueue {
   }
 
   /**
-   * Takes one head found by a lookup, or nothing: its row lock (skipped if another transaction
-   * holds it), its lane's advisory lock (skipped likewise), then the compare-and-swap, in a
-   * statement of its own so its snapshot follows the lane lock.
+   * Takes heads found by a lookup, each for an owner of its own, and returns the rows of those it
+   * took: their row locks (a row another transaction holds is skipped), their lanes' advisory
+   * locks (skipped likewise), then the compare-and-swap, in a statement of its own so its
+   * snapshot follows the lane locks. Two statements for the heads of a lookup, not two for each:
+   * statements are what the relay pays for here (its writes to the database's socket were 42 % of
+   * its CPU profile, and takes 24,000 of ~45,000 statements for 12,000 events). Perf bench,
+   * delivery case: 1.15 → 0.88 ms of relay CPU a delivered event, 440–465 → 575 patched/s.
    */
-  private async take(tx: PgTx, c: Head, now: number, lease: number, owner: string) {
-    const [lock] = (await tx.execute(sql`
-      select pg_try_advisory_xact_lock(${LANE_LOCK_CLASS}::int, hashtext(l.lane)) as ok
-      from (select lane from jobs where id = ${c.id} for update skip locked) l`)) as unknown as Array<{
-      ok: boolean;
-    }>;
-    if (!lock?.ok) return undefined;
-    const [row] = (await tx.execute(sql`
-      update jobs set status = 'running', locked_until = ${lease}, owner = ${owner}, updated_at = ${now},
+  private async takeMany(
+    tx: PgTx,
+    heads: readonly Head[],
+    now: number,
+    lease: number,
+  ): Promise<Map<string, JobRow>> {
+    const ids = JSON.stringify(heads.map((h) => h.id));
+    const locks = (await tx.execute(sql`
+      select l.id, pg_try_advisory_xact_lock(${LANE_LOCK_CLASS}::int, hashtext(l.lane)) as ok
+      from (select id, lane from jobs where id = any(array(select jsonb_array_elements_text(${ids}::jsonb)))
+        for update skip locked) l`)) as unknown as Array<{ id: string; ok: boolean }>;
+    const locked = locks.filter((l) => l.ok);
+    if (locked.length === 0) return new Map();
+    const owners = JSON.stringify(locked.map((l) => ({ id: l.id, owner: newOwner() })));
+    const rows = (await tx.execute(sql`
+      update jobs set status = 'running', locked_until = ${lease}, owner = t.owner, updated_at = ${now},
         attempts = attempts + (case when status = 'running' then 1 else 0 end),
         last_error = case when status = 'running' then 'lease expired' else last_error end
-      where id = ${c.id}
+      from jsonb_to_recordset(${owners}::jsonb) as t(id text, owner text)
+      where jobs.id = t.id
         and ((status = 'pending' and run_at <= ${now}) or (status = 'running' and locked_until < ${now}))
         -- Two lookups, not one with an OR: with the OR, PostgreSQL scanned every unfinished job
         -- older than this one (jobs_lane without its lane), 1 ms a take with 6,000 pending.
@@ -381,8 +442,8 @@ export class PgJobQueue implements JobQueue {
           and e.id < jobs.id)
         and not exists (select 1 from jobs e where e.lane = jobs.lane and e.status = 'running'
           and e.locked_until >= ${now} and e.id <> jobs.id)
-      returning *`)) as unknown as JobRow[];
-    return row;
+      returning jobs.*`)) as unknown as JobRow[];
+    return new Map(rows.map((r) => [r.id, r]));
   }
 
   /**

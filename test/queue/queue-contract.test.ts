@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { openDatabase, type RelayDatabase } from '../../src/db/client.js';
 import { openPgDatabase, type PgDatabase } from '../../src/db/pg/client.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { PgJobQueue } from '../../src/queue/pg-store.js';
+import { LANE_LOCK_CLASS, PgJobQueue } from '../../src/queue/pg-store.js';
 import type { Job, JobQueue, NewJob } from '../../src/queue/queue.js';
 import { Runner } from '../../src/queue/runner.js';
 import { SqliteJobQueue } from '../../src/queue/sqlite-store.js';
@@ -566,6 +566,44 @@ describe('PgJobQueue across instances', () => {
     const [shards] = await a.sql<{ n: number }[]>`select count(*)::int as n from finished_job_counts`;
     expect(shards!.n).toBeGreaterThan(1);
     expect((await qa.depth()).byStatus).toEqual({ succeeded: 200 });
+  });
+
+  it('a claim of several heads skips those another instance holds (row or lane) and takes the rest', async () => {
+    const qa = new PgJobQueue(a);
+    const now = 1_000_000;
+    const orgs = ['org-a', 'org-b', 'org-c', 'org-d', 'org-e'];
+    const ids = await a.db.transaction((tx) =>
+      qa.enqueue(
+        tx,
+        orgs.map((org) => job(`${org}-lane`, {}, { orgId: org })),
+        now,
+      ),
+    );
+    let release = () => {};
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    let held = () => {};
+    const holding = new Promise<void>((r) => {
+      held = r;
+    });
+    // Another instance is claiming org-b's head (its row) and org-c's lane (its advisory lock).
+    const other = c.sql.begin(async (tx) => {
+      await tx`select 1 from jobs where id = ${ids[1]!} for update`;
+      await tx`select pg_advisory_xact_lock(${LANE_LOCK_CLASS}::int, hashtext('org-c-lane'))`;
+      held();
+      await released;
+    });
+    await holding;
+    try {
+      const taken = await qa.claimSome(now, 60_000, 10);
+      expect(taken.map((j) => j.orgId).sort()).toEqual(['org-a', 'org-d', 'org-e']);
+      expect(new Set(taken.map((j) => j.owner)).size).toBe(3);
+    } finally {
+      release();
+      await other;
+    }
+    expect((await qa.claimSome(now, 60_000, 10)).map((j) => j.orgId).sort()).toEqual(['org-b', 'org-c']);
   });
 
   it('a job committed late with an older id does not run beside its lane’s running job', async () => {
