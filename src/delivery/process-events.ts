@@ -120,10 +120,12 @@ export class EventProcessor {
   async processBatch(): Promise<number> {
     const events = await this.deps.store.pending(this.batchSize);
     if (events.length === 0) return 0;
+    const orgIds = [...new Set(events.map((e) => e.orgId))];
+    const stamps = await this.deps.rules.stamps(orgIds);
     const sets = new Map<string, RuleSet>();
     const limits = new Map<string, number>();
-    for (const orgId of new Set(events.map((e) => e.orgId))) {
-      sets.set(orgId, await this.ruleSet(orgId));
+    for (const orgId of orgIds) {
+      sets.set(orgId, await this.ruleSet(orgId, stamps.get(orgId)!));
       limits.set(orgId, (await this.deps.valueLimit?.(orgId)) ?? MAX_ATTRIBUTE_VALUE);
     }
     const now = this.deps.clock.now();
@@ -138,8 +140,7 @@ export class EventProcessor {
     return total;
   }
 
-  private async ruleSet(orgId: string): Promise<RuleSet> {
-    const stamp = await this.deps.rules.stamp(orgId);
+  private async ruleSet(orgId: string, stamp: string): Promise<RuleSet> {
     const hit = this.cache.get(orgId);
     if (hit && hit.stamp === stamp) return hit.set;
     const set = new RuleSet((await this.deps.rules.list(orgId)).map(compileRule));

@@ -1,10 +1,10 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { appendAuditPg } from '../audit/pg-store.js';
 import type { Actor } from '../audit/types.js';
 import type { PgDb } from '../db/pg/client.js';
 import { rules, ruleVersions } from '../db/pg/schema.js';
 import type { RuleBody } from './schemas.js';
-import type { RuleStore, StoredRule } from './store.js';
+import { type RuleStore, type StoredRule, stampsOf } from './store.js';
 
 /**
  * The PostgreSQL twin of `sqliteRuleStore`. A save reads the rule `for update`, so two instances
@@ -112,18 +112,20 @@ export function pgRuleStore(db: PgDb): RuleStore {
       if (rows.length === 0) return undefined;
       return rows.map((r) => ({ ...r, createdBy: JSON.parse(r.createdBy) as Actor }));
     },
-    async stamp(orgId) {
+    async stamps(orgIds) {
       // As on SQLite: every create adds a row, every save a version, every delete a deletion.
       // The aggregates come back as text (bigint, numeric) and print the same as SQLite's integers.
-      const [r] = await db
+      const rows = await db
         .select({
+          orgId: rules.orgId,
           n: sql<string>`count(*)`,
           versions: sql<string | null>`sum(${rules.currentVersion})`,
           deleted: sql<string>`count(${rules.deletedAt})`,
         })
         .from(rules)
-        .where(eq(rules.orgId, orgId));
-      return `${r?.n ?? 0}:${r?.versions ?? 0}:${r?.deleted ?? 0}`;
+        .where(inArray(rules.orgId, [...orgIds]))
+        .groupBy(rules.orgId);
+      return stampsOf(orgIds, rows);
     },
     async version(orgId, id, version) {
       const [r] = await db

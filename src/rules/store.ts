@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/store.js';
 import type { Actor, AuditEntry } from '../audit/types.js';
 import type { Db } from '../db/client.js';
@@ -51,10 +51,27 @@ export interface RuleStore {
     orgId: string,
     id: string,
     version: number,
-  ): Promise<
-    (RuleVersionInfo & { body: RuleBody }) | undefined
-  > /** Changes whenever any rule of the org is created, saved or deleted (for caches). */;
-  stamp(orgId: string): Promise<string>;
+  ): Promise<(RuleVersionInfo & { body: RuleBody }) | undefined>;
+  /**
+   * Each org's stamp, which changes whenever any rule of the org is created, saved or deleted (for
+   * caches): one query for the orgs of a processing batch, not one each.
+   */
+  stamps(orgIds: readonly string[]): Promise<Map<string, string>>;
+}
+
+/** Each org's stamp from its rules' counts (an org without rules has none: 0:0:0). */
+export function stampsOf(
+  orgIds: readonly string[],
+  rows: ReadonlyArray<{
+    orgId: string;
+    n: number | string;
+    versions: number | string | null;
+    deleted: number | string;
+  }>,
+): Map<string, string> {
+  const stamps = new Map(orgIds.map((orgId) => [orgId, '0:0:0']));
+  for (const r of rows) stamps.set(r.orgId, `${r.n}:${r.versions ?? 0}:${r.deleted}`);
+  return stamps;
 }
 
 export function sqliteRuleStore(db: Db): RuleStore {
@@ -164,18 +181,20 @@ export function sqliteRuleStore(db: Db): RuleStore {
       if (rows.length === 0) return undefined;
       return rows.map((r) => ({ ...r, createdBy: JSON.parse(r.createdBy) as Actor }));
     },
-    async stamp(orgId) {
+    async stamps(orgIds) {
       // Every create adds a row, every save adds a version, every delete adds a deletion.
-      const r = db
+      const rows = db
         .select({
+          orgId: rules.orgId,
           n: sql<number>`count(*)`,
           versions: sql<number | null>`sum(${rules.currentVersion})`,
           deleted: sql<number>`count(${rules.deletedAt})`,
         })
         .from(rules)
-        .where(eq(rules.orgId, orgId))
-        .get();
-      return `${r?.n ?? 0}:${r?.versions ?? 0}:${r?.deleted ?? 0}`;
+        .where(inArray(rules.orgId, [...orgIds]))
+        .groupBy(rules.orgId)
+        .all();
+      return stampsOf(orgIds, rows);
     },
     async version(orgId, id, version) {
       const r = db
