@@ -102,8 +102,8 @@ export function buildDeps(input: {
     clock,
     logger,
     concurrency: config.delivery.concurrency,
-    // One thread accepts and delivers only on SQLite (see ingest-first.ts for PostgreSQL).
-    ingestFirst: storage.backend === 'sqlite',
+    // Delivery gives way to ingest on both backends (ingest-first.ts has the figures).
+    ingestFirst: true,
     onOutcome: (outcome) => metrics.patches.inc({ outcome }),
     paused: () => licensing.unlicensed(),
     divisions: divisionCoverage,

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 
 /**
- * Ingest first, where one thread both accepts events and delivers them (SQLite).
+ * Ingest first: one thread both accepts events and delivers them.
  *
  * Under load delivery took the larger share of that thread: signed ingest kept 0.41 of its rate
  * alone while delivery was busy, p99 62 ms (perf bench). A sender kept waiting may time out and
@@ -13,8 +13,14 @@ import { performance } from 'node:perf_hooks';
  * Measured (perf bench, SQLite): ingest while delivering 0.41 → 0.51–0.60 of alone, p99 62 → 48–53 ms;
  * delivery fell from 438 to 171 events/s for as long as ingest kept the loop saturated, and caught
  * up after. The delivery case (ingest and delivery together, then delivery alone) was unchanged:
- * 800 vs 816 patched/s. Not on PostgreSQL: there ingest waits on the database server, not on this
- * loop, and the same throttle bought ingest nothing (1,877 vs 1,857 req/s) for 30 % fewer deliveries.
+ * 800 vs 816 patched/s.
+ *
+ * On PostgreSQL it once bought ingest nothing (1,877 vs 1,857 req/s), while claims spent two
+ * round trips a head and so held delivery back on their own. Since claims take a lookup's heads
+ * together, delivery there took the machine from ingest as on SQLite (perf bench, 2 cores shared
+ * with the database): ingest while delivering fell from 0.52 to 0.35–0.36 of alone and 2,000
+ * events/s sent were accepted at 1,458–1,847/s. With the throttle: 0.42–0.48 and 1,671–1,954/s, the
+ * delivery case unchanged (0.85–0.91 ms of CPU, 529–558 patched/s).
  */
 export class IngestFirst {
   static readonly EVERY_MS = 100;
