@@ -11,8 +11,6 @@ import {
   byRank,
   type Claimed,
   DEFAULT_MAX_ATTEMPTS,
-  type FoundHeads,
-  inRankOrder,
   type Job,
   type JobQueue,
   type JobRow,
@@ -65,8 +63,11 @@ type Head = { id: string; org_id: string; run_at: string; lane: string; behind: 
  * One claimSome's progress: heads tried, takes lost to other instances, and the heads its last
  * lookup found that are still to take, with the orgs taken from since that lookup.
  */
-interface ClaimState extends FoundHeads<Head> {
+interface ClaimState {
+  tried: Set<string>;
   missed: number;
+  found: Head[];
+  taken: Set<string>;
 }
 
 /**
@@ -81,6 +82,33 @@ const notifyPayload = (orgs: Iterable<string>): string => {
   const json = JSON.stringify([...new Set(orgs)]);
   return Buffer.byteLength(json) <= NOTIFY_ORGS_BYTES ? json : '';
 };
+
+/**
+ * The found heads the one-at-a-time order takes next (see takeFound), up to `room`, as if each
+ * take succeeds: the first head of each org not taken from since the lookup, while its org has no
+ * more runs than the least busy org taken from. Removes them, and the heads passed over, from
+ * `state.found`; a head whose org ranks too low ends the lookup's list.
+ */
+function inRankOrder(orgs: ReadonlyMap<string, number>, state: ClaimState, room: number): Head[] {
+  // The runs of the orgs taken from, with each pick counted as one more.
+  const runs = new Map([...state.taken].map((org) => [org, orgs.get(org) ?? 0]));
+  const picks: Head[] = [];
+  while (picks.length < room && state.found.length > 0) {
+    const c = state.found[0]!;
+    if (state.tried.has(c.id) || runs.has(c.org_id)) {
+      state.found.shift();
+      continue;
+    }
+    if ((orgs.get(c.org_id) ?? 0) > Math.min(...runs.values())) {
+      state.found = [];
+      break;
+    }
+    state.found.shift();
+    picks.push(c);
+    runs.set(c.org_id, (orgs.get(c.org_id) ?? 0) + 1);
+  }
+  return picks;
+}
 
 /**
  * The durable queue on PostgreSQL, shared by any number of instances (graphile-worker's shape).
@@ -311,8 +339,11 @@ export class PgJobQueue implements JobQueue {
   /**
    * Takes the best of the heads the last lookup found, best first (each one tried once), and
    * keeps the rest for the next claim of the transaction: a lookup was a third of a claim's
-   * statements. The heads the ranking lets go next (inRankOrder) are taken together (see
-   * takeMany). 'look': do a lookup.
+   * statements. Exact while it lasts: the lookup's orgs were a prefix of the ranking and their
+   * order holds for every org not taken from since; an org taken from now ranks after every org
+   * with as many runs as it (it was served last), so the found heads serve only while their org
+   * has no more runs than the least busy of those. The heads that order allows are taken together
+   * (see takeMany). 'look': do a lookup.
    */
   private async takeFound(
     tx: PgTx,

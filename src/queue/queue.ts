@@ -210,49 +210,6 @@ export function byRank<T extends { org_id: string; run_at: string | number; id: 
 }
 
 /**
- * What a claim transaction keeps of its last lookup: the heads found (byRank order) and not yet
- * taken or passed over, the orgs taken from since, and every head tried.
- */
-export interface FoundHeads<T extends { id: string; org_id: string }> {
-  found: T[];
-  taken: Set<string>;
-  tried: Set<string>;
-}
-
-/**
- * The found heads that claiming one at a time takes next, up to `room`, as if each take succeeds:
- * the first head of each org not taken from since the lookup, while its org has no more runs than
- * the least busy org taken from. Exact while it lasts: the lookup's orgs were a prefix of the
- * ranking and their order holds for every org not taken from since; an org taken from now ranks
- * after every org with as many runs as it (it was served last). Removes the picks, and the heads
- * passed over, from `found`; a head whose org ranks too low ends the list (look again).
- */
-export function inRankOrder<T extends { id: string; org_id: string }>(
-  orgs: ReadonlyMap<string, number>,
-  state: FoundHeads<T>,
-  room: number,
-): T[] {
-  // The runs of the orgs taken from, with each pick counted as one more.
-  const runs = new Map([...state.taken].map((org) => [org, orgs.get(org) ?? 0]));
-  const picks: T[] = [];
-  while (picks.length < room && state.found.length > 0) {
-    const c = state.found[0]!;
-    if (state.tried.has(c.id) || runs.has(c.org_id)) {
-      state.found.shift();
-      continue;
-    }
-    if ((orgs.get(c.org_id) ?? 0) > Math.min(...runs.values())) {
-      state.found = [];
-      break;
-    }
-    state.found.shift();
-    picks.push(c);
-    runs.set(c.org_id, (orgs.get(c.org_id) ?? 0) + 1);
-  }
-  return picks;
-}
-
-/**
  * Orgs in one batch above which a claim first looks for the batch's best head among the oldest
  * ready jobs of all orgs (OLDEST_SCAN of them) instead of org by org: a rank that big is the orgs
  * no one served yet (a worker's first claims), whose oldest heads are usually among the oldest

@@ -6,8 +6,6 @@ import {
   byRank,
   type Claimed,
   DEFAULT_MAX_ATTEMPTS,
-  type FoundHeads,
-  inRankOrder,
   type Job,
   type JobQueue,
   type JobRow,
@@ -274,47 +272,25 @@ function prepare(sqlite: BetterSqlite3.Database) {
       },
     };
   };
-  /**
-   * The best claimable heads, up to `room`: those of the last lookup while the ranking says they
-   * are still the best (inRankOrder), else those of a new lookup, in the first batch of orgs that
-   * has any. A lookup walks every org of its batch; a claim of 64 slots made one for each head
-   * (BENCH_TXSTAT, delivery case: claims were the biggest transaction, 418 µs for 3.6 heads).
-   */
-  const claimNext = (
-    params: { now: number; lease: number },
+  /** The best claimable head, or undefined. */
+  const claimOne = (
+    params: { now: number; lease: number; owner: string },
     pausedOrgs: readonly string[],
     served: Readonly<Record<string, number>>,
     state: ReturnType<typeof rankState>,
-    last: FoundHeads<Head>,
-    room: number,
-  ): JobRow[] => {
-    let picks = inRankOrder(state.orgs, last, room);
-    if (picks.length === 0) {
-      const dead = state.dead();
-      for (const batch of orgBatches(state.orgs, pausedOrgs, served)) {
-        const args = { orgs: JSON.stringify(batch.map((o) => o.org)), now: params.now };
-        const expired = dead.filter((h) => batch.some((o) => o.org === h.org_id));
-        const oldest = wideRank(batch)
-          ? (oldestHead.all({
-              ...args,
-              horizon: (horizon.get() as number | undefined) ?? args.now,
-            }) as Head[])
-          : [];
-        const found = oldest.length > 0 ? oldest : (heads.all(args) as Head[]);
-        last.found = byRank(batch, [...found, ...expired]);
-        last.taken = new Set();
-        picks = inRankOrder(state.orgs, last, room);
-        if (picks.length > 0) break;
-      }
+  ): JobRow | undefined => {
+    const dead = state.dead();
+    for (const batch of orgBatches(state.orgs, pausedOrgs, served)) {
+      const args = { orgs: JSON.stringify(batch.map((o) => o.org)), now: params.now };
+      const expired = dead.filter((h) => batch.some((o) => o.org === h.org_id));
+      const oldest = wideRank(batch)
+        ? (oldestHead.all({ ...args, horizon: (horizon.get() as number | undefined) ?? args.now }) as Head[])
+        : [];
+      const found = oldest.length > 0 ? oldest : (heads.all(args) as Head[]);
+      const best = byRank(batch, [...found, ...expired])[0];
+      if (best) return take.get({ ...params, id: best.id }) as JobRow | undefined;
     }
-    return picks.flatMap((c) => {
-      last.tried.add(c.id);
-      const row = take.get({ now: params.now, lease: params.lease, owner: newOwner(), id: c.id }) as
-        | JobRow
-        | undefined;
-      if (row) last.taken.add(c.org_id);
-      return row ? [row] : [];
-    });
+    return undefined;
   };
   const head = {
     // Done: an error from an earlier attempt (a 429, a 503) no longer describes it.
@@ -359,17 +335,19 @@ function prepare(sqlite: BetterSqlite3.Database) {
       let tick = Math.max(0, ...Object.values(seen));
       const out: Claimed[] = [];
       const state = rankState(params.now);
-      const last: FoundHeads<Head> = { found: [], taken: new Set(), tried: new Set() };
       while (out.length < params.max) {
-        const rows = claimNext(params, pausedOrgs, seen, state, last, params.max - out.length);
-        if (rows.length === 0) break;
-        for (const row of rows) {
-          const head = toJob(row);
-          seen[head.orgId] = ++tick;
-          const followers = foldFor(head);
-          state.took(head, followers.length);
-          out.push({ ...head, followers });
-        }
+        const row = claimOne(
+          { now: params.now, lease: params.lease, owner: newOwner() },
+          pausedOrgs,
+          seen,
+          state,
+        );
+        if (!row) break;
+        const head = toJob(row);
+        seen[head.orgId] = ++tick;
+        const followers = foldFor(head);
+        state.took(head, followers.length);
+        out.push({ ...head, followers });
       }
       return out;
     },
