@@ -42,11 +42,11 @@ describe('the admin page', () => {
     const page = await newPage();
     await signIn(page, 'Globex Admin');
     await page.getByRole('heading', { name: 'Install Attribute Relay' }).waitFor();
-    await page.getByLabel('Client ID').fill(org.grant.clientId);
-    await page.getByLabel('Client secret').fill('not-the-secret');
+    await page.getByLabel('Client ID', { exact: true }).fill(org.grant.clientId);
+    await page.getByLabel('Client secret', { exact: true }).fill('not-the-secret');
     await page.getByRole('button', { name: 'Verify and install' }).click();
     await page.locator('[data-field="clientSecret"] [slot="error"]').waitFor();
-    await page.getByLabel('Client secret').fill(org.grant.clientSecret);
+    await page.getByLabel('Client secret', { exact: true }).fill(org.grant.clientSecret);
     await page.getByRole('button', { name: 'Verify and install' }).click();
     await page.getByRole('heading', { name: 'Health' }).waitFor();
     await page.getByText(`OAuth client ${org.grant.clientId}, given at install`).waitFor();
@@ -103,8 +103,12 @@ describe('the admin page', () => {
       await screenshot(page, `viewer-${section.toLowerCase()}`);
       expect(await seriousViolations(page)).toEqual([]);
     }
-    expect(await page.getByLabel('Requests per minute to Genesys Cloud').isDisabled()).toBe(true);
-    expect(await page.getByLabel('Longest attribute value (characters)').isDisabled()).toBe(true);
+    expect(await page.getByLabel('Requests per minute to Genesys Cloud', { exact: true }).isDisabled()).toBe(
+      true,
+    );
+    expect(await page.getByLabel('Longest attribute value (characters)', { exact: true }).isDisabled()).toBe(
+      true,
+    );
     const status = await page.evaluate<number>(`fetch('/v1/sources', {
       method: 'POST',
       headers: {
@@ -125,7 +129,7 @@ describe('the admin page', () => {
     // Loaded first, so the expiry meets the next request, not one still in flight.
     await page.locator('tr[data-kind="tenant.installed"]').first().waitFor();
     world.clock.advance(2 * 3_600_000); // our session lives 1 h
-    await page.getByLabel('Kind').fill('tenant.installed');
+    await page.getByLabel('Kind', { exact: true }).fill('tenant.installed');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByRole('button', { name: 'Sign in as Globex Admin' }).click();
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
@@ -137,7 +141,7 @@ describe('the admin page', () => {
   it('offers an environment picker when opened directly, and remembers only the environment', async () => {
     const page = await newPage();
     await page.goto(`${world.app.url}/`);
-    await page.getByLabel('Genesys Cloud environment').selectOption('mypurecloud.com');
+    await page.getByLabel('Genesys Cloud environment', { exact: true }).selectOption('mypurecloud.com');
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, 'picker');
     await page.getByRole('button', { name: 'Sign in with Genesys Cloud' }).click();

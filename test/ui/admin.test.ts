@@ -65,7 +65,7 @@ describe('an org admin in the browser', () => {
 
   it('creates a source and copies its secret, shown once with ready examples', async () => {
     await page.getByRole('link', { name: 'Sources', exact: true }).click();
-    await page.getByLabel('Name').fill('CRM');
+    await page.getByLabel('Name', { exact: true }).fill('CRM');
     await button('Create source').click();
     await heading('Secret of CRM').waitFor();
     const secret = await page.getByLabel('Secret', { exact: true }).inputValue();
@@ -99,7 +99,7 @@ describe('an org admin in the browser', () => {
   });
 
   it('deletes a source behind a confirmation dialog that Escape cancels', async () => {
-    await page.getByLabel('Name').fill('Legacy');
+    await page.getByLabel('Name', { exact: true }).fill('Legacy');
     await button('Create source').click();
     await button('I have stored the secret').click();
     await button(/^Delete Legacy/).click();
@@ -117,18 +117,22 @@ describe('an org admin in the browser', () => {
     await page.getByRole('link', { name: 'New rule' }).click();
     await page.getByLabel('Name', { exact: true }).fill('Tier from CRM');
     await page.getByLabel('Source', { exact: true }).selectOption({ label: 'CRM' });
-    await page.getByLabel('Condition 1: path').fill('$..type');
+    await page.getByLabel('Condition 1: path', { exact: true }).fill('$..type');
     await button('Create rule').click();
     const pathError = page.locator('[data-field="f-when-all-0-path"] [slot="error"]');
     await pathError.waitFor();
     expect(await pathError.textContent()).toMatch(/\.\./);
     // The JSON view follows the form.
-    expect(JSON.parse(await page.getByLabel('Rule as JSON').inputValue()).when.all[0].path).toBe('$..type');
+    expect(
+      JSON.parse(await page.getByLabel('Rule as JSON', { exact: true }).inputValue()).when.all[0].path,
+    ).toBe('$..type');
     // …and the form follows the JSON view.
-    const json = JSON.parse(await page.getByLabel('Rule as JSON').inputValue());
-    await page.getByLabel('Rule as JSON').fill(JSON.stringify({ ...json, priority: 150 }, null, 2));
-    expect(await page.getByLabel('Priority').inputValue()).toBe('150');
-    await page.getByLabel('Condition 1: path').fill('$.type');
+    const json = JSON.parse(await page.getByLabel('Rule as JSON', { exact: true }).inputValue());
+    await page
+      .getByLabel('Rule as JSON', { exact: true })
+      .fill(JSON.stringify({ ...json, priority: 150 }, null, 2));
+    expect(await page.getByLabel('Priority', { exact: true }).inputValue()).toBe('150');
+    await page.getByLabel('Condition 1: path', { exact: true }).fill('$.type');
     await button('Create rule').click();
     await page.getByText('Saved as version 1.').waitFor();
     await heading('Rule: Tier from CRM').waitFor();
@@ -143,7 +147,7 @@ describe('an org admin in the browser', () => {
     });
     conversationId = conv.id;
     const event = { type: 'customer.updated', interactionId: conversationId, customer: { tier: 'gold' } };
-    await page.getByLabel('Event (JSON)').fill(JSON.stringify(event));
+    await page.getByLabel('Event (JSON)', { exact: true }).fill(JSON.stringify(event));
     await button('Run dry run').click();
     const result = page.getByTestId('dry-run-result');
     await result.getByText('Matching rules: 1').waitFor();
@@ -198,10 +202,12 @@ describe('an org admin in the browser', () => {
     await page.getByRole('link', { name: 'Tier from CRM' }).click();
     // The dry run can start from a stored event of the rule's source.
     await page.getByLabel('Recent event', { exact: true }).selectOption({ index: 1 });
-    await expect.poll(() => page.getByLabel('Event (JSON)').inputValue()).toContain('platinum');
+    await expect
+      .poll(() => page.getByLabel('Event (JSON)', { exact: true }).inputValue())
+      .toContain('platinum');
     await button('Run dry run').click();
     await page.getByTestId('dry-run-result').getByText('Matching rules: 1').waitFor();
-    await page.getByLabel('Recent events to test').fill('10');
+    await page.getByLabel('Recent events to test', { exact: true }).fill('10');
     await button('Run backtest').click();
     await page
       .getByTestId('backtest-result')
@@ -220,7 +226,7 @@ describe('an org admin in the browser', () => {
 
   it('filters the audit log, and downloads it with the same filters', async () => {
     await page.getByRole('link', { name: 'Audit', exact: true }).click();
-    await page.getByLabel('Kind').fill('patch.applied');
+    await page.getByLabel('Kind', { exact: true }).fill('patch.applied');
     await button('Filter').click();
     await expect.poll(() => page.locator('tr[data-kind]').count()).toBe(1);
     await page.locator('tr[data-kind="patch.applied"]').waitFor();
@@ -237,14 +243,14 @@ describe('an org admin in the browser', () => {
 
   it('changes settings (a value out of range is named on its field) and uninstalls by typing the org name', async () => {
     await page.getByRole('link', { name: 'Settings', exact: true }).click();
-    const maxLength = page.getByLabel('Longest attribute value (characters)');
+    const maxLength = page.getByLabel('Longest attribute value (characters)', { exact: true });
     expect(await maxLength.inputValue()).toBe('2000');
-    await page.getByLabel('Requests per minute to Genesys Cloud').fill('7000');
+    await page.getByLabel('Requests per minute to Genesys Cloud', { exact: true }).fill('7000');
     await maxLength.fill('100001');
     await button('Save settings').click();
     await page.locator('[data-field="requestsPerMinute"] [slot="error"]').waitFor();
     await page.locator('[data-field="maxAttributeValueLength"] [slot="error"]').waitFor();
-    await page.getByLabel('Requests per minute to Genesys Cloud').fill('600');
+    await page.getByLabel('Requests per minute to Genesys Cloud', { exact: true }).fill('600');
     await maxLength.fill('500');
     await button('Save settings').click();
     await page.getByText('Settings saved.').waitFor();
@@ -257,7 +263,7 @@ describe('an org admin in the browser', () => {
     await checkPage('settings');
     await button('Uninstall').click();
     const dialog = page.locator('gux-modal');
-    await dialog.getByLabel('Type Acme to confirm').fill('Acme');
+    await dialog.getByLabel('Type Acme to confirm', { exact: true }).fill('Acme');
     await dialog.getByRole('button', { name: 'Uninstall' }).click();
     await heading('Install Attribute Relay').waitFor();
     // Purged: what stays of the org is the one audit row saying so.
