@@ -102,8 +102,8 @@ export function buildDeps(input: {
     clock,
     logger,
     concurrency: config.delivery.concurrency,
-    // Delivery gives way to ingest on both backends (ingest-first.ts has the figures).
-    ingestFirst: true,
+    // SQLite only: on PostgreSQL it costs the 200-org fairness (ingest-first.ts has the figures).
+    ingestFirst: storage.backend === 'sqlite',
     onOutcome: (outcome) => metrics.patches.inc({ outcome }),
     paused: () => licensing.unlicensed(),
     divisions: divisionCoverage,

@@ -39,7 +39,7 @@ export interface DeliveryWorkerDeps {
   paused?: () => readonly string[];
   /** Explains a refused conversation read by the divisions the grant lacks. */
   divisions?: DeliveryDeps['divisions'];
-  /** Delivery gives way to ingest when both need the event loop (ingest-first.ts). */
+  /** Delivery gives way to ingest when both need the event loop (ingest-first.ts; SQLite). */
   ingestFirst?: boolean;
 }
 
