@@ -413,7 +413,7 @@ export class PgJobQueue implements JobQueue {
    * snapshot follows the lane locks. Two statements for the heads of a lookup, not two for each:
    * statements are what the relay pays for here (its writes to the database's socket were 42 % of
    * its CPU profile, and takes 24,000 of ~45,000 statements for 12,000 events). Perf bench,
-   * delivery case: 1.15 → 0.88 ms of relay CPU a delivered event, 440–465 → 575 patched/s.
+   * delivery case: 1.15 → 0.88–0.98 ms of relay CPU a delivered event, 437–465 → 523–578 patched/s.
    */
   private async takeMany(
     tx: PgTx,
