@@ -47,15 +47,12 @@ export function sqliteAuditStaging(
     sql ??= prepare(sqlite);
     return sql;
   };
-  const moveUpTo = (last: number) => {
-    q().move.run(last);
-    q().drop.run(last);
-  };
   /** One chunk (the oldest staged rows); false when nothing was staged. */
   const moveChunk = sqlite.transaction((): boolean => {
     const last = q().chunkEnd.get(CHUNK_ROWS) as number | null;
     if (last === null) return false;
-    moveUpTo(last);
+    q().move.run(last);
+    q().drop.run(last);
     return true;
   });
   let timer: NodeJS.Timeout | undefined;
