@@ -40,7 +40,7 @@ export function redact(value: unknown, depth = 0): unknown {
  * syscall each (stdout to a pipe or file is synchronous). What is pending when the process
  * exits is written synchronously, so a crash after a log call still shows the line.
  */
-export function stdoutSink(): (line: string) => void {
+function stdoutSink(): (line: string) => void {
   let pending = '';
   const flush = () => {
     if (pending === '') return;
@@ -58,9 +58,16 @@ export function stdoutSink(): (line: string) => void {
   };
 }
 
+/** One sink per process: each would add its own exit listener (tests make hundreds of loggers). */
+let stdout: ((line: string) => void) | undefined;
+function sharedStdout(): (line: string) => void {
+  if (!stdout) stdout = stdoutSink();
+  return stdout;
+}
+
 export function createLogger(
   level: LogLevel,
-  write: (line: string) => void = stdoutSink(),
+  write: (line: string) => void = sharedStdout(),
   bindings: Record<string, unknown> = {},
 ): Logger {
   const min = RANK[level];

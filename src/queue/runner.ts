@@ -19,6 +19,13 @@ export type JobResult = (
   afterSettle?: () => void;
 };
 
+interface Run {
+  done: Promise<void>;
+  abort: AbortController;
+  /** The claim's lease owner, which the heartbeat extends. */
+  owner: string;
+}
+
 /** `job.followers`: the jobs claimed with it to be folded into the same piece of work. */
 export type Handler = (job: Claimed, signal: AbortSignal) => Promise<JobResult>;
 
@@ -49,10 +56,11 @@ export interface RunnerOptions {
  * claiming and waits for the jobs in flight.
  */
 export class Runner {
-  private readonly inFlight = new Map<
-    string,
-    { done: Promise<void>; abort: AbortController; owner: string }
-  >();
+  /**
+   * The runs in flight, each its own entry: a job that waits until now is claimed again by the
+   * settle's wake-up before its first run has left this set, so the job's id cannot be the key.
+   */
+  private readonly inFlight = new Set<Run>();
   private running = false;
   /** When each org was last served (a counter): fairness across orgs. */
   private readonly served: Record<string, number> = {};
@@ -90,7 +98,7 @@ export class Runner {
   }
 
   private extendLeases(): void {
-    const owners = [...this.inFlight.values()].map((f) => f.owner);
+    const owners = [...this.inFlight].map((f) => f.owner);
     this.o.queue
       .extend(owners, this.o.clock.now(), this.o.leaseMs)
       .catch((err: unknown) => this.o.logger.warn('could not extend job leases', { err }));
@@ -104,7 +112,7 @@ export class Runner {
     if (this.heartbeat) clearInterval(this.heartbeat);
     // A claim under way may still start a job: wait for it, then for every job in flight.
     await this.pumping;
-    await Promise.all([...this.inFlight.values()].map((f) => f.done));
+    await Promise.all([...this.inFlight].map((f) => f.done));
   }
 
   /** For tests: runs every job claimable now (and those they make ready now), then resolves. */
@@ -118,7 +126,7 @@ export class Runner {
         if (this.finished !== finished) continue;
         return;
       }
-      await Promise.race([...this.inFlight.values()].map((f) => f.done));
+      await Promise.race([...this.inFlight].map((f) => f.done));
     }
   }
 
@@ -176,12 +184,23 @@ export class Runner {
   private begin(job: Claimed): void {
     this.served[job.orgId] = ++this.tick;
     const abort = new AbortController();
-    const done = this.execute(job, abort.signal).finally(() => {
-      this.finished++;
-      this.inFlight.delete(job.id);
-      if (this.running) setImmediate(() => this.pump());
-    });
-    this.inFlight.set(job.id, { done, abort, owner: job.owner });
+    const run: Run = { abort, owner: job.owner, done: Promise.resolve() };
+    run.done = this.execute(job, abort.signal)
+      // The outcome could not be written (the database is unreachable): the job stays leased to
+      // this run, and runs again once the lease runs out. Nothing else awaits `done` while running.
+      .catch((err: unknown) =>
+        this.o.logger.error('could not record a job’s outcome; it runs again after its lease', {
+          jobId: job.id,
+          kind: job.kind,
+          err,
+        }),
+      )
+      .finally(() => {
+        this.finished++;
+        this.inFlight.delete(run);
+        if (this.running) setImmediate(() => this.pump());
+      });
+    this.inFlight.add(run);
   }
 
   private async execute(job: Claimed, signal: AbortSignal): Promise<void> {

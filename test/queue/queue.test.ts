@@ -304,6 +304,53 @@ describe('JobQueue and Runner', () => {
     expect(row(later!).status).toBe('pending');
   });
 
+  it('a job that waits until now runs again at once, and stop() waits for that run too', async () => {
+    const second = gate();
+    const release = gate();
+    let runs = 0;
+    const r = runner(
+      async () => {
+        if (++runs === 1) return { kind: 'wait', runAt: clock.now(), reason: 'not visible yet' };
+        second.open();
+        await release.opened;
+        return { kind: 'done' };
+      },
+      { pollMs: 3_600_000 },
+    );
+    r.start();
+    const [id] = queue.enqueue([job('again')], clock.now());
+    await second.opened;
+    let stopped = false;
+    const stopping = r.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((res) => setImmediate(res));
+    expect(stopped).toBe(false);
+    release.open();
+    await stopping;
+    expect(row(id!).status).toBe('succeeded');
+  });
+
+  it('a run whose outcome cannot be written is logged, and its job runs again after its lease', async () => {
+    const [id] = queue.enqueue([job('unwritten')], clock.now());
+    const logs: string[] = [];
+    let refuse = true;
+    const flaky = Object.create(queue) as SqliteJobQueue;
+    flaky.settle = (s, now) => (refuse ? Promise.reject(new Error('disk I/O error')) : queue.settle(s, now));
+    const r = runner(async () => ({ kind: 'done' }), {
+      queue: flaky,
+      leaseMs: 10_000,
+      logger: { ...createLogger('silent'), error: (msg: string) => void logs.push(msg) },
+    });
+    await r.runUntilEmpty();
+    expect(logs).toEqual(['could not record a job’s outcome; it runs again after its lease']);
+    expect(row(id!).status).toBe('running');
+    refuse = false;
+    clock.advance(10_001);
+    await r.runUntilEmpty();
+    expect(row(id!).status).toBe('succeeded');
+  });
+
   it('at start, gives jobs left running by a dead process back to their lanes at once', async () => {
     const [id] = queue.enqueue([job('crashed')], clock.now());
     await claimNext(queue, clock.now(), 3_600_000); // running, leased for an hour, and its process is gone
