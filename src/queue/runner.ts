@@ -109,10 +109,12 @@ export class Runner {
     this.running = false;
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    // A claim under way may still start a job: wait for it, then for every job in flight.
+    // A claim under way may still start a job: wait for it, then for every job in flight. Their
+    // leases are kept meanwhile: a run waiting on Genesys can outlast one, and another instance
+    // would then run its job (and its lane) a second time.
     await this.pumping;
     await Promise.all([...this.inFlight].map((f) => f.done));
+    if (this.heartbeat) clearInterval(this.heartbeat);
   }
 
   /** For tests: runs every job claimable now (and those they make ready now), then resolves. */
@@ -235,8 +237,20 @@ export class Runner {
       this.o.clock.now(),
     );
     // Its lease ran out and another run took the job: that run owns the outcome now.
-    if (!settled) this.o.logger.warn('job lease lost before it finished', { jobId: job.id, kind: job.kind });
-    else result?.afterSettle?.();
+    if (!settled) {
+      this.o.logger.warn('job lease lost before it finished', { jobId: job.id, kind: job.kind });
+      return;
+    }
+    try {
+      result?.afterSettle?.();
+    } catch (err) {
+      // The outcome is committed: only its metrics or log line are missing.
+      this.o.logger.error('a job’s outcome was recorded, but what follows it failed', {
+        jobId: job.id,
+        kind: job.kind,
+        err,
+      });
+    }
   }
 }
 

@@ -304,6 +304,38 @@ describe('JobQueue and Runner', () => {
     expect(row(later!).status).toBe('pending');
   });
 
+  it('stop() keeps extending the leases of the runs it waits for', async () => {
+    const started = gate();
+    const release = gate();
+    const r = runner(
+      async () => {
+        started.open();
+        await release.opened;
+        return { kind: 'done' };
+      },
+      { leaseMs: 3_000, pollMs: 3_600_000 },
+    );
+    r.start();
+    const [id] = queue.enqueue([job('slow-stop')], clock.now());
+    await started.opened;
+    const stopping = r.stop();
+    // Past the lease it was claimed with: only the heartbeat (every second) keeps the job.
+    clock.advance(10_000);
+    const leasedUntil = () =>
+      (
+        database.sqlite.prepare('select locked_until from jobs where id = ?').get(id) as {
+          locked_until: number;
+        }
+      ).locked_until;
+    try {
+      await until(() => leasedUntil() > clock.now(), 'the lease extended while stopping');
+    } finally {
+      release.open();
+    }
+    await stopping;
+    expect(row(id!).status).toBe('succeeded');
+  });
+
   it('a job that waits until now runs again at once, and stop() waits for that run too', async () => {
     const second = gate();
     const release = gate();
@@ -328,6 +360,23 @@ describe('JobQueue and Runner', () => {
     expect(stopped).toBe(false);
     release.open();
     await stopping;
+    expect(row(id!).status).toBe('succeeded');
+  });
+
+  it('a follow-up that throws after the outcome is recorded is logged as such; the job stays done', async () => {
+    const [id] = queue.enqueue([job('follow-up')], clock.now());
+    const logs: string[] = [];
+    const r = runner(
+      async () => ({
+        kind: 'done',
+        afterSettle: () => {
+          throw new Error('metrics gone');
+        },
+      }),
+      { logger: { ...createLogger('silent'), error: (msg: string) => void logs.push(msg) } },
+    );
+    await r.runUntilEmpty();
+    expect(logs).toEqual(['a job’s outcome was recorded, but what follows it failed']);
     expect(row(id!).status).toBe('succeeded');
   });
 
