@@ -559,9 +559,11 @@ export class PgJobQueue implements JobQueue {
       from jsonb_to_recordset(${JSON.stringify(heads)}::jsonb)
         as t(id text, owner text, status text, run_at bigint, error text, counted int, now bigint)
       where j.id = t.id and j.owner = t.owner and j.status = 'running'
-      returning j.id`)) as unknown as Array<{ id: string }>;
-    const owned = new Set(changed.map((r) => r.id));
-    const mine = batch.filter(({ s }) => owned.has(s.job.id));
+      returning j.id, t.owner`)) as unknown as Array<{ id: string; owner: string }>;
+    // By run, not by job: a stale run and the run that took its job over may settle together.
+    const run = (id: string, owner: string) => `${id}\n${owner}`;
+    const owned = new Set(changed.map((r) => run(r.id, r.owner)));
+    const mine = batch.filter(({ s }) => owned.has(run(s.job.id, s.job.owner)));
     // Folded jobs go with their head: done with its attempts, or back to pending untouched.
     const followers = mine.flatMap(({ s, now }) =>
       (s.followers ?? []).map((f) => ({
@@ -592,7 +594,7 @@ export class PgJobQueue implements JobQueue {
       tx,
       mine.flatMap(({ s }) => s.audit ?? []),
     );
-    return batch.map(({ s }) => owned.has(s.job.id));
+    return batch.map(({ s }) => owned.has(run(s.job.id, s.job.owner)));
   }
 
   /** Keeps the leases of live runs (their owners: heads and followers) from running out. */

@@ -275,6 +275,30 @@ describe.each([
     expect((await b.row(id!)).status).toBe('succeeded');
   });
 
+  it('a stale run and the run that took its job, settling together: only the live one counts', async () => {
+    const [id] = await b.enqueue([job('both')], clock.now());
+    const stale = (await claim(1_000))!;
+    clock.advance(1_001);
+    const fresh = (await claim())!;
+    const audit = (run: string) => [
+      {
+        orgId: 'org-a',
+        at: clock.now(),
+        kind: 'patch.applied' as const,
+        actor: { type: 'system' as const, job: run },
+        outcome: 'applied',
+      },
+    ];
+    // The same turn: one settle batch holds both runs of the job.
+    const answers = await Promise.all([
+      b.queue.settle({ job: stale, outcome: { status: 'succeeded' }, audit: audit('stale') }, clock.now()),
+      b.queue.settle({ job: fresh, outcome: { status: 'succeeded' }, audit: audit('fresh') }, clock.now()),
+    ]);
+    expect(answers).toEqual([false, true]);
+    expect(await b.audited('patch.applied')).toBe(1);
+    expect((await b.row(id!)).status).toBe('succeeded');
+  });
+
   it('extend keeps a live run’s lease, followers included', async () => {
     await b.enqueue([job('slow'), job('slow')], clock.now());
     const live = (await claim(1_000, [], {}, () => 1))!;
