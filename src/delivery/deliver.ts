@@ -246,7 +246,10 @@ class Delivery {
   /** Fresh conversations take a moment to become visible; a participant may not have joined yet. */
   private async notVisible(): Promise<JobResult> {
     const now = this.deps.clock.now();
-    const waited = now - this.job.createdAt;
+    // From the newest event of the fold: giving up skips them all, and one folded in a moment ago
+    // has not had its own wait yet.
+    const since = Math.max(...this.jobs().map((j) => j.createdAt));
+    const waited = now - since;
     const windowMs = this.deps.notVisibleWindowMs ?? 120_000;
     if (waited >= windowMs) {
       // A Genesys that hides other divisions' conversations with a 404 looks like this too.
@@ -260,7 +263,7 @@ class Delivery {
     const delay = visibilityDelay(Math.floor(Math.log2(waited / 1000 + 1)));
     return {
       kind: 'wait',
-      runAt: Math.min(now + delay, this.job.createdAt + windowMs),
+      runAt: Math.min(now + delay, since + windowMs),
       reason: 'not visible yet',
     };
   }

@@ -471,6 +471,28 @@ describe('bursts on one participant', () => {
     expect((await outcomes(sent[1]!.eventId))[0]?.detail.supersededBy).toEqual([sent[3]!.eventId]);
   });
 
+  it('an event folded into one that has waited out the window gets its own wait, and is delivered', async () => {
+    const t0 = world.clock.now();
+    const conv = conversation([{ purpose: 'customer' }], 150_000);
+    const early = await deliver(conv.id, { a: '1' });
+    while (world.clock.now() - t0 < 119_000) {
+      await folding.runUntilEmpty();
+      world.clock.advance(1_000);
+    }
+    const late = await deliver(conv.id, { b: '2' });
+    // Past the early event's two minutes: the run that folds the late one in must not give up.
+    world.clock.advance(2_000);
+    await folding.runUntilEmpty();
+    expect(await outcomes(late.eventId)).toEqual([]);
+    while (world.clock.now() - t0 < 160_000) {
+      world.clock.advance(5_000);
+      await folding.runUntilEmpty();
+    }
+    expect(patches().map((p) => p.body)).toEqual(['{"attributes":{"a":"1","b":"2"}}']);
+    expect((await outcomes(late.eventId)).map((o) => o.outcome)).toEqual(['applied']);
+    expect((await outcomes(early.eventId)).map((o) => o.outcome)).toEqual(['applied']);
+  });
+
   it('reuses a conversation read moments ago: a burst costs about one call per event', async () => {
     const conv = conversation([{ purpose: 'customer' }]);
     for (let i = 0; i < 10; i++) {
