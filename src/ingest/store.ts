@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { preparedAuditAppend } from '../audit/store.js';
 import type { AuditEntry } from '../audit/types.js';
 import { groupCommit } from '../lib/group-commit.js';
-import { newId } from '../lib/ids.js';
+import { newId, raiseIdFloor } from '../lib/ids.js';
 
 export interface IncomingEvent {
   orgId: string;
@@ -78,6 +78,10 @@ function prepareBatch(
      values (?, ?, ?, ?, ?, ?, ?, 'pending')`,
   );
   const audit = preparedAuditAppend(sqlite);
+  // After every stored event, whatever the clock says since the last start (NTP stepped it back, a
+  // VM moved): processing takes events in id order.
+  const top = sqlite.prepare('select max(id) from events').pluck().get() as string | null;
+  if (top) raiseIdFloor('evt', top);
 
   const acceptOne = (e: IncomingEvent): AcceptResult => {
     // Deleted (or its org uninstalled) since the request was authenticated: nothing is stored.

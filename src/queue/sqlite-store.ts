@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { preparedAuditAppend } from '../audit/store.js';
 import { Failed, groupCommit } from '../lib/group-commit.js';
-import { newId } from '../lib/ids.js';
+import { newId, raiseIdFloor } from '../lib/ids.js';
 import {
   byRank,
   type Claimed,
@@ -36,7 +36,13 @@ export class SqliteJobQueue implements JobQueue {
 
   /** Prepared on first use: the server may start before its migrations are applied. */
   private get sql() {
-    this.prepared ??= prepare(this.sqlite);
+    if (!this.prepared) {
+      this.prepared = prepare(this.sqlite);
+      // After every stored job, whatever the clock says since the last start: a lane runs its
+      // jobs in id order, so a job made now must never sort before one queued before a restart.
+      const top = this.sqlite.prepare('select max(id) from jobs').pluck().get() as string | null;
+      if (top) raiseIdFloor('job', top);
+    }
     return this.prepared;
   }
 
@@ -46,10 +52,11 @@ export class SqliteJobQueue implements JobQueue {
    * Workers are woken once the current transaction can have committed.
    */
   enqueue(jobs: readonly NewJob[], now: number): string[] {
+    const sql = this.sql; // prepared (and the id floor raised) before the first id is made
     const ids = jobs.map((j) => {
       const id = newId('job', now);
       const key = j.idempotencyKey ?? null;
-      const r = this.sql.insert.run({
+      const r = sql.insert.run({
         id,
         kind: j.kind,
         orgId: j.orgId,
@@ -60,10 +67,10 @@ export class SqliteJobQueue implements JobQueue {
         key,
         now,
       });
-      return r.changes === 1 ? id : (this.sql.byKey.get(j.kind, key) as string);
+      return r.changes === 1 ? id : (sql.byKey.get(j.kind, key) as string);
     });
     if (jobs.length > 0) {
-      this.sql.noteOrgs(jobs.map((j) => j.orgId));
+      sql.noteOrgs(jobs.map((j) => j.orgId));
       setImmediate(() => this.emit());
     }
     return ids;
