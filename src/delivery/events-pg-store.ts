@@ -53,13 +53,15 @@ export function pgEventProcessingStore(database: PgDatabase, queue: PgJobQueue):
         if (top?.id) raiseIdFloor('job', top.id);
         const ids = decisions.map((d) => d.eventId);
         const locked = await tx
-          .select({ id: events.id })
+          .select({ id: events.id, replays: events.replays })
           .from(events)
           .where(and(inArray(events.id, ids), eq(events.state, 'pending')))
           .orderBy(asc(events.id))
           .for('update', { skipLocked: true });
-        if (locked.length === 0) return [];
-        const mine = new Set(locked.map((r) => r.id));
+        // Replayed since it was read: left pending, for a decision under today's rules.
+        const read = new Map(decisions.map((d) => [d.eventId, d.replays]));
+        const mine = new Set(locked.filter((r) => read.get(r.id) === r.replays).map((r) => r.id));
+        if (mine.size === 0) return [];
         await tx
           .update(events)
           .set({ state: 'processed' })

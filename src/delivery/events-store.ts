@@ -17,6 +17,12 @@ export interface PendingEvent {
 /** What processing decided for one event. */
 export interface Decision {
   eventId: string;
+  /**
+   * The event's replays when it was read: a decision is recorded only while they are unchanged. A
+   * replay meanwhile (after another instance processed it) asks for today's rules again, and this
+   * decision's jobs would carry the old count's keys and be dropped as repeats.
+   */
+  replays: number;
   audit: AuditEntry;
   jobs: NewJob[];
 }
@@ -71,14 +77,14 @@ function prepare(sqlite: BetterSqlite3.Database, queue: SqliteJobQueue) {
     "select id, org_id, source_id, received_at, body, replays from events where state = 'pending' order by id limit ?",
   );
   const markProcessed = sqlite.prepare(
-    "update events set state = 'processed' where id = ? and state = 'pending'",
+    "update events set state = 'processed' where id = ? and state = 'pending' and replays = ?",
   );
   const audit = preparedAuditAppend(sqlite);
   const commit = sqlite.transaction((decisions: readonly Decision[], now: number) => {
     const done: string[] = [];
     const jobs: NewJob[] = [];
     for (const d of decisions) {
-      if (markProcessed.run(d.eventId).changes !== 1) continue;
+      if (markProcessed.run(d.eventId, d.replays).changes !== 1) continue;
       audit(d.audit);
       jobs.push(...d.jobs);
       done.push(d.eventId);

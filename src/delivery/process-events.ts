@@ -47,6 +47,7 @@ export function decide(
   if (result.patches.length === 0) {
     return {
       eventId: event.id,
+      replays: event.replays,
       audit: {
         ...base,
         kind: 'event.unmatched',
@@ -76,6 +77,7 @@ export function decide(
   }));
   return {
     eventId: event.id,
+    replays: event.replays,
     audit: {
       ...base,
       kind: 'event.matched',

@@ -28,6 +28,8 @@ interface Backend {
   recorder: DeliveryRecorder;
   queries: DeliveryQueries;
   addEvent(id: string, orgId: string): Promise<void>;
+  /** What POST /v1/events/{id}/replay does to the row. */
+  replay(id: string): Promise<void>;
   audit(entry: AuditEntry): Promise<void>;
   count(table: 'jobs' | 'audit_log' | 'delivery_attempts'): Promise<number>;
   close(): Promise<void>;
@@ -61,6 +63,11 @@ function sqliteBackend(): Backend {
     addEvent: async (id, orgId) => {
       database.db.insert(sqliteSchema.events).values(event(id, orgId)).run();
     },
+    replay: async (id) => {
+      database.sqlite
+        .prepare("update events set state = 'pending', replays = replays + 1 where id = ?")
+        .run(id);
+    },
     audit: async (entry) => {
       database.db.transaction((tx) => appendAudit(tx, entry));
     },
@@ -82,6 +89,9 @@ async function pgBackend(database: PgDatabase = pg.database): Promise<Backend> {
     queries: pgDeliveryQueries(database),
     addEvent: async (id, orgId) => {
       await database.db.insert(pgSchema.events).values(event(id, orgId));
+    },
+    replay: async (id) => {
+      await database.sql`update events set state = 'pending', replays = replays + 1 where id = ${id}`;
     },
     audit: async (entry) => {
       await database.db.transaction((tx) => appendAuditPg(tx, entry));
@@ -136,9 +146,15 @@ describe.each([
       ['evt_2', 'org-b', { id: 'evt_2' }, 0],
     ]);
     const decisions = [
-      { eventId: 'evt_1', audit: matched('evt_1', 'org-a'), jobs: [deliver('evt_1', 'org-a', 'p1')] },
+      {
+        eventId: 'evt_1',
+        replays: 0,
+        audit: matched('evt_1', 'org-a'),
+        jobs: [deliver('evt_1', 'org-a', 'p1')],
+      },
       {
         eventId: 'evt_2',
+        replays: 0,
         audit: matched('evt_2', 'org-b'),
         jobs: [deliver('evt_2', 'org-b', 'p1'), deliver('evt_2', 'org-b', 'p2')],
       },
@@ -150,6 +166,26 @@ describe.each([
     expect((await b.processing.pending(10)).map((e) => e.id)).toEqual(['evt_3']);
   });
 
+  it('a decision read before a replay records nothing: the event waits, pending, for today’s rules', async () => {
+    await b.addEvent('evt_1', 'org-a');
+    const [read] = await b.processing.pending(1);
+    const decision = {
+      eventId: 'evt_1',
+      replays: read!.replays,
+      audit: matched('evt_1', 'org-a'),
+      jobs: [deliver('evt_1', 'org-a', 'p1')],
+    };
+    // Meanwhile another instance processed it, and an admin replayed it.
+    await b.replay('evt_1');
+    expect(await b.processing.commit([decision], 3_000)).toEqual([]);
+    expect(await b.count('jobs')).toBe(0);
+    const [again] = await b.processing.pending(1);
+    expect([again?.id, again?.replays]).toEqual(['evt_1', 1]);
+    const replayed = { ...decision, replays: 1, jobs: [deliver('evt_1', 'org-a', 'p1', 1)] };
+    expect(await b.processing.commit([replayed], 3_000)).toEqual(['evt_1']);
+    expect(await b.count('jobs')).toBe(1);
+  });
+
   it('finds an event’s deliveries by their keys, and reports the last applied PATCH and 429', async () => {
     await b.addEvent('evt_1', 'org-a');
     await b.addEvent('evt_10', 'org-a');
@@ -157,10 +193,16 @@ describe.each([
       [
         {
           eventId: 'evt_1',
+          replays: 0,
           audit: matched('evt_1', 'org-a'),
           jobs: [deliver('evt_1', 'org-a', 'p1'), deliver('evt_1', 'org-a', 'p2')],
         },
-        { eventId: 'evt_10', audit: matched('evt_10', 'org-a'), jobs: [deliver('evt_10', 'org-a', 'p1')] },
+        {
+          eventId: 'evt_10',
+          replays: 0,
+          audit: matched('evt_10', 'org-a'),
+          jobs: [deliver('evt_10', 'org-a', 'p1')],
+        },
       ],
       3_000,
     );
@@ -205,6 +247,7 @@ describe('pgEventProcessingStore across instances', () => {
       for (const [i, id] of ids.entries()) await one.addEvent(id, `org-${i % 3}`);
       const decisions = ids.map((id, i) => ({
         eventId: id,
+        replays: 0,
         audit: matched(id, `org-${i % 3}`),
         jobs: [deliver(id, `org-${i % 3}`, 'p')],
       }));
