@@ -12,7 +12,9 @@ import type { Conversation } from '../genesys/types.js';
  */
 export class ConversationCache {
   /** In the order they were put (a put moves its key to the end), so expired ones lead. */
-  private readonly entries = new Map<string, { conversation: Conversation; at: number }>();
+  private readonly entries = new Map<string, { conversation: Conversation; at: number; changed: number }>();
+  /** Counts puts and applied PATCHes: `changed` says when an entry last took one. */
+  private changes = 0;
 
   constructor(
     private readonly ttlMs = 5_000,
@@ -29,12 +31,31 @@ export class ConversationCache {
     return e.conversation;
   }
 
-  put(orgId: string, conversationId: string, conversation: Conversation, now: number): void {
+  /** Taken before a read: `put` of that read then never undoes what was applied meanwhile. */
+  mark(): number {
+    return this.changes;
+  }
+
+  /**
+   * Keeps a read. A copy that changed since `readFrom` (another run to the same conversation
+   * PATCHed it, or read it later) is newer than this read, and stays: overwritten, it would show
+   * a value the participant no longer has, and a later event setting that value back would be
+   * skipped as `no_change`.
+   */
+  put(
+    orgId: string,
+    conversationId: string,
+    conversation: Conversation,
+    now: number,
+    readFrom?: number,
+  ): void {
+    const k = key(orgId, conversationId);
+    const held = this.entries.get(k);
+    if (held && readFrom !== undefined && held.changed > readFrom) return;
     this.expire(now);
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    const k = key(orgId, conversationId);
     this.entries.delete(k);
-    this.entries.set(k, { conversation: slim(conversation), at: now });
+    this.entries.set(k, { conversation: slim(conversation), at: now, changed: ++this.changes });
   }
 
   /** What Genesys accepted, so the copy stays what the participant now has. */
@@ -44,10 +65,11 @@ export class ConversationCache {
     participantId: string,
     changes: Record<string, string>,
   ): void {
-    const p = this.entries
-      .get(key(orgId, conversationId))
-      ?.conversation.participants.find((x) => x.id === participantId);
-    if (p) p.attributes = { ...p.attributes, ...changes };
+    const e = this.entries.get(key(orgId, conversationId));
+    const p = e?.conversation.participants.find((x) => x.id === participantId);
+    if (!e || !p) return;
+    p.attributes = { ...p.attributes, ...changes };
+    e.changed = ++this.changes;
   }
 
   drop(orgId: string, conversationId: string): void {

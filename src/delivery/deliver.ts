@@ -122,6 +122,7 @@ class Delivery {
     const budgetWait = await this.budget(perMinute, conversation ? 1 : 2);
     if (budgetWait) return budgetWait;
     if (!conversation) {
+      const readFrom = this.deps.conversations?.mark();
       const read = await this.call('getConversation', () => api.getConversation(conversationId));
       if (read.kind === 'not_found') {
         this.conversationUnseen = true;
@@ -132,7 +133,7 @@ class Delivery {
           ? ((await this.outOfDivision(read)) ?? this.fail(read))
           : this.failure(read);
       conversation = read.value;
-      this.deps.conversations?.put(orgId, conversationId, conversation, this.deps.clock.now());
+      this.deps.conversations?.put(orgId, conversationId, conversation, this.deps.clock.now(), readFrom);
     }
     return this.patch(
       conversation,

@@ -32,6 +32,22 @@ function conversation(id: string): Conversation {
 }
 
 describe('ConversationCache', () => {
+  it('a read that began before a PATCH to its conversation was recorded never replaces the patched copy', () => {
+    const cache = new ConversationCache();
+    // Two runs on two lanes of one conversation: the second starts its read, then the first's PATCH lands.
+    const readFrom = cache.mark();
+    cache.put('org', 'c1', conversation('c1'), 0, cache.mark());
+    cache.applied('org', 'c1', 'p-customer', { tier: 'platinum' });
+    cache.put('org', 'c1', conversation('c1'), 1, readFrom);
+    expect(cache.get('org', 'c1', 2)?.participants[0]?.attributes).toEqual({ tier: 'platinum' });
+    // A read that began afterwards is newer, and replaces it.
+    const later = cache.mark();
+    const reread = conversation('c1');
+    reread.participants[0]!.attributes = { tier: 'silver' };
+    cache.put('org', 'c1', reread, 3, later);
+    expect(cache.get('org', 'c1', 4)?.participants[0]?.attributes).toEqual({ tier: 'silver' });
+  });
+
   it('keeps only what a delivery reads, and resolves participants as the full answer does', () => {
     const cache = new ConversationCache();
     const full = conversation('c1');
