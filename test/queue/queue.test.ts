@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type RelayDatabase } from '../../src/db/client.js';
-import { createLogger } from '../../src/lib/logger.js';
+import { createLogger, type Logger } from '../../src/lib/logger.js';
 import type { Job, NewJob } from '../../src/queue/queue.js';
 import { type Handler, type JobResult, Runner } from '../../src/queue/runner.js';
 import { SqliteJobQueue } from '../../src/queue/sqlite-store.js';
@@ -64,6 +64,24 @@ function gate() {
     open = r;
   });
   return { open, opened };
+}
+
+/** Stops `r` while its run waits at `release`: stop() resolves only once that run is let go. */
+async function stopWhileHeld(r: Runner, release: ReturnType<typeof gate>): Promise<void> {
+  let stopped = false;
+  const stopping = r.stop().then(() => {
+    stopped = true;
+  });
+  await new Promise((res) => setImmediate(res));
+  expect(stopped).toBe(false);
+  release.open();
+  await stopping;
+}
+
+/** A logger that keeps the messages of its error lines. */
+function errorLines(): { logs: string[]; logger: Logger } {
+  const logs: string[] = [];
+  return { logs, logger: { ...createLogger('silent'), error: (msg: string) => void logs.push(msg) } };
 }
 
 describe('JobQueue and Runner', () => {
@@ -287,14 +305,7 @@ describe('JobQueue and Runner', () => {
     r.start();
     const [id] = queue.enqueue([job('wake')], clock.now());
     await started.opened;
-    let stopped = false;
-    const stopping = r.stop().then(() => {
-      stopped = true;
-    });
-    await new Promise((res) => setImmediate(res));
-    expect(stopped).toBe(false);
-    release.open();
-    await stopping;
+    await stopWhileHeld(r, release);
     expect(finished).toEqual([id]);
     expect(row(id!).status).toBe('succeeded');
     // Stopped: new work is not claimed.
@@ -352,20 +363,13 @@ describe('JobQueue and Runner', () => {
     r.start();
     const [id] = queue.enqueue([job('again')], clock.now());
     await second.opened;
-    let stopped = false;
-    const stopping = r.stop().then(() => {
-      stopped = true;
-    });
-    await new Promise((res) => setImmediate(res));
-    expect(stopped).toBe(false);
-    release.open();
-    await stopping;
+    await stopWhileHeld(r, release);
     expect(row(id!).status).toBe('succeeded');
   });
 
   it('a follow-up that throws after the outcome is recorded is logged as such; the job stays done', async () => {
     const [id] = queue.enqueue([job('follow-up')], clock.now());
-    const logs: string[] = [];
+    const { logs, logger } = errorLines();
     const r = runner(
       async () => ({
         kind: 'done',
@@ -373,7 +377,7 @@ describe('JobQueue and Runner', () => {
           throw new Error('metrics gone');
         },
       }),
-      { logger: { ...createLogger('silent'), error: (msg: string) => void logs.push(msg) } },
+      { logger },
     );
     await r.runUntilEmpty();
     expect(logs).toEqual(['a job’s outcome was recorded, but what follows it failed']);
@@ -382,14 +386,14 @@ describe('JobQueue and Runner', () => {
 
   it('a run whose outcome cannot be written is logged, and its job runs again after its lease', async () => {
     const [id] = queue.enqueue([job('unwritten')], clock.now());
-    const logs: string[] = [];
+    const { logs, logger } = errorLines();
     let refuse = true;
     const flaky = Object.create(queue) as SqliteJobQueue;
     flaky.settle = (s, now) => (refuse ? Promise.reject(new Error('disk I/O error')) : queue.settle(s, now));
     const r = runner(async () => ({ kind: 'done' }), {
       queue: flaky,
       leaseMs: 10_000,
-      logger: { ...createLogger('silent'), error: (msg: string) => void logs.push(msg) },
+      logger,
     });
     await r.runUntilEmpty();
     expect(logs).toEqual(['could not record a job’s outcome; it runs again after its lease']);
